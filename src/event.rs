@@ -1,0 +1,97 @@
+//! The [`Event`] type: one dispatched server-sent event.
+
+use std::time::Duration;
+
+/// One event dispatched by the server: its type, its data and the last event
+/// id in force when it was dispatched.
+///
+/// An `Event` owns its strings; it is `Send` and cheap to move between threads.
+/// The data may contain any character, U+0000 included.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Event {
+    /// The `event` field; empty means the default type `message`.
+    pub(crate) event_type: String,
+    pub(crate) data: String,
+    pub(crate) id: String,
+    pub(crate) retry: Option<Duration>,
+}
+
+impl Event {
+    /// Builds an event of type `event_type` (empty means `message`) carrying
+    /// `data`, as a server would dispatch it. Useful in tests of code that
+    /// consumes events.
+    pub fn new(event_type: impl Into<String>, data: impl Into<String>) -> Event {
+        Event {
+            event_type: event_type.into(),
+            data: data.into(),
+            id: String::new(),
+            retry: None,
+        }
+    }
+
+    /// Sets the last event id this event carries (builder style).
+    pub fn with_id(mut self, id: impl Into<String>) -> Event {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the reconnection time the event's block carried (builder style).
+    pub fn with_retry(mut self, retry: Duration) -> Event {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The event type: the value of the block's `event` field, or `message`
+    /// when the block had none (or an empty one).
+    pub fn event_type(&self) -> &str {
+        if self.event_type.is_empty() {
+            "message"
+        } else {
+            &self.event_type
+        }
+    }
+
+    /// True when [`event_type`](Event::event_type) equals `event_type`
+    /// (case-sensitive, as field values are).
+    pub fn is(&self, event_type: &str) -> bool {
+        self.event_type() == event_type
+    }
+
+    /// The event data: the block's `data` lines joined with LF, without a
+    /// trailing LF.
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// Takes the data out of the event without copying it.
+    pub fn into_data(self) -> String {
+        self.data
+    }
+
+    /// The last event id in force when this event was dispatched: set by this
+    /// block's `id` field or carried over from an earlier one (also across
+    /// reconnects). Empty when the server never sent an id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The reconnection time a valid `retry` field in this event's block set,
+    /// if any. The stream applies it as soon as the line is read.
+    pub fn retry(&self) -> Option<Duration> {
+        self.retry
+    }
+
+    /// Decodes the data as JSON into `T`.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Delta { text: String }
+    ///
+    /// let event = sselink::Event::new("delta", r#"{"text":"hi"}"#);
+    /// let delta: Delta = event.json().unwrap();
+    /// assert_eq!(delta.text, "hi");
+    /// ```
+    pub fn json<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.data)
+    }
+}
