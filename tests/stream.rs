@@ -1,0 +1,948 @@
+//! The connection engine against real servers on 127.0.0.1 (SPEC sections 2
+//! to 8): requests, redirects, statuses, reconnection, liveness, close,
+//! back-pressure, de-duplication and limits.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sselink::{
+    Builder, CloseReason, Error, Event, Item, Limit, Overflow, ReconnectPolicy, State,
+    StatusPolicy, Stream,
+};
+use support::server::{sse_then_close, Conn, Server, PATIENCE};
+
+/// Reconnects after 5 ms, doubling to 40 ms, without jitter: fast and exact.
+fn quick(url: &str) -> Builder {
+    Stream::builder(url).reconnect(ReconnectPolicy {
+        initial_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(40),
+        jitter: 0.0,
+        ..ReconnectPolicy::default()
+    })
+}
+
+fn next(stream: &Stream) -> Item {
+    stream.recv_timeout(PATIENCE).expect("no item in time")
+}
+
+fn next_event(stream: &Stream) -> Event {
+    loop {
+        match next(stream) {
+            Item::Event(event) => return event,
+            Item::Closed(reason) => panic!("closed before the next event: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+fn close_reason(stream: &Stream) -> CloseReason {
+    loop {
+        if let Item::Closed(reason) = next(stream) {
+            return reason;
+        }
+    }
+}
+
+fn close_error(stream: &Stream) -> Error {
+    match close_reason(stream) {
+        CloseReason::Error(error) => error,
+        other => panic!("closed without an error: {other}"),
+    }
+}
+
+fn next_retry(stream: &Stream) -> (Error, Duration) {
+    loop {
+        match next(stream) {
+            Item::Retrying { error, delay, .. } => return (error, delay),
+            Item::Closed(reason) => panic!("closed instead of retrying: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+// SPEC 2.1: default request
+
+#[test]
+fn sends_the_default_request_headers() {
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let stream = quick(&server.url("/events")).connect().unwrap();
+    assert_eq!(next_event(&stream).data(), "x");
+    let request = server.request();
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.target, "/events");
+    assert_eq!(request.header("accept"), Some("text/event-stream"));
+    assert_eq!(request.header("cache-control"), Some("no-cache"));
+    assert_eq!(
+        request.header("last-event-id"),
+        None,
+        "no id yet, no header"
+    );
+}
+
+#[test]
+fn seeded_last_event_id_is_sent_on_the_first_connect() {
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let stream = quick(&server.url("/"))
+        .last_event_id("41")
+        .connect()
+        .unwrap();
+    assert_eq!(server.request().header("last-event-id"), Some("41"));
+    assert_eq!(next_event(&stream).id(), "41");
+    assert_eq!(stream.last_event_id(), "41");
+}
+
+// SPEC 2.2: custom request replayed; header provider
+
+#[test]
+fn custom_headers_method_query_and_body_are_replayed_on_every_reconnect() {
+    let server = Server::start(sse_then_close("id: 1\ndata: x\n\n"));
+    let stream = quick(&server.url("/feed?a=1"))
+        .method("REPORT")
+        .header("X-Tenant", "acme")
+        .query("filter", "a b")
+        .body("{\"q\":1}")
+        .connect()
+        .unwrap();
+    for _ in 0..3 {
+        next_event(&stream);
+    }
+    for index in 0..3 {
+        let request = server.request();
+        assert_eq!(request.method, "REPORT");
+        assert_eq!(request.target, "/feed?a=1&filter=a+b");
+        assert_eq!(request.header("x-tenant"), Some("acme"));
+        assert_eq!(request.body, b"{\"q\":1}");
+        assert_eq!(request.header("last-event-id"), (index > 0).then_some("1"));
+    }
+}
+
+#[test]
+fn header_provider_is_called_before_every_connect() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let stream = quick(&server.url("/"))
+        .header("Authorization", "Bearer stale")
+        .header_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            vec![("Authorization".into(), format!("Bearer token-{n}"))]
+        })
+        .connect()
+        .unwrap();
+    next_event(&stream);
+    next_event(&stream);
+    assert_eq!(
+        server.request().header("authorization"),
+        Some("Bearer token-1")
+    );
+    assert_eq!(
+        server.request().header("authorization"),
+        Some("Bearer token-2")
+    );
+    assert!(calls.load(Ordering::SeqCst) >= 2);
+}
+
+// SPEC 2.3: redirects
+
+#[test]
+fn redirects_are_followed_and_reconnects_start_from_the_original_url() {
+    for status in [301, 302, 303, 307, 308] {
+        let server = Server::start(move |mut conn: Conn| {
+            if conn.request.target == "/start" {
+                let _ = conn.respond(status, &["Location: /moved"], "");
+            } else {
+                let _ = conn.sse_head().and_then(|()| conn.write("data: moved\n\n"));
+            }
+            conn.end();
+        });
+        let stream = quick(&server.url("/start")).connect().unwrap();
+        assert_eq!(next_event(&stream).data(), "moved", "HTTP {status}");
+        assert_eq!(next_event(&stream).data(), "moved", "HTTP {status}");
+        let targets: Vec<String> = (0..4).map(|_| server.request().target).collect();
+        assert_eq!(
+            targets,
+            ["/start", "/moved", "/start", "/moved"],
+            "HTTP {status}"
+        );
+    }
+}
+
+#[test]
+fn redirect_keeps_method_and_body_for_307_and_turns_303_into_get() {
+    for (status, method, body) in [
+        (307, "POST", &b"payload"[..]),
+        (308, "POST", b"payload"),
+        (303, "GET", b""),
+    ] {
+        let server = Server::start(move |mut conn: Conn| {
+            if conn.request.target == "/start" {
+                let _ = conn.respond(status, &["Location: /moved"], "");
+            } else {
+                let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+            }
+            conn.end();
+        });
+        let stream = quick(&server.url("/start"))
+            .method("POST")
+            .body("payload")
+            .connect()
+            .unwrap();
+        next_event(&stream);
+        server.request();
+        let moved = server.request();
+        assert_eq!(
+            (moved.method.as_str(), moved.body.as_slice()),
+            (method, body),
+            "HTTP {status}"
+        );
+    }
+}
+
+#[test]
+fn credentials_are_not_forwarded_to_another_origin() {
+    let target = Server::start(sse_then_close("data: there\n\n"));
+    let moved_to = target.url("/elsewhere");
+    let origin = Server::start(move |mut conn: Conn| {
+        let _ = conn.respond(302, &[&format!("Location: {moved_to}")], "");
+        conn.end();
+    });
+    // Another port is another origin.
+    let stream = quick(&origin.url("/start"))
+        .header("Authorization", "Bearer secret")
+        .sensitive_header("X-Api-Key", "key")
+        .header("X-Plain", "plain")
+        .connect()
+        .unwrap();
+    assert_eq!(next_event(&stream).data(), "there");
+    let first = origin.request();
+    assert_eq!(first.header("authorization"), Some("Bearer secret"));
+    let moved = target.request();
+    assert_eq!(moved.header("authorization"), None);
+    assert_eq!(moved.header("x-api-key"), None);
+    assert_eq!(moved.header("x-plain"), Some("plain"));
+}
+
+#[test]
+fn redirect_without_location_is_an_error() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(302, &[], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let error = close_error(&stream);
+    assert!(
+        matches!(error, Error::Redirect(ref m) if m.contains("without a Location")),
+        "{error}"
+    );
+    assert!(server.request_within(Duration::from_millis(200)).is_some());
+    assert!(
+        server.request_within(Duration::from_millis(200)).is_none(),
+        "not retried"
+    );
+}
+
+// SPEC 2.4: Content-Type
+
+#[test]
+fn wrong_or_missing_content_type_fails_without_reconnecting() {
+    for content_type in [Some("text/html"), Some("application/json"), None] {
+        let server = Server::start(move |mut conn: Conn| {
+            let head = match content_type {
+                Some(t) => format!("HTTP/1.1 200 OK\r\nContent-Type: {t}\r\n\r\ndata: x\n\n"),
+                None => "HTTP/1.1 200 OK\r\n\r\ndata: x\n\n".to_string(),
+            };
+            let _ = conn.write(head);
+            conn.end();
+        });
+        let stream = quick(&server.url("/")).connect().unwrap();
+        let error = close_error(&stream);
+        assert_eq!(
+            error,
+            Error::ContentType {
+                found: content_type.map(String::from)
+            }
+        );
+        assert!(error.to_string().contains("text/event-stream"));
+        server.request();
+        assert!(
+            server.request_within(Duration::from_millis(200)).is_none(),
+            "{content_type:?} retried"
+        );
+    }
+}
+
+#[test]
+fn content_type_essence_is_case_insensitive_with_parameters_ignored() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: Text/Event-Stream; charset=latin1\r\n\r\ndata: \xC3\xA9\n\n");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    assert_eq!(
+        next_event(&stream).data(),
+        "é",
+        "UTF-8 whatever the charset says"
+    );
+}
+
+// SPEC 3: statuses
+
+#[test]
+fn no_content_stops_after_exactly_one_request() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 204 No Content\r\n\r\n");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    assert_eq!(close_reason(&stream), CloseReason::NoContent);
+    assert_eq!(stream.state(), State::Closed);
+    server.request();
+    assert!(server.request_within(Duration::from_millis(300)).is_none());
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn client_errors_are_permanent_and_reach_the_caller_with_body_and_headers() {
+    for status in [401, 403, 404, 410] {
+        let server = Server::start(move |mut conn: Conn| {
+            let _ = conn.respond(status, &["X-Reason: nope"], "{\"error\":\"denied\"}");
+            conn.end();
+        });
+        let stream = quick(&server.url("/")).connect().unwrap();
+        let Error::Status(failure) = close_error(&stream) else {
+            panic!("not a status error")
+        };
+        assert_eq!(failure.status, status);
+        assert!(failure.permanent);
+        assert_eq!(failure.body, "{\"error\":\"denied\"}");
+        assert_eq!(failure.header("x-reason"), Some("nope"));
+        server.request();
+        assert!(
+            server.request_within(Duration::from_millis(200)).is_none(),
+            "{status} retried"
+        );
+    }
+}
+
+#[test]
+fn server_errors_are_retried_until_the_stream_opens() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index < 2 {
+            let status = [500, 503][conn.request.index];
+            let _ = conn.respond(status, &[], "busy");
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: up\n\n"));
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let (first, _) = next_retry(&stream);
+    let (second, _) = next_retry(&stream);
+    assert_eq!((first.status(), second.status()), (Some(500), Some(503)));
+    assert_eq!(next_event(&stream).data(), "up");
+}
+
+#[test]
+fn strict_mode_makes_every_non_2xx_permanent() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &[], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/"))
+        .status_policy(StatusPolicy::strict())
+        .connect()
+        .unwrap();
+    assert_eq!(close_error(&stream).status(), Some(503));
+    server.request();
+    assert!(server.request_within(Duration::from_millis(200)).is_none());
+}
+
+#[test]
+fn retry_after_sets_a_floor_for_429_and_503() {
+    for status in [429, 503] {
+        let server = Server::start(move |mut conn: Conn| {
+            if conn.request.index == 0 {
+                let _ = conn.respond(status, &["Retry-After: 1"], "");
+            } else {
+                let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+            }
+            conn.end();
+        });
+        let stream = quick(&server.url("/")).connect().unwrap();
+        let (_, delay) = next_retry(&stream);
+        assert_eq!(delay, Duration::from_secs(1), "HTTP {status}");
+        server.request();
+        let start = Instant::now();
+        next_event(&stream);
+        server.request();
+        assert!(
+            start.elapsed() >= Duration::from_millis(950),
+            "HTTP {status}: waited {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+// SPEC 4: reconnection
+
+#[test]
+fn last_event_id_is_sent_on_reconnect_and_partial_event_discarded() {
+    let server = Server::start(|mut conn: Conn| {
+        let body = if conn.request.index == 0 {
+            "id: 7\ndata: a\n\nid: 8\ndata: partial"
+        } else {
+            "data: b\n\n"
+        };
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let a = next_event(&stream);
+    let b = next_event(&stream);
+    assert_eq!((a.data(), a.id()), ("a", "7"));
+    assert_eq!(
+        (b.data(), b.id()),
+        ("b", "7"),
+        "the partial event and its id are gone"
+    );
+    server.request();
+    assert_eq!(server.request().header("last-event-id"), Some("7"));
+}
+
+#[test]
+fn empty_id_means_no_last_event_id_header() {
+    let server = Server::start(|mut conn: Conn| {
+        let body = if conn.request.index == 0 {
+            "id: 5\ndata: a\n\nid\ndata: b\n\n"
+        } else {
+            "data: c\n\n"
+        };
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    assert_eq!(next_event(&stream).id(), "5");
+    assert_eq!(next_event(&stream).id(), "");
+    next_event(&stream);
+    server.request();
+    assert_eq!(server.request().header("last-event-id"), None);
+    assert_eq!(stream.last_event_id(), "");
+}
+
+#[test]
+fn retry_field_changes_the_reconnect_delay() {
+    let server = Server::start(sse_then_close("retry: 20\ndata: x\n\n"));
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect(ReconnectPolicy {
+            initial_delay: Duration::from_secs(30),
+            jitter: 0.0,
+            ..ReconnectPolicy::default()
+        })
+        .connect()
+        .unwrap();
+    let event = next_event(&stream);
+    assert_eq!(event.retry(), Some(Duration::from_millis(20)));
+    let (_, delay) = next_retry(&stream);
+    assert_eq!(
+        delay,
+        Duration::from_millis(20),
+        "the server's retry, not the 30 s default"
+    );
+    next_event(&stream);
+}
+
+#[test]
+fn failures_double_the_delay_and_an_event_resets_the_count() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index < 3 {
+            let _ = conn.respond(500, &[], "");
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let delays: Vec<Duration> = (0..3).map(|_| next_retry(&stream).1).collect();
+    assert_eq!(delays, [5, 10, 20].map(Duration::from_millis));
+    next_event(&stream);
+    let (_, after_event) = next_retry(&stream);
+    assert_eq!(
+        after_event,
+        Duration::from_millis(5),
+        "a productive connection resets the backoff"
+    );
+}
+
+#[test]
+fn max_attempts_closes_with_its_own_error() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(500, &[], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).max_attempts(2).connect().unwrap();
+    let error = close_error(&stream);
+    let Error::AttemptsExhausted { attempts, last } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!((*attempts, last.status()), (2, Some(500)));
+    assert!(error.to_string().contains("max_attempts"));
+    for _ in 0..3 {
+        server.request();
+    }
+    assert!(
+        server.request_within(Duration::from_millis(200)).is_none(),
+        "1 + 2 attempts, no more"
+    );
+}
+
+#[test]
+fn time_budget_closes_with_its_own_error() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &[], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/"))
+        .time_budget(Duration::from_millis(100))
+        .connect()
+        .unwrap();
+    let error = close_error(&stream);
+    assert!(
+        matches!(error, Error::TimeBudgetExhausted { budget, .. } if budget == Duration::from_millis(100)),
+        "{error}"
+    );
+    assert_eq!(error.status(), Some(503));
+}
+
+#[test]
+fn network_errors_are_retried() {
+    // A port with nothing listening: connection refused, again and again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stream = quick(&format!("http://127.0.0.1:{port}/"))
+        .max_attempts(1)
+        .connect()
+        .unwrap();
+    let (error, _) = next_retry(&stream);
+    assert!(matches!(error, Error::Network(_)), "{error}");
+    assert!(matches!(
+        close_error(&stream),
+        Error::AttemptsExhausted { .. }
+    ));
+}
+
+#[test]
+fn no_reconnect_closes_when_the_response_ends() {
+    let server = Server::start(sse_then_close("data: only\n\n"));
+    let stream = quick(&server.url("/")).no_reconnect().connect().unwrap();
+    assert_eq!(next_event(&stream).data(), "only");
+    assert_eq!(close_reason(&stream), CloseReason::Ended);
+    assert!(matches!(stream.recv(), Err(sselink::RecvError)));
+}
+
+#[test]
+fn deduplication_drops_replayed_ids_and_resume_query_carries_the_id() {
+    let server = Server::start(|mut conn: Conn| {
+        let body = match conn.request.index {
+            0 => "id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n",
+            // A replay from 2, then new events; the id-less one carries 4.
+            _ => "id: 2\ndata: b\n\nid: 3\ndata: c\n\nid: 4\ndata: d\n\ndata: d-continued\n\n",
+        };
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        if conn.request.index == 0 {
+            conn.end();
+        } else {
+            conn.client_closed_within(PATIENCE);
+        }
+    });
+    let stream = quick(&server.url("/s?x=1"))
+        .deduplicate_ids(true)
+        .resume_query("from_sequence_num")
+        .connect()
+        .unwrap();
+    let got: Vec<String> = (0..5)
+        .map(|_| next_event(&stream).data().to_string())
+        .collect();
+    assert_eq!(got, ["a", "b", "c", "d", "d-continued"]);
+    assert_eq!(server.request().target, "/s?x=1");
+    let resumed = server.request();
+    assert_eq!(resumed.target, "/s?x=1&from_sequence_num=3");
+    assert_eq!(resumed.header("last-event-id"), Some("3"));
+}
+
+#[test]
+fn last_event_id_follows_what_the_caller_received() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn
+            .sse_head()
+            .and_then(|()| conn.write("id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\n\n"));
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = quick(&server.url("/")).capacity(16).connect().unwrap();
+    assert_eq!(next_event(&stream).id(), "1");
+    assert_eq!(
+        stream.last_event_id(),
+        "1",
+        "b is parsed but not received yet"
+    );
+    next_event(&stream);
+    assert_eq!(stream.last_event_id(), "2");
+    assert_eq!(
+        stream.recv_timeout(Duration::from_millis(100)),
+        Err(sselink::RecvTimeoutError::Timeout)
+    );
+    assert_eq!(stream.last_event_id(), "3", "an id-only block moves it too");
+}
+
+// SPEC 5: liveness and close
+
+#[test]
+fn idle_timeout_reconnects_and_every_byte_resets_it() {
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    let server = Server::start(move |mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.sse_head();
+            // Comments every 50 ms for 10 idle periods: never idle for 200 ms.
+            for _ in 0..40 {
+                let _ = conn.write(": keepalive\n");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = done_tx.send(());
+            // Then silence, with the connection open.
+            conn.client_closed_within(PATIENCE);
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: again\n\n"));
+            conn.client_closed_within(PATIENCE);
+        }
+    });
+    let stream = quick(&server.url("/"))
+        .idle_timeout(Some(Duration::from_millis(200)))
+        .connect()
+        .unwrap();
+    let (error, _) = next_retry(&stream);
+    assert!(
+        done_rx.try_recv().is_ok(),
+        "timed out while comments were still arriving"
+    );
+    assert!(
+        matches!(error, Error::Timeout { what: "read", .. }),
+        "{error}"
+    );
+    assert_eq!(next_event(&stream).data(), "again");
+}
+
+#[test]
+fn close_while_blocked_in_read_is_prompt_and_the_server_sees_eof() {
+    let (conn_tx, conn_rx) = crossbeam_channel::bounded(1);
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: first\n\n"));
+        let _ = conn_tx.send(conn);
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    next_event(&stream);
+    let mut conn: Conn = conn_rx.recv_timeout(PATIENCE).unwrap();
+    let start = Instant::now();
+    stream.close();
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(100), "close took {took:?}");
+    assert!(
+        conn.client_closed_within(Duration::from_secs(2)),
+        "server did not see the connection closed"
+    );
+    assert_eq!(next(&stream), Item::Closed(CloseReason::Caller));
+    assert!(
+        stream.close_and_wait(Duration::from_secs(2)),
+        "reader thread still running"
+    );
+    assert!(server.request_within(Duration::from_millis(100)).is_some());
+    assert!(
+        server.request_within(Duration::from_millis(200)).is_none(),
+        "a request after close"
+    );
+}
+
+#[test]
+fn close_from_another_thread_wakes_a_blocked_receiver() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = Arc::new(quick(&server.url("/")).connect().unwrap());
+    assert!(matches!(next(&stream), Item::Connecting { .. }));
+    assert!(matches!(next(&stream), Item::Open { status: 200 }));
+    let receiver = {
+        let stream = Arc::clone(&stream);
+        std::thread::spawn(move || stream.recv())
+    };
+    server.request();
+    stream.close();
+    assert_eq!(
+        receiver.join().unwrap(),
+        Ok(Item::Closed(CloseReason::Caller))
+    );
+    assert_eq!(stream.recv(), Err(sselink::RecvError));
+}
+
+#[test]
+fn close_while_blocked_in_connect_is_prompt_and_makes_no_request() {
+    // A listener whose accept queue is full: the kernel drops further SYNs,
+    // so a connect blocks until its timeout.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let filler =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        filler.set_nonblocking(true).unwrap();
+        let _ = filler.connect(&addr.into());
+        fillers.push(filler);
+    }
+    let stream = quick(&format!("http://{addr}/"))
+        .connect_timeout(Duration::from_secs(30))
+        .connect()
+        .unwrap();
+    assert!(matches!(next(&stream), Item::Connecting { attempt: 0 }));
+    assert_eq!(stream.state(), State::Connecting);
+    // The reader is (or is about to be) inside the TCP connect.
+    assert_eq!(
+        stream.recv_timeout(Duration::from_millis(300)),
+        Err(sselink::RecvTimeoutError::Timeout)
+    );
+    let start = Instant::now();
+    stream.close();
+    assert_eq!(next(&stream), Item::Closed(CloseReason::Caller));
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(100), "close took {took:?}");
+    assert_eq!(stream.state(), State::Closed);
+    drop(fillers);
+}
+
+#[test]
+fn close_during_a_long_backoff_is_prompt() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &["Retry-After: 30"], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let (_, delay) = next_retry(&stream);
+    assert_eq!(delay, Duration::from_secs(30));
+    assert_eq!(stream.state(), State::Reconnecting);
+    let start = Instant::now();
+    assert!(
+        stream.close_and_wait(Duration::from_secs(1)),
+        "reader still sleeping"
+    );
+    let took = start.elapsed();
+    assert!(took < Duration::from_millis(100), "close took {took:?}");
+    server.request();
+    assert!(server.request_within(Duration::from_millis(200)).is_none());
+}
+
+#[test]
+fn restart_reconnects_at_once_with_the_last_event_id() {
+    let server = Server::start(|mut conn: Conn| {
+        let body = if conn.request.index == 0 {
+            "id: 9\ndata: one\n\n"
+        } else {
+            "data: two\n\n"
+        };
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.client_closed_within(PATIENCE);
+    });
+    // A 30 s reconnect delay: only a restart can reconnect in time.
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect_delay(Duration::from_secs(30), Duration::from_secs(30))
+        .connect()
+        .unwrap();
+    assert_eq!(next_event(&stream).data(), "one");
+    stream.restart();
+    let two = next_event(&stream);
+    assert_eq!((two.data(), two.id()), ("two", "9"));
+    server.request();
+    assert_eq!(server.request().header("last-event-id"), Some("9"));
+}
+
+#[test]
+fn restart_cuts_a_backoff_short() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(503, &["Retry-After: 30"], "");
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: back\n\n"));
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    next_retry(&stream);
+    stream.restart();
+    assert_eq!(next_event(&stream).data(), "back");
+}
+
+// SPEC 8: back-pressure
+
+#[test]
+fn a_slow_consumer_loses_nothing_by_default() {
+    const COUNT: usize = 20_000;
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        let mut body = String::new();
+        for i in 0..COUNT {
+            body.push_str(&format!("id: {i}\ndata: {i} {}\n\n", "x".repeat(100)));
+        }
+        let _ = conn.write(body);
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = quick(&server.url("/")).capacity(4).connect().unwrap();
+    for i in 0..COUNT {
+        let event = next_event(&stream);
+        assert_eq!(event.id(), i.to_string());
+        if i % 2000 == 0 {
+            std::thread::sleep(Duration::from_millis(20)); // the consumer falls behind
+        }
+    }
+    assert_eq!(stream.dropped(), 0);
+}
+
+#[test]
+fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        let body: String = (0..100).map(|i| format!("data: {i}\n\n")).collect();
+        let _ = conn.write(body);
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = quick(&server.url("/"))
+        .capacity(4)
+        .overflow(Overflow::DropOldest)
+        .connect()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while stream.dropped() < 96 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(stream.dropped(), 96);
+    let kept: Vec<String> = (0..4)
+        .map(|_| next_event(&stream).data().to_string())
+        .collect();
+    assert_eq!(kept, ["96", "97", "98", "99"]);
+}
+
+#[test]
+fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        let body: String = (0..100).map(|i| format!("data: {i}\n\n")).collect();
+        let _ = conn.write(body);
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = quick(&server.url("/"))
+        .capacity(4)
+        .overflow(Overflow::DropNewest)
+        .connect()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while stream.dropped() < 98 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Connecting and Open fill two places; events 0 and 1 the other two.
+    assert_eq!(stream.dropped(), 98);
+    assert!(matches!(next(&stream), Item::Connecting { .. }));
+    assert!(matches!(next(&stream), Item::Open { .. }));
+    assert_eq!(next_event(&stream).data(), "0");
+    assert_eq!(next_event(&stream).data(), "1");
+}
+
+// SPEC 6: limits
+
+#[test]
+fn an_event_over_the_limit_closes_with_the_limit_error() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        let _ = conn.write(format!("data: ok\n\ndata: {}\n\n", "x".repeat(5000)));
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = quick(&server.url("/"))
+        .max_event_size(1024)
+        .connect()
+        .unwrap();
+    assert_eq!(next_event(&stream).data(), "ok");
+    let error = close_error(&stream);
+    assert!(
+        matches!(error, Error::Limit(l) if l.limit == Limit::EventSize && l.max == 1024),
+        "{error}"
+    );
+    assert!(error.to_string().contains("max_event_size"));
+}
+
+// SPEC 7: lifecycle
+
+#[test]
+fn lifecycle_arrives_in_order() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(500, &[], "");
+        } else {
+            let _ = conn
+                .sse_head()
+                .and_then(|()| conn.write(": hello\ndata: x\n\n"));
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/"))
+        .comments(true)
+        .no_reconnect()
+        .connect()
+        .unwrap();
+    let items: Vec<Item> = stream.iter().collect();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0], Item::Connecting { attempt: 0 });
+    assert!(matches!(&items[1], Item::Closed(CloseReason::Error(e)) if e.status() == Some(500)));
+
+    let stream = quick(&server.url("/")).comments(true).connect().unwrap();
+    let first: Vec<Item> = (0..4).map(|_| next(&stream)).collect();
+    assert_eq!(
+        first,
+        [
+            Item::Connecting { attempt: 0 },
+            Item::Open { status: 200 },
+            Item::Comment("hello".into()),
+            Item::Event(Event::new("", "x")),
+        ]
+    );
+    assert!(matches!(next(&stream), Item::Retrying { attempt: 1, .. }));
+    assert!(matches!(next(&stream), Item::Connecting { attempt: 1 }));
+}
+
+#[test]
+fn events_iterator_yields_events_then_the_terminal_error() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn
+                .sse_head()
+                .and_then(|()| conn.write("data: a\n\ndata: b\n\n"));
+        } else {
+            let _ = conn.respond(404, &[], "gone");
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    let got: Vec<Result<String, Option<u16>>> = stream
+        .events()
+        .map(|r| r.map(Event::into_data).map_err(|e| e.status()))
+        .collect();
+    assert_eq!(got, [Ok("a".into()), Ok("b".into()), Err(Some(404))]);
+}
