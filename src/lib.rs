@@ -32,6 +32,21 @@
 //!
 //! The [`parser`] module is usable on its own, for bytes that arrive some
 //! other way.
+//!
+//! # Threads
+//!
+//! Each stream owns one reader thread, the only place that blocks on the
+//! network. Every [`Stream`] method takes `&self` and works from any thread;
+//! [`Stream::close`] wakes receivers and the reader at once.
+//!
+//! # Logging
+//!
+//! Through the `log` crate: each connect, redirect and reconnect at debug
+//! level, dropped input at warn. Header values, the query string and bodies
+//! are never logged. `ureq` redacts header values in its own debug output but
+//! logs whole URLs, query included, at debug, and the raw bytes of each
+//! connection at trace: keep the `ureq` target at info or above where
+//! credentials travel in URLs or where traffic must not be logged.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

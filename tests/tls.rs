@@ -115,3 +115,18 @@ fn the_same_server_is_accepted_with_the_test_ca_in_pem_or_der() {
         assert_eq!(first_event_or_close(&stream), Ok("secure".to_string()));
     }
 }
+
+#[test]
+fn platform_roots_do_not_trust_the_test_ca() {
+    let ca = test_ca();
+    let url = https_server(ca.server_config);
+    let stream = Stream::builder(&url)
+        .no_reconnect()
+        .platform_roots(true)
+        .connect()
+        .unwrap();
+    match first_event_or_close(&stream) {
+        Err(CloseReason::Error(Error::Network(_))) => {}
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+}
