@@ -72,6 +72,11 @@ impl StatusPolicy {
         self
     }
 
+    pub(crate) fn with_strict(mut self, strict: bool) -> StatusPolicy {
+        self.strict = strict;
+        self
+    }
+
     /// True when a response with `status` (not a 2xx) ends the stream.
     pub fn is_permanent(&self, status: u16) -> bool {
         if self.retry.contains(&status) {
@@ -354,6 +359,19 @@ impl Builder {
     /// [`root_certificate`](Builder::root_certificate).
     pub fn platform_roots(mut self, yes: bool) -> Builder {
         self.platform_roots = yes;
+        self
+    }
+
+    pub(crate) fn map_reconnect(mut self, change: impl FnOnce(&mut ReconnectPolicy)) -> Builder {
+        change(&mut self.reconnect);
+        self
+    }
+
+    pub(crate) fn map_status_policy(
+        mut self,
+        change: impl FnOnce(StatusPolicy) -> StatusPolicy,
+    ) -> Builder {
+        self.status_policy = change(self.status_policy);
         self
     }
 
