@@ -252,6 +252,31 @@ enum sselink_result sselink_config_sensitive_header(struct sselink_config *confi
 // for reads of its length.
 enum sselink_result sselink_config_query(struct sselink_config *config, const char *name, size_t name_len, const char *value, size_t value_len);
 
+// Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_method(struct sselink_config *config, const char *value, size_t value_len);
+
+// Seeds the last event id, sent as `Last-Event-ID` on the first connect.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_last_event_id(struct sselink_config *config, const char *value, size_t value_len);
+
+// Also sends the last event id as query parameter `value` on every
+// reconnect (such as `from_sequence_num`).
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_resume_query(struct sselink_config *config, const char *value, size_t value_len);
+
 // Sets the request body, sent again on every connect (copied).
 //
 // # Safety
@@ -270,6 +295,23 @@ enum sselink_result sselink_config_body(struct sselink_config *config, const uin
 // valid for reads of `len` bytes.
 enum sselink_result sselink_config_root_certificate(struct sselink_config *config, const uint8_t *certificate, size_t len);
 
+// Limit on resolving and connecting (TCP and TLS), in milliseconds.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_connect_timeout_ms(struct sselink_config *config, uint64_t ms);
+
+// The idle timer in milliseconds: no byte for this long and the
+// connection is re-established. 0 waits forever.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_idle_timeout_ms(struct sselink_config *config, uint64_t ms);
+
 // Sets the reconnection time before the server sends `retry` and the cap of
 // the doubling delay, in milliseconds.
 //
@@ -285,6 +327,73 @@ enum sselink_result sselink_config_reconnect_delay_ms(struct sselink_config *con
 //
 // `config` must be NULL or a live configuration.
 enum sselink_result sselink_config_jitter(struct sselink_config *config, double fraction);
+
+// Turns reconnecting on (the default, true) or off: off, the stream
+// closes when its first connection ends.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_reconnect(struct sselink_config *config, bool enabled);
+
+// Gives up after this many consecutive failed reconnect attempts.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_max_attempts(struct sselink_config *config, uint32_t attempts);
+
+// Gives up when one outage lasts longer than this many milliseconds.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_time_budget_ms(struct sselink_config *config, uint64_t ms);
+
+// A connection open this long, in milliseconds, resets the failure count
+// (default 60000; delivering an event does too).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_healthy_after_ms(struct sselink_config *config, uint64_t ms);
+
+// Strict status policy (true): every non-2xx status closes the stream.
+// Default false: 408, 429 and 5xx are retried.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_strict_status(struct sselink_config *config, bool strict);
+
+// Retries this HTTP status whatever the rest of the policy says.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_retry_status(struct sselink_config *config, uint16_t status);
+
+// Closes the stream on this HTTP status whatever the rest of the policy says.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_permanent_status(struct sselink_config *config, uint16_t status);
+
+// How many redirects one connect follows (default 10; 0 follows none).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_max_redirects(struct sselink_config *config, uint32_t max);
 
 // Sets the longest line and the largest event accepted, in bytes (default
 // 8 MiB and 16 MiB). 0 gives `SSELINK_RESULT_INVALID_ARGUMENT`.
@@ -303,6 +412,40 @@ enum sselink_result sselink_config_limits(struct sselink_config *config, size_t 
 //
 // `config` must be NULL or a live configuration.
 enum sselink_result sselink_config_channel(struct sselink_config *config, size_t capacity, uint32_t overflow);
+
+// Delivers comment lines as `SSELINK_EVENT_KIND_COMMENT` events (default false).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_comments(struct sselink_config *config, bool enabled);
+
+// Drops events whose numeric id was already delivered (for servers whose
+// ids are increasing sequence numbers). Default false.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_deduplicate_ids(struct sselink_config *config, bool enabled);
+
+// Dispatches an unfinished event when a response ends (default false).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_dispatch_incomplete_at_eof(struct sselink_config *config, bool enabled);
+
+// Verifies servers with the platform's certificate store instead of the
+// bundled roots (default false).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
 
 // Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
 // 3 info, 4 debug, 5 trace) to `callback` with `userdata`. Replaces any

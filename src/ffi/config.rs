@@ -122,47 +122,44 @@ pub unsafe extern "C" fn sselink_config_error(config: *const sselink_config) -> 
     })
 }
 
-/// Defines a setter taking one value that needs no checking.
-macro_rules! plain_setter {
-    ($(#[$doc:meta])* $name:ident($value:ident: $ty:ty) => |$b:ident| $change:expr) => {
-        $(#[$doc])*
-        ///
-        /// # Safety
-        ///
-        /// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a
-        /// live configuration.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(config: *mut sselink_config, $value: $ty) -> sselink_result {
-            ffi_guard!(SSELINK_RESULT_PANIC, {
-                let config = try_ref!(config);
-                config.update(|$b| $change)
-            })
-        }
-    };
+/// Applies `change` to the builder of `config`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration.
+unsafe fn set(
+    config: *mut sselink_config,
+    change: impl FnOnce(Builder) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        config.update(change)
+    })
 }
 
-/// Defines a setter taking one string (pointer and length).
-macro_rules! string_setter {
-    ($(#[$doc:meta])* $name:ident => |$b:ident, $text:ident| $change:expr) => {
-        $(#[$doc])*
-        ///
-        /// # Safety
-        ///
-        /// `config` must be NULL or a live configuration; the string must be
-        /// valid for reads of its length (NULL allowed with length 0).
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(config: *mut sselink_config, value: *const c_char, value_len: usize) -> sselink_result {
-            ffi_guard!(SSELINK_RESULT_PANIC, {
-                let config = try_ref!(config);
-                // SAFETY: the caller promises `value` is valid for `value_len` bytes.
-                let $text = match unsafe { str_arg(value, value_len) } {
-                    Ok(text) => text.to_string(),
-                    Err(code) => return code,
-                };
-                config.update(|$b| $change)
-            })
+/// Applies `change` with the string at `value` (`len` bytes of UTF-8).
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `len` bytes (NULL allowed with length 0).
+unsafe fn set_string(
+    config: *mut sselink_config,
+    value: *const c_char,
+    len: usize,
+    change: impl FnOnce(Builder, String) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        // SAFETY: the caller promises `value` is valid for `len` bytes.
+        match unsafe { str_arg(value, len) } {
+            Ok(text) => {
+                let text = text.to_string();
+                config.update(|b| change(b, text))
+            }
+            Err(code) => code,
         }
-    };
+    })
 }
 
 unsafe fn header(
@@ -261,21 +258,54 @@ pub unsafe extern "C" fn sselink_config_query(
     })
 }
 
-string_setter!(
-    /// Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
-    sselink_config_method => |b, text| b.method(text)
-);
+/// Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_method(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.method(text)) }
+}
 
-string_setter!(
-    /// Seeds the last event id, sent as `Last-Event-ID` on the first connect.
-    sselink_config_last_event_id => |b, text| b.last_event_id(text)
-);
+/// Seeds the last event id, sent as `Last-Event-ID` on the first connect.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_last_event_id(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.last_event_id(text)) }
+}
 
-string_setter!(
-    /// Also sends the last event id as query parameter `value` on every
-    /// reconnect (such as `from_sequence_num`).
-    sselink_config_resume_query => |b, text| b.resume_query(text)
-);
+/// Also sends the last event id as query parameter `value` on every
+/// reconnect (such as `from_sequence_num`).
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_resume_query(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.resume_query(text)) }
+}
 
 /// Sets the request body, sent again on every connect (copied).
 ///
@@ -334,16 +364,36 @@ fn millis(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
 
-plain_setter!(
-    /// Limit on resolving and connecting (TCP and TLS), in milliseconds.
-    sselink_config_connect_timeout_ms(ms: u64) => |b| b.connect_timeout(millis(ms))
-);
+/// Limit on resolving and connecting (TCP and TLS), in milliseconds.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_connect_timeout_ms(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.connect_timeout(millis(ms))) }
+}
 
-plain_setter!(
-    /// The idle timer in milliseconds: no byte for this long and the
-    /// connection is re-established. 0 waits forever.
-    sselink_config_idle_timeout_ms(ms: u64) => |b| b.idle_timeout((ms > 0).then(|| millis(ms)))
-);
+/// The idle timer in milliseconds: no byte for this long and the
+/// connection is re-established. 0 waits forever.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_idle_timeout_ms(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.idle_timeout((ms > 0).then(|| millis(ms)))) }
+}
 
 /// Sets the reconnection time before the server sends `retry` and the cap of
 /// the doubling delay, in milliseconds.
@@ -383,48 +433,132 @@ pub unsafe extern "C" fn sselink_config_jitter(
     })
 }
 
-plain_setter!(
-    /// Turns reconnecting on (the default, true) or off: off, the stream
-    /// closes when its first connection ends.
-    sselink_config_reconnect(enabled: bool) => |b| b.map_reconnect(|r| r.enabled = enabled)
-);
+/// Turns reconnecting on (the default, true) or off: off, the stream
+/// closes when its first connection ends.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_reconnect(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.map_reconnect(|r| r.enabled = enabled)) }
+}
 
-plain_setter!(
-    /// Gives up after this many consecutive failed reconnect attempts.
-    sselink_config_max_attempts(attempts: u32) => |b| b.max_attempts(attempts)
-);
+/// Gives up after this many consecutive failed reconnect attempts.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_attempts(
+    config: *mut sselink_config,
+    attempts: u32,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_attempts(attempts)) }
+}
 
-plain_setter!(
-    /// Gives up when one outage lasts longer than this many milliseconds.
-    sselink_config_time_budget_ms(ms: u64) => |b| b.time_budget(millis(ms))
-);
+/// Gives up when one outage lasts longer than this many milliseconds.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_time_budget_ms(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.time_budget(millis(ms))) }
+}
 
-plain_setter!(
-    /// A connection open this long, in milliseconds, resets the failure count
-    /// (default 60000; delivering an event does too).
-    sselink_config_healthy_after_ms(ms: u64) => |b| b.map_reconnect(|r| r.healthy_after = millis(ms))
-);
+/// A connection open this long, in milliseconds, resets the failure count
+/// (default 60000; delivering an event does too).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_healthy_after_ms(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe {
+        set(config, |b| {
+            b.map_reconnect(|r| r.healthy_after = millis(ms))
+        })
+    }
+}
 
-plain_setter!(
-    /// Strict status policy (true): every non-2xx status closes the stream.
-    /// Default false: 408, 429 and 5xx are retried.
-    sselink_config_strict_status(strict: bool) => |b| b.map_status_policy(|p| p.with_strict(strict))
-);
+/// Strict status policy (true): every non-2xx status closes the stream.
+/// Default false: 408, 429 and 5xx are retried.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_strict_status(
+    config: *mut sselink_config,
+    strict: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.map_status_policy(|p| p.with_strict(strict))) }
+}
 
-plain_setter!(
-    /// Retries this HTTP status whatever the rest of the policy says.
-    sselink_config_retry_status(status: u16) => |b| b.map_status_policy(|p| p.retry(status))
-);
+/// Retries this HTTP status whatever the rest of the policy says.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_retry_status(
+    config: *mut sselink_config,
+    status: u16,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.map_status_policy(|p| p.retry(status))) }
+}
 
-plain_setter!(
-    /// Closes the stream on this HTTP status whatever the rest of the policy says.
-    sselink_config_permanent_status(status: u16) => |b| b.map_status_policy(|p| p.permanent(status))
-);
+/// Closes the stream on this HTTP status whatever the rest of the policy says.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_permanent_status(
+    config: *mut sselink_config,
+    status: u16,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.map_status_policy(|p| p.permanent(status))) }
+}
 
-plain_setter!(
-    /// How many redirects one connect follows (default 10; 0 follows none).
-    sselink_config_max_redirects(max: u32) => |b| b.max_redirects(max)
-);
+/// How many redirects one connect follows (default 10; 0 follows none).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_redirects(
+    config: *mut sselink_config,
+    max: u32,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_redirects(max)) }
+}
 
 /// Sets the longest line and the largest event accepted, in bytes (default
 /// 8 MiB and 16 MiB). 0 gives `SSELINK_RESULT_INVALID_ARGUMENT`.
@@ -494,24 +628,64 @@ pub enum sselink_overflow {
     SSELINK_OVERFLOW_DROP_NEWEST = 2,
 }
 
-plain_setter!(
-    /// Delivers comment lines as `SSELINK_EVENT_KIND_COMMENT` events (default false).
-    sselink_config_comments(enabled: bool) => |b| b.comments(enabled)
-);
+/// Delivers comment lines as `SSELINK_EVENT_KIND_COMMENT` events (default false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_comments(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.comments(enabled)) }
+}
 
-plain_setter!(
-    /// Drops events whose numeric id was already delivered (for servers whose
-    /// ids are increasing sequence numbers). Default false.
-    sselink_config_deduplicate_ids(enabled: bool) => |b| b.deduplicate_ids(enabled)
-);
+/// Drops events whose numeric id was already delivered (for servers whose
+/// ids are increasing sequence numbers). Default false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_deduplicate_ids(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.deduplicate_ids(enabled)) }
+}
 
-plain_setter!(
-    /// Dispatches an unfinished event when a response ends (default false).
-    sselink_config_dispatch_incomplete_at_eof(enabled: bool) => |b| b.dispatch_incomplete_at_eof(enabled)
-);
+/// Dispatches an unfinished event when a response ends (default false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_dispatch_incomplete_at_eof(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.dispatch_incomplete_at_eof(enabled)) }
+}
 
-plain_setter!(
-    /// Verifies servers with the platform's certificate store instead of the
-    /// bundled roots (default false).
-    sselink_config_platform_roots(enabled: bool) => |b| b.platform_roots(enabled)
-);
+/// Verifies servers with the platform's certificate store instead of the
+/// bundled roots (default false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_platform_roots(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.platform_roots(enabled)) }
+}

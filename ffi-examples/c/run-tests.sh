@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds and runs the C tests and examples against tests/test_server.py:
+# warning-free (-Wall -Wextra -Wpedantic -Werror), then under AddressSanitizer
+# with UndefinedBehaviorSanitizer, then under valgrind; the examples are
+# linked through pkg-config, shared and static. Called by .ci/test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build="$here/build"
+mkdir -p "$build"
+cd "$root"
+
+for tool in gcc g++ python3 pkg-config valgrind; do
+    command -v "$tool" >/dev/null || { echo "FAILED: $tool is missing (bash .ci/test installs it)" >&2; exit 1; }
+done
+
+echo "-- building the Rust library (release)"
+cargo build --release --lib --locked
+libdir="$root/target/release"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
+static_libs=("$libdir/libsselink.a" -lpthread -ldl -lm -lrt -lutil -lgcc_s)
+
+echo "-- the header compiles cleanly as C11 and as C++17"
+printf '#include "sselink.h"\nint main(void) { return sselink_version() == 0; }\n' > "$build/header_check.c"
+gcc "${cflags[@]}" -c "$build/header_check.c" -o "$build/header_check_c.o"
+cp "$build/header_check.c" "$build/header_check.cpp"
+g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -I "$root/include" -c "$build/header_check.cpp" -o "$build/header_check_cpp.o"
+
+echo "-- starting the test server"
+server_out="$build/server.out"
+python3 "$here/tests/test_server.py" > "$server_out" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    grep -q '^PORT ' "$server_out" 2>/dev/null && break
+    sleep 0.05
+done
+port=$(sed -n 's/^PORT //p' "$server_out")
+[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+
+echo "-- C tests, plain build"
+gcc "${cflags[@]}" "$here/tests/test_ffi.c" -o "$build/test_ffi" "${static_libs[@]}"
+"$build/test_ffi" "$url"
+
+echo "-- C tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+gcc "${cflags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+    "$here/tests/test_ffi.c" -o "$build/test_ffi_asan" "${static_libs[@]}"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/test_ffi_asan" "$url"
+
+echo "-- C tests under valgrind"
+status=0
+valgrind --error-exitcode=87 --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
+    "$build/test_ffi" "$url" > "$build/valgrind.log" 2>&1 || status=$?
+grep -v '^==' "$build/valgrind.log"
+grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/valgrind.log"
+[ "$status" -eq 0 ] || { echo "FAILED: valgrind reported errors or leaks (exit $status); see $build/valgrind.log" >&2; exit 1; }
+
+echo "-- examples through pkg-config"
+for pc in sselink sselink-static; do
+    sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" "$here/$pc.pc.in" > "$build/$pc.pc"
+done
+export PKG_CONFIG_PATH="$build"
+for example in tail multi; do
+    # shellcheck disable=SC2046
+    gcc "${cflags[@]}" "$here/examples/$example.c" -o "$build/${example}_shared" $(pkg-config --cflags --libs sselink)
+    # shellcheck disable=SC2046
+    gcc "${cflags[@]}" "$here/examples/$example.c" -o "$build/${example}_static" $(pkg-config --cflags --libs sselink-static)
+done
+if ldd "$build/tail_static" | grep -q libsselink; then
+    echo "FAILED: the static build links libsselink.so" >&2; exit 1
+fi
+lines=$(LD_LIBRARY_PATH="$libdir" "$build/tail_shared" "$url/events?n=5" 3 | wc -l)
+[ "$lines" -eq 3 ] || { echo "FAILED: tail (shared) printed $lines lines, not 3" >&2; exit 1; }
+out=$("$build/tail_static" "$url/events?n=2" 2 2>/dev/null)
+[ "$out" = "$(printf 'message\t0\tevent 0\nmessage\t1\tevent 1')" ] || { echo "FAILED: tail (static) printed: $out" >&2; exit 1; }
+multi=$("$build/multi_static" "$url/ticker?n=5" "$url/events?n=3" "$url/ticker?n=4" | sort)
+count=$(echo "$multi" | wc -l)
+[ "$count" -eq 12 ] || { echo "FAILED: multi printed $count events, not 12: $multi" >&2; exit 1; }
+echo "$multi" | grep -q '^\[1\] event 2$' || { echo "FAILED: multi missed an event" >&2; exit 1; }
+echo "examples: 4 passed, 0 failed"

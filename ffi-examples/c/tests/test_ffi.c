@@ -1,0 +1,338 @@
+/* Tests of the C interface against tests/test_server.py on 127.0.0.1.
+ * Usage: test_ffi http://127.0.0.1:PORT
+ * Prints one line per test and a closing "N passed, M failed" line. */
+#include "sselink.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *base_url;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            return 1;                                                            \
+        }                                                                        \
+    } while (0)
+
+typedef void (*tweak_fn)(sselink_config *);
+
+static void fast_reconnect(sselink_config *config) {
+    sselink_config_reconnect_delay_ms(config, 10, 50);
+}
+
+static void no_reconnect(sselink_config *config) {
+    sselink_config_reconnect(config, false);
+}
+
+/* Connects to base_url + path; NULL on failure. */
+static sselink_stream *open_stream(const char *path, tweak_fn tweak) {
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", base_url, path);
+    sselink_config *config = NULL;
+    if (sselink_config_new(url, strlen(url), &config) != SSELINK_RESULT_OK) {
+        return NULL;
+    }
+    fast_reconnect(config);
+    if (tweak) {
+        tweak(config);
+    }
+    sselink_stream *stream = NULL;
+    sselink_result result = sselink_connect(config, &stream);
+    sselink_config_free(config);
+    return result == SSELINK_RESULT_OK ? stream : NULL;
+}
+
+/* Polls until an event of `kind` (skipping others, at most 100). */
+static sselink_result next_of_kind(sselink_stream *stream, sselink_event_kind kind, sselink_event *event) {
+    for (int i = 0; i < 100; i++) {
+        sselink_result result = sselink_poll_event(stream, 10000, event);
+        if (result != SSELINK_RESULT_OK || event->kind == kind) {
+            return result;
+        }
+    }
+    return SSELINK_RESULT_TIMEOUT;
+}
+
+static int str_is(sselink_str s, const char *text) {
+    return s.len == strlen(text) && memcmp(s.ptr, text, s.len) == 0 && s.ptr[s.len] == '\0';
+}
+
+static int test_connect_poll_close(void) {
+    sselink_stream *stream = open_stream("/events?n=3", no_reconnect);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_EVENT_KIND_CONNECTING && event.attempt == 0);
+    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_EVENT_KIND_OPEN && event.http_status == 200);
+    for (int i = 0; i < 3; i++) {
+        char data[32], id[16];
+        snprintf(data, sizeof data, "event %d", i);
+        snprintf(id, sizeof id, "%d", i);
+        CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
+        CHECK(event.kind == SSELINK_EVENT_KIND_MESSAGE);
+        CHECK(str_is(event.event_type, "message"));
+        CHECK(str_is(event.data, data));
+        CHECK(str_is(event.id, id));
+        CHECK(event.retry_ms == -1);
+    }
+    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_EVENT_KIND_CLOSED);
+    CHECK(event.close_reason == SSELINK_CLOSE_REASON_ENDED);
+    CHECK(event.error == SSELINK_RESULT_OK);
+    CHECK(sselink_poll_event(stream, 0, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
+    sselink_close(stream);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+struct poller {
+    sselink_stream *stream;
+    atomic_int polling;
+    sselink_result last;
+};
+
+static void *poll_until_done(void *arg) {
+    struct poller *p = arg;
+    sselink_event event;
+    atomic_store(&p->polling, 1);
+    do {
+        p->last = sselink_poll_event(p->stream, -1, &event);
+    } while (p->last == SSELINK_RESULT_OK);
+    return NULL;
+}
+
+static int test_close_from_another_thread(void) {
+    const char *env = getenv("SSELINK_CLOSE_RACE_ITERATIONS");
+    int iterations = env ? atoi(env) : 1000;
+    for (int i = 0; i < iterations; i++) {
+        struct poller p = {.stream = open_stream("/silent", NULL), .polling = 0, .last = SSELINK_RESULT_OK};
+        CHECK(p.stream != NULL);
+        pthread_t thread;
+        CHECK(pthread_create(&thread, NULL, poll_until_done, &p) == 0);
+        /* Let the poller start; on odd rounds close at once, on even ones after
+         * it reached poll, so both orders are exercised. */
+        while (i % 2 == 0 && !atomic_load(&p.polling)) {
+            sched_yield();
+        }
+        sselink_close(p.stream);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK(p.last == SSELINK_RESULT_CLOSED);
+        sselink_stream_free(p.stream);
+    }
+    printf("  (%d rounds)\n", iterations);
+    return 0;
+}
+
+static int test_null_arguments_and_double_close(void) {
+    sselink_event event;
+    sselink_close(NULL);
+    sselink_stream_free(NULL);
+    sselink_config_free(NULL);
+    CHECK(sselink_poll_event(NULL, 0, &event) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_restart(NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_state(NULL) == SSELINK_STATE_CLOSED);
+    CHECK(sselink_stream_dropped(NULL) == 0);
+    CHECK(sselink_config_error(NULL).len == 0);
+
+    sselink_config *config = (sselink_config *)0x1;
+    CHECK(sselink_config_new(NULL, 5, &config) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(config == (sselink_config *)0x1); /* untouched on failure */
+    CHECK(sselink_config_new("http://x/", 9, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_config_header(NULL, "a", 1, "b", 1) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_config_idle_timeout_ms(NULL, 5) == SSELINK_RESULT_NULL_ARGUMENT);
+    sselink_stream *stream = (sselink_stream *)0x1;
+    CHECK(sselink_connect(NULL, &stream) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(stream == (sselink_stream *)0x1);
+
+    stream = open_stream("/silent", NULL);
+    CHECK(stream != NULL);
+    CHECK(sselink_poll_event(stream, 0, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    size_t len = 0;
+    CHECK(sselink_stream_last_event_id(stream, NULL, 0, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_last_event_id(stream, NULL, 8, &len) == SSELINK_RESULT_NULL_ARGUMENT);
+    sselink_close(stream);
+    sselink_close(stream); /* a second close does nothing */
+    CHECK(sselink_poll_event(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_poll_event(stream, 0, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_poll_event(stream, -1, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_restart(stream) == SSELINK_RESULT_OK);
+    CHECK(sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static int test_invalid_url_and_header(void) {
+    const char *bad_urls[] = {"not a url", "ftp://127.0.0.1/"};
+    for (size_t i = 0; i < 2; i++) {
+        sselink_config *config = NULL;
+        CHECK(sselink_config_new(bad_urls[i], strlen(bad_urls[i]), &config) == SSELINK_RESULT_OK);
+        sselink_stream *stream = (sselink_stream *)0x1;
+        CHECK(sselink_connect(config, &stream) == SSELINK_RESULT_INVALID_CONFIG);
+        CHECK(stream == (sselink_stream *)0x1);
+        sselink_str why = sselink_config_error(config);
+        CHECK(why.len > 0 && strstr(why.ptr, bad_urls[i]) != NULL);
+        sselink_config_free(config);
+    }
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_header(config, "X-Token", 7, "a\r\nInjected: 1", 15) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(sselink_config_error(config).ptr, "CR, LF or NUL") != NULL);
+    CHECK(sselink_config_header(config, "X-Token", 7, "a\0b", 3) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_header(config, "Bad Name", 8, "v", 1) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_header(config, "X-Utf8", 6, "\xff", 1) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_config_method(config, "GE T", 4) == SSELINK_RESULT_OK); /* checked at connect */
+    sselink_stream *stream = NULL;
+    CHECK(sselink_connect(config, &stream) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(sselink_config_error(config).ptr, "method") != NULL);
+    CHECK(sselink_config_jitter(config, 2.0) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_config_channel(config, 16, 7) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_config_channel(config, 0, SSELINK_OVERFLOW_BLOCK) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_config_limits(config, 0, 10) == SSELINK_RESULT_INVALID_ARGUMENT);
+    sselink_config_free(config);
+    return 0;
+}
+
+static int test_data_with_nul(void) {
+    sselink_stream *stream = open_stream("/nul", NULL);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    CHECK(event.data.len == 3);
+    CHECK(memcmp(event.data.ptr, "a\0b", 3) == 0);
+    CHECK(event.data.ptr[3] == '\0');
+    sselink_close(stream);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static int test_four_mib_event(void) {
+    sselink_stream *stream = open_stream("/big", NULL);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    CHECK(event.data.len == (size_t)4 << 20);
+    for (size_t i = 0; i < event.data.len; i += 4096) {
+        CHECK(event.data.ptr[i] == 'x');
+    }
+    CHECK(event.data.ptr[event.data.len - 1] == 'x' && event.data.ptr[event.data.len] == '\0');
+    sselink_close(stream);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static int test_reconnect_with_last_event_id(void) {
+    sselink_stream *stream = open_stream("/resume", NULL);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    CHECK(str_is(event.data, "first") && str_is(event.id, "5"));
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_ERROR, &event) == SSELINK_RESULT_OK);
+    CHECK(event.error == SSELINK_RESULT_NETWORK && event.attempt == 1);
+    CHECK(event.delay_ms >= 10 && event.delay_ms <= 15); /* 10 ms plus up to 50% jitter */
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    CHECK(str_is(event.data, "last-event-id=5"));
+    CHECK(str_is(event.id, "5"));
+    char id[8];
+    size_t len = 0;
+    CHECK(sselink_stream_last_event_id(stream, id, sizeof id, &len) == SSELINK_RESULT_OK);
+    CHECK(len == 1 && strcmp(id, "5") == 0);
+    CHECK(sselink_stream_last_event_id(stream, id, 1, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL && len == 1);
+    sselink_close(stream);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static int test_no_content_closes(void) {
+    sselink_stream *stream = open_stream("/nocontent", NULL);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    CHECK(event.close_reason == SSELINK_CLOSE_REASON_NO_CONTENT);
+    CHECK(strstr(event.message.ptr, "204") != NULL);
+    CHECK(sselink_poll_event(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
+    sselink_stream_free(stream); /* free without close closes too */
+    return 0;
+}
+
+static int test_permanent_error_closes(void) {
+    sselink_stream *stream = open_stream("/unauthorized", NULL);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    CHECK(event.close_reason == SSELINK_CLOSE_REASON_ERROR);
+    CHECK(event.error == SSELINK_RESULT_HTTP_STATUS);
+    CHECK(event.http_status == 401);
+    CHECK(strstr(event.message.ptr, "401") != NULL && strstr(event.message.ptr, "bad token") != NULL);
+    CHECK(strcmp(sselink_result_message(event.error), "the server answered with a failing HTTP status") == 0);
+    sselink_close(stream);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static atomic_int log_lines;
+
+static void count_log(void *userdata, uint32_t level, sselink_str target, sselink_str message) {
+    (void)userdata;
+    if (level >= 1 && level <= 4 && target.len > 0 && message.ptr[message.len] == '\0') {
+        atomic_fetch_add(&log_lines, 1);
+    }
+}
+
+static int test_log_callback_and_version(void) {
+    CHECK(strlen(sselink_version()) > 0);
+    CHECK(strcmp(sselink_result_message(12345), "unknown result code") == 0);
+    CHECK(sselink_set_log_callback(count_log, NULL, 9) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_set_log_callback(count_log, NULL, 4) == SSELINK_RESULT_OK);
+    sselink_stream *stream = open_stream("/events?n=1", no_reconnect);
+    CHECK(stream != NULL);
+    sselink_event event;
+    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    CHECK(sselink_set_log_callback(NULL, NULL, 0) == SSELINK_RESULT_OK);
+    CHECK(atomic_load(&log_lines) > 0);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
+        return 2;
+    }
+    base_url = argv[1];
+    struct {
+        const char *name;
+        int (*run)(void);
+    } tests[] = {
+        {"connect, poll, close", test_connect_poll_close},
+        {"close from another thread while polling", test_close_from_another_thread},
+        {"NULL arguments and double close", test_null_arguments_and_double_close},
+        {"invalid URL and header", test_invalid_url_and_header},
+        {"data containing NUL", test_data_with_nul},
+        {"a 4 MiB event", test_four_mib_event},
+        {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},
+        {"204 closes", test_no_content_closes},
+        {"permanent error closes", test_permanent_error_closes},
+        {"log callback and version", test_log_callback_and_version},
+    };
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int failure = tests[i].run();
+        printf("%s - %s\n", failure ? "FAIL" : "ok", tests[i].name);
+        fflush(stdout);
+        if (failure) {
+            failed++;
+        } else {
+            passed++;
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

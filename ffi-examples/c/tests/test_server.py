@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Scripted SSE server on 127.0.0.1 for the C tests and examples.
+
+Prints "PORT <n>" on its first line, then serves until killed. Routes:
+  /events?n=N      N events (id i, data "event i"), then closes
+  /ticker?n=N      N events 20 ms apart, then closes
+  /silent          the head, then nothing until the client closes
+  /nul             one event whose data holds NUL bytes, then waits
+  /big             one 4 MiB event, then waits
+  /resume          without Last-Event-ID: id 5 and closes; with it: echoes it
+  /nocontent       204
+  /unauthorized    401 with a JSON body
+"""
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def head(self, status=200, content_type="text/event-stream"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def send(self, text):
+        self.wfile.write(text if isinstance(text, bytes) else text.encode())
+        self.wfile.flush()
+
+    def wait_for_client_close(self):
+        try:
+            while self.rfile.read(1):
+                pass
+        except OSError:
+            pass
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        n = int(query.get("n", ["3"])[0])
+        try:
+            if url.path == "/events":
+                self.head()
+                self.send("".join(f"id: {i}\ndata: event {i}\n\n" for i in range(n)))
+            elif url.path == "/ticker":
+                self.head()
+                for i in range(n):
+                    self.send(f"id: {i}\ndata: tick {i}\n\n")
+                    time.sleep(0.02)
+            elif url.path == "/silent":
+                self.head()
+                self.wait_for_client_close()
+            elif url.path == "/nul":
+                self.head()
+                self.send(b"data: a\x00b\n\n")
+                self.wait_for_client_close()
+            elif url.path == "/big":
+                self.head()
+                self.send(b"data: " + b"x" * (4 << 20) + b"\n\n")
+                self.wait_for_client_close()
+            elif url.path == "/resume":
+                self.head()
+                last = self.headers.get("Last-Event-ID")
+                if last is None:
+                    self.send("id: 5\ndata: first\n\n")
+                else:
+                    self.send(f"data: last-event-id={last}\n\n")
+                    self.wait_for_client_close()
+            elif url.path == "/nocontent":
+                self.send_response(204)
+                self.send_header("Connection", "close")
+                self.end_headers()
+            elif url.path == "/unauthorized":
+                body = b'{"error":"bad token"}'
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.send(body)
+            else:
+                self.send_error(404)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()  # until the test runner kills it
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
