@@ -60,6 +60,9 @@ typedef enum sselink_result {
   SSELINK_RESULT_ATTEMPTS_EXHAUSTED = 107,
   // Gave up after an outage outlasted the time budget.
   SSELINK_RESULT_TIME_BUDGET_EXHAUSTED = 108,
+  // The server ended the response (an `ERROR` event's cause; the stream
+  // reconnects).
+  SSELINK_RESULT_END_OF_STREAM = 109,
 } sselink_result;
 
 // What an event reports.

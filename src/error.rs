@@ -19,6 +19,10 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
 
+    /// The server ended the response; sselink reconnects unless told not to.
+    #[error("the server ended the response")]
+    EndOfStream,
+
     /// Connecting, sending or reading failed (DNS, refused, reset, TLS...).
     #[error("network error: {0}; check that the server is reachable (sselink retries)")]
     Network(String),

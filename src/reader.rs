@@ -125,7 +125,7 @@ impl Reader {
             failures = failures.saturating_add(1);
             let now = Instant::now();
             let outage_start = *outage_start.get_or_insert(now);
-            let error = error.unwrap_or(Error::Network("the server ended the response".into()));
+            let error = error.unwrap_or(Error::EndOfStream);
             let policy = &self.config.reconnect;
             if let Some(max) = policy.max_attempts {
                 if failures > max {

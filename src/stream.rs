@@ -405,22 +405,31 @@ impl Stream {
             if self.shared.is_closed() {
                 return self.finish(Item::Closed(CloseReason::Caller));
             }
-            let message = match wait {
+            let received = match wait {
                 Wait::No => match self.items.try_recv() {
-                    Ok(message) => message,
-                    Err(_) => return Err(false),
+                    Err(crossbeam_channel::TryRecvError::Empty) => return Err(false),
+                    other => other.ok(),
                 },
                 Wait::Forever => select! {
                     recv(self.items) -> message => message.ok(),
                     recv(self.closing) -> _ => continue,
-                }
-                .ok_or(true)?,
+                },
                 Wait::Until(deadline) => select! {
                     recv(self.items) -> message => message.ok(),
                     recv(self.closing) -> _ => continue,
                     default(deadline.saturating_duration_since(Instant::now())) => return Err(false),
+                },
+            };
+            // The reader dropped its end: after a close (checked at the top
+            // of the loop), or because it died without saying `Closed`.
+            let Some(message) = received else {
+                if self.shared.is_closed() {
+                    continue;
                 }
-                .ok_or(true)?,
+                let gone = Error::Network(
+                    "sselink's reader thread stopped unexpectedly; please report this bug".into(),
+                );
+                return self.finish(Item::Closed(CloseReason::Error(gone)));
             };
             // A close that raced with this receive wins: nothing after close.
             if self.shared.is_closed() {
@@ -509,3 +518,69 @@ impl Iterator for Events<'_> {
 }
 
 impl std::iter::FusedIterator for Events<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handle whose reader has already gone, with `items` as its channel.
+    fn orphan(items: Receiver<Message>) -> (Stream, Sender<Never>) {
+        let (close_signal, closing) = bounded::<Never>(0);
+        let (restarts, _) = bounded(1);
+        let (exit_signal, reader_exit) = bounded::<Never>(0);
+        drop(exit_signal);
+        let shared = Arc::new(Shared {
+            state: AtomicU8::new(State::Open as u8),
+            closed: AtomicBool::new(false),
+            restart: AtomicBool::new(false),
+            agent: Mutex::new(None),
+            dropped: AtomicU64::new(0),
+        });
+        let stream = Stream {
+            shared,
+            items,
+            close_signal: Mutex::new(None),
+            closing,
+            restarts,
+            reader_exit,
+            last_event_id: Mutex::new(String::new()),
+            finished: AtomicBool::new(false),
+        };
+        (stream, close_signal)
+    }
+
+    #[test]
+    fn a_reader_that_vanishes_without_closed_gives_a_closed_error() {
+        for wait in [
+            Wait::Forever,
+            Wait::No,
+            Wait::Until(Instant::now() + Duration::from_secs(5)),
+        ] {
+            let (sender, items) = bounded::<Message>(4);
+            sender
+                .send(Message::Item(Item::Open { status: 200 }))
+                .unwrap();
+            drop(sender); // the reader died, as a panic would leave it
+            let (stream, _keep_open) = orphan(items);
+            assert_eq!(stream.next_item(wait), Ok(Item::Open { status: 200 }));
+            let wait = Wait::Forever;
+            match stream.next_item(wait) {
+                Ok(Item::Closed(CloseReason::Error(Error::Network(message)))) => {
+                    assert!(message.contains("reader thread stopped"), "{message}")
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(stream.recv(), Err(RecvError));
+        }
+    }
+
+    #[test]
+    fn after_close_a_vanished_reader_means_closed_by_caller() {
+        let (sender, items) = bounded::<Message>(4);
+        drop(sender);
+        let (stream, _keep_open) = orphan(items);
+        stream.shared.closed.store(true, Ordering::Release);
+        assert_eq!(stream.recv(), Ok(Item::Closed(CloseReason::Caller)));
+        assert_eq!(stream.recv(), Err(RecvError));
+    }
+}

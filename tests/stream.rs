@@ -689,6 +689,36 @@ fn close_from_another_thread_wakes_a_blocked_receiver() {
 }
 
 #[test]
+fn a_receiver_racing_close_always_gets_closed_by_caller() {
+    // A stress test: the reader exits and drops its end while close wakes
+    // the receiver; whichever it sees first, it must report Closed(Caller).
+    // (The window is narrow; the unit test in src/stream.rs pins the logic.)
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        conn.client_closed_within(PATIENCE);
+    });
+    for round in 0..200 {
+        let stream = Arc::new(quick(&server.url("/")).connect().unwrap());
+        assert!(matches!(next(&stream), Item::Connecting { .. }));
+        let receiver = {
+            let stream = Arc::clone(&stream);
+            std::thread::spawn(move || loop {
+                match stream.recv() {
+                    Ok(Item::Open { .. }) => continue,
+                    other => return other,
+                }
+            })
+        };
+        stream.close();
+        assert_eq!(
+            receiver.join().unwrap(),
+            Ok(Item::Closed(CloseReason::Caller)),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
 fn close_while_blocked_in_connect_is_prompt_and_makes_no_request() {
     // A listener whose accept queue is full: the kernel drops further SYNs,
     // so a connect blocks until its timeout.

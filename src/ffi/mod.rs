@@ -91,6 +91,9 @@ pub enum sselink_result {
     SSELINK_RESULT_ATTEMPTS_EXHAUSTED = 107,
     /// Gave up after an outage outlasted the time budget.
     SSELINK_RESULT_TIME_BUDGET_EXHAUSTED = 108,
+    /// The server ended the response (an `ERROR` event's cause; the stream
+    /// reconnects).
+    SSELINK_RESULT_END_OF_STREAM = 109,
 }
 
 impl sselink_result {
@@ -107,6 +110,7 @@ impl sselink_result {
             Error::Limit(_) => SSELINK_RESULT_LIMIT_EXCEEDED,
             Error::AttemptsExhausted { .. } => SSELINK_RESULT_ATTEMPTS_EXHAUSTED,
             Error::TimeBudgetExhausted { .. } => SSELINK_RESULT_TIME_BUDGET_EXHAUSTED,
+            Error::EndOfStream => SSELINK_RESULT_END_OF_STREAM,
         }
     }
 }
@@ -200,7 +204,7 @@ pub extern "C" fn sselink_result_message(result: i32) -> *const c_char {
 
 fn result_message(result: i32) -> &'static str {
     use sselink_result::*;
-    const MESSAGES: [(sselink_result, &str); 17] = [
+    const MESSAGES: [(sselink_result, &str); 18] = [
         (SSELINK_RESULT_OK, "success\0"),
         (
             SSELINK_RESULT_TIMEOUT,
@@ -254,6 +258,10 @@ fn result_message(result: i32) -> &'static str {
             SSELINK_RESULT_TIME_BUDGET_EXHAUSTED,
             "gave up after the reconnect time budget\0",
         ),
+        (
+            SSELINK_RESULT_END_OF_STREAM,
+            "the server ended the response\0",
+        ),
     ];
     MESSAGES
         .iter()
@@ -268,7 +276,7 @@ mod tests {
     #[test]
     fn every_code_has_its_own_message() {
         let codes: Vec<i32> = [
-            0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108,
+            0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109,
         ]
         .to_vec();
         let messages: std::collections::HashSet<&str> =
@@ -307,6 +315,7 @@ mod tests {
                 budget: Duration::ZERO,
                 last: Box::new(Error::Network(String::new())),
             },
+            Error::EndOfStream,
         ];
         let codes: std::collections::HashSet<i32> = errors
             .iter()

@@ -1,0 +1,356 @@
+//! ssecat: curl for Server-Sent Events. Connects, follows the stream through
+//! drops, and prints each event as one JSON line. Without a URL (or with
+//! `--demo`) it follows its own demo server.
+//!
+//! ```text
+//! cargo run --release --example ssecat -- --demo
+//! cargo run --release --example ssecat -- -H 'Authorization: Bearer x' https://example.com/events
+//! ```
+
+mod demo;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
+use sselink::{Builder, CloseReason, Error, Event, Item, Stream};
+
+/// curl for Server-Sent Events: prints each event as a JSON line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ssecat",
+    version,
+    after_help = "Events go to stdout, one JSON object a line: {\"type\":..,\"data\":..,\"id\":..} plus \"retry\" when \
+the event's block set one. Connecting, open, retrying and closed go to stderr.\n\n\
+Exit status: 0 when it ended as asked (--max-events reached, end of stream with --no-reconnect, \
+server sent 204); 1 on a terminal error; 2 on a usage error; 130 on SIGINT, 143 on SIGTERM."
+)]
+struct Args {
+    /// The event stream URL. Without one, ssecat follows its demo server.
+    url: Option<String>,
+    /// Start the built-in demo server on 127.0.0.1 and follow it.
+    #[arg(long, conflicts_with = "url")]
+    demo: bool,
+    /// Add a request header (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Request method (default GET, or POST with --data).
+    #[arg(short = 'X', long, value_name = "METHOD")]
+    method: Option<String>,
+    /// Request body, or @FILE to read it from a file.
+    #[arg(short = 'd', long = "data", value_name = "BODY|@FILE")]
+    data: Option<String>,
+    /// Resume after this event id (sent as Last-Event-ID).
+    #[arg(long, value_name = "ID")]
+    last_event_id: Option<String>,
+    /// Connect timeout in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    connect_timeout: Option<Duration>,
+    /// Reconnect when no byte arrives for this long, in seconds (0: never; default 45).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    idle_timeout: Option<Duration>,
+    /// First reconnect delay in milliseconds (default 1000; the server's retry overrides it).
+    #[arg(long, value_name = "MS")]
+    reconnect_delay: Option<u64>,
+    /// Cap of the doubling reconnect delay in milliseconds (default 30000).
+    #[arg(long, value_name = "MS")]
+    max_reconnect_delay: Option<u64>,
+    /// Give up after this many consecutive failed reconnect attempts.
+    #[arg(long, value_name = "N")]
+    max_attempts: Option<u32>,
+    /// Largest event accepted, in bytes (default 16 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_event_size: Option<u64>,
+    /// Also trust this CA certificate (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Exit after this many events.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Exit when the first connection ends instead of reconnecting.
+    #[arg(long)]
+    no_reconnect: bool,
+    /// Also print comment lines, as {"comment":"..."}.
+    #[arg(long)]
+    include_comments: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// Print no events (lifecycle still goes to stderr).
+    #[arg(short, long)]
+    quiet: bool,
+    /// At exit, print events, data bytes, seconds and events/s on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One JSON object a line.
+    Json,
+    /// For people.
+    Text,
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once(':').ok_or("expected 'Name: value'")?;
+    Ok((name.trim().to_string(), value.trim_start().to_string()))
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("`{text}` is not a usable number of seconds"))
+}
+
+/// An event as printed: exactly these fields, in this order.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    data: &'a str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry: Option<u128>,
+}
+
+#[derive(Serialize)]
+struct CommentLine<'a> {
+    comment: &'a str,
+}
+
+/// A failure before the stream starts: bad arguments or configuration.
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("ssecat: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
+    let mut builder = Stream::builder(url).comments(args.include_comments);
+    for (name, value) in &args.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(data) = &args.data {
+        let body = match data.strip_prefix('@') {
+            Some(path) => {
+                std::fs::read(path).map_err(|e| UsageError(format!("cannot read {path}: {e}")))?
+            }
+            None => data.clone().into_bytes(),
+        };
+        builder = builder.body(body).method("POST");
+    }
+    if let Some(method) = &args.method {
+        builder = builder.method(method);
+    }
+    if let Some(id) = &args.last_event_id {
+        builder = builder.last_event_id(id);
+    }
+    if let Some(timeout) = args.connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = args.idle_timeout {
+        builder = builder.idle_timeout((!timeout.is_zero()).then_some(timeout));
+    }
+    if args.reconnect_delay.is_some() || args.max_reconnect_delay.is_some() {
+        let initial = Duration::from_millis(args.reconnect_delay.unwrap_or(1000));
+        let max = Duration::from_millis(args.max_reconnect_delay.unwrap_or(30_000));
+        builder = builder.reconnect_delay(initial, max);
+    }
+    if let Some(attempts) = args.max_attempts {
+        builder = builder.max_attempts(attempts);
+    }
+    if let Some(bytes) = args.max_event_size {
+        builder = builder.max_event_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    if let Some(path) = &args.cacert {
+        let certificate = std::fs::read(path)
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+        builder = builder.root_certificate(certificate);
+    }
+    if args.no_reconnect {
+        builder = builder.no_reconnect();
+    }
+    Ok(builder)
+}
+
+/// Closes the stream on SIGINT or SIGTERM and remembers which arrived.
+fn watch_signals(stream: &Arc<Stream>) -> Result<Arc<AtomicI32>, UsageError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let caught = Arc::new(AtomicI32::new(0));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| UsageError(format!("cannot watch signals: {e}")))?;
+    let (stream, flag) = (Arc::clone(stream), Arc::clone(&caught));
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            flag.store(signal, Ordering::SeqCst);
+            stream.close();
+        }
+    });
+    Ok(caught)
+}
+
+struct Stats {
+    started: Instant,
+    events: u64,
+    bytes: u64,
+}
+
+impl Stats {
+    fn print(&self) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rate = if seconds > 0.0 {
+            self.events as f64 / seconds
+        } else {
+            0.0
+        };
+        eprintln!(
+            "stats: {} events, {} bytes, {seconds:.3} s, {rate:.1} events/s",
+            self.events, self.bytes
+        );
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode, UsageError> {
+    let url = match (&args.url, args.demo) {
+        (Some(url), false) => url.clone(),
+        _ => {
+            let url = demo::start()
+                .map_err(|e| UsageError(format!("cannot start the demo server: {e}")))?;
+            eprintln!("demo server at {url}");
+            url
+        }
+    };
+    let stream = builder(&args, &url)?.connect().map_err(|e| match e {
+        Error::InvalidConfig(message) => UsageError(message),
+        other => UsageError(other.to_string()),
+    })?;
+    let stream = Arc::new(stream);
+    let caught = watch_signals(&stream)?;
+    let mut stats = Stats {
+        started: Instant::now(),
+        events: 0,
+        bytes: 0,
+    };
+    let mut out = io::stdout().lock();
+    let code = loop {
+        let Ok(item) = stream.recv() else {
+            break ExitCode::SUCCESS;
+        };
+        let printed = match item {
+            Item::Event(event) => {
+                stats.events += 1;
+                stats.bytes += event.data().len() as u64;
+                let printed = if args.quiet {
+                    Ok(())
+                } else {
+                    print_event(&mut out, &event, args.format)
+                };
+                if args.max_events.is_some_and(|max| stats.events >= max) {
+                    stream.close();
+                    break ExitCode::SUCCESS;
+                }
+                printed
+            }
+            Item::Comment(text) if !args.quiet => print_comment(&mut out, &text, args.format),
+            Item::Closed(reason) => break closed(&reason, &caught),
+            other => {
+                report(&other, &url);
+                Ok(())
+            }
+        };
+        if printed.is_err() {
+            // stdout is gone (a closed pipe): stop quietly.
+            stream.close();
+            break ExitCode::SUCCESS;
+        }
+    };
+    if args.stats {
+        stats.print();
+    }
+    Ok(code)
+}
+
+/// Lifecycle on stderr, one line each.
+fn report(item: &Item, url: &str) {
+    match item {
+        Item::Connecting { attempt: 0 } => eprintln!("connecting to {url}"),
+        Item::Connecting { attempt } => eprintln!("reconnecting (attempt {attempt})"),
+        Item::Open { status } => eprintln!("open: HTTP {status}"),
+        Item::Retrying { error, delay, .. } => {
+            eprintln!("retrying in {:.2} s: {error}", delay.as_secs_f64())
+        }
+        _ => {}
+    }
+}
+
+fn closed(reason: &CloseReason, caught: &AtomicI32) -> ExitCode {
+    match reason {
+        CloseReason::Caller => {
+            let signal = caught.load(Ordering::SeqCst);
+            eprintln!("closed: signal {signal}");
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
+        }
+        CloseReason::Error(error) => {
+            eprintln!("ssecat: {error}");
+            ExitCode::from(1)
+        }
+        reason => {
+            eprintln!("closed: {reason}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn print_event(out: &mut impl Write, event: &Event, format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            let line = EventLine {
+                event_type: event.event_type(),
+                data: event.data(),
+                id: event.id(),
+                retry: event.retry().map(|r| r.as_millis()),
+            };
+            serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Text => {
+            let id = if event.id().is_empty() {
+                String::new()
+            } else {
+                format!(" #{}", event.id())
+            };
+            writeln!(out, "{}{id}:", event.event_type())?;
+            for line in event.data().split('\n') {
+                writeln!(out, "  {line}")?;
+            }
+        }
+    }
+    out.flush()
+}
+
+fn print_comment(out: &mut impl Write, text: &str, format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, &CommentLine { comment: text })
+                .map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Text => writeln!(out, ": {text}")?,
+    }
+    out.flush()
+}

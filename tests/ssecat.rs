@@ -1,0 +1,351 @@
+//! ssecat end to end: the built binary against loopback servers, checking
+//! its output, exit codes and signal handling. `cargo test` builds the
+//! example before running this.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{unbounded, Receiver};
+use support::server::{sse_then_close, Conn, Server, PATIENCE};
+
+fn ssecat_path() -> PathBuf {
+    // target/<profile>/deps/ssecat-<hash> -> target/<profile>/examples/ssecat
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    path.pop();
+    path.push("examples");
+    path.push("ssecat");
+    assert!(path.exists(), "{} is missing: run `cargo test` (it builds the examples) or `cargo build --example ssecat`", path.display());
+    path
+}
+
+fn ssecat(args: &[&str]) -> Command {
+    let mut command = Command::new(ssecat_path());
+    command.args(args).stdin(Stdio::null());
+    command
+}
+
+/// Runs ssecat to completion, with a generous bound.
+fn run(args: &[&str]) -> Output {
+    let mut child = ssecat(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("ssecat {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Spawns ssecat and streams its stdout lines into a channel.
+fn spawn_lines(args: &[&str]) -> (Child, Receiver<String>) {
+    let mut child = ssecat(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = unbounded();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+#[test]
+fn prints_each_event_as_one_json_line() {
+    let server = Server::start(sse_then_close(
+        "id: 1\nevent: greet\ndata: hello\ndata: \"world\"\nretry: 1500\n\n: note\ndata: plain\n\n",
+    ));
+    let output = run(&["--no-reconnect", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "{\"type\":\"greet\",\"data\":\"hello\\n\\\"world\\\"\",\"id\":\"1\",\"retry\":1500}\n\
+         {\"type\":\"message\",\"data\":\"plain\",\"id\":\"1\"}\n"
+    );
+    let err = stderr(&output);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("connecting to http://127.0.0.1:"),
+        "{err}"
+    );
+    assert_eq!(lines[1], "open: HTTP 200");
+    assert!(lines[2].starts_with("closed: "), "{err}");
+}
+
+#[test]
+fn include_comments_and_text_format() {
+    let server = Server::start(sse_then_close(": keepalive\nid: 7\ndata: a\ndata: b\n\n"));
+    let output = run(&["--no-reconnect", "--include-comments", &server.url("/")]);
+    assert_eq!(
+        stdout(&output),
+        "{\"comment\":\"keepalive\"}\n{\"type\":\"message\",\"data\":\"a\\nb\",\"id\":\"7\"}\n"
+    );
+    let output = run(&[
+        "--no-reconnect",
+        "--include-comments",
+        "--format",
+        "text",
+        &server.url("/"),
+    ]);
+    assert_eq!(stdout(&output), ": keepalive\nmessage #7:\n  a\n  b\n");
+}
+
+#[test]
+fn max_events_exits_zero_after_that_many() {
+    let server = Server::start(|mut conn: Conn| {
+        let body: String = (0..10).map(|i| format!("id: {i}\ndata: {i}\n\n")).collect();
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.client_closed_within(PATIENCE);
+    });
+    let output = run(&["--max-events", "3", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output).lines().count(), 3);
+}
+
+#[test]
+fn quiet_and_stats() {
+    let server = Server::start(sse_then_close("data: 12345\n\ndata: 678\n\n"));
+    let output = run(&["--no-reconnect", "--quiet", "--stats", &server.url("/")]);
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(
+        err.contains("stats: 2 events, 8 bytes, ") && err.contains("events/s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_content_exits_zero() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 204 No Content\r\n\r\n");
+        conn.end();
+    });
+    let output = run(&[&server.url("/")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("204"));
+}
+
+#[test]
+fn terminal_errors_exit_one_with_a_one_line_message() {
+    let unauthorized = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(401, &[], "{\"error\":\"bad token\"}");
+        conn.end();
+    });
+    let html = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html>");
+        conn.end();
+    });
+    let failing = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &[], "");
+        conn.end();
+    });
+    let cases = [
+        (vec![unauthorized.url("/")], "HTTP 401"),
+        (vec![html.url("/")], "text/html"),
+        (
+            vec![
+                "--max-attempts".into(),
+                "1".into(),
+                "--reconnect-delay".into(),
+                "5".into(),
+                failing.url("/"),
+            ],
+            "gave up after 1",
+        ),
+    ];
+    for (args, expected) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let last = stderr(&output)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            last.starts_with("ssecat: ") && last.contains(expected),
+            "{args:?}: {last}"
+        );
+    }
+    let big = Server::start(sse_then_close("data: 0123456789\n\n"));
+    let output = run(&["--max-event-size", "4", &big.url("/")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("max_event_size"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    for args in [
+        &["--no-such-option"][..],
+        &["-H", "no colon here", "http://127.0.0.1:1/"],
+        &["ftp://127.0.0.1/"],
+        &["--idle-timeout", "-3", "http://127.0.0.1:1/"],
+        &["-d", "@/no/such/file", "http://127.0.0.1:1/"],
+    ] {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).is_empty());
+    }
+}
+
+#[test]
+fn headers_method_body_and_last_event_id_are_sent() {
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let file = TempFile::with(b"{\"from\":\"file\"}");
+    let body_arg = format!("@{}", file.0.display());
+    let output = run(&[
+        "--no-reconnect",
+        "-H",
+        "X-One: 1",
+        "-H",
+        "Authorization: Bearer t",
+        "-X",
+        "REPORT",
+        "-d",
+        &body_arg,
+        "--last-event-id",
+        "41",
+        &server.url("/"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let request = server.request();
+    assert_eq!(request.method, "REPORT");
+    assert_eq!(request.header("x-one"), Some("1"));
+    assert_eq!(request.header("authorization"), Some("Bearer t"));
+    assert_eq!(request.header("last-event-id"), Some("41"));
+    assert_eq!(request.body, b"{\"from\":\"file\"}");
+    let output = run(&["--no-reconnect", "-d", "inline", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(0));
+    let request = server.request();
+    assert_eq!(
+        (request.method.as_str(), request.body.as_slice()),
+        ("POST", &b"inline"[..]),
+        "-d implies POST"
+    );
+    drop(file);
+}
+
+/// A temporary file holding some bytes, removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn with(bytes: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("ssecat-body-{}", std::process::id()));
+        std::fs::File::create(&path)
+            .and_then(|mut f| f.write_all(bytes))
+            .unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn signal_exits_promptly(signal: &str, code: i32) {
+    let (conn_tx, conn_rx) = crossbeam_channel::bounded::<Conn>(1);
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: first\n\n"));
+        let _ = conn_tx.send(conn);
+    });
+    let (mut child, lines) = spawn_lines(&[&server.url("/")]);
+    assert_eq!(
+        lines.recv_timeout(PATIENCE).unwrap(),
+        "{\"type\":\"message\",\"data\":\"first\",\"id\":\"\"}"
+    );
+    let mut conn = conn_rx.recv_timeout(PATIENCE).unwrap();
+    let start = Instant::now();
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < PATIENCE, "ssecat ignored {signal}");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let took = start.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(code), "{err}");
+    assert!(
+        took < Duration::from_millis(500),
+        "{signal} took {took:?} (contract: 100 ms; see benches)"
+    );
+    assert!(
+        conn.client_closed_within(Duration::from_secs(2)),
+        "the server did not see the connection closed"
+    );
+}
+
+#[test]
+fn sigint_closes_the_stream_and_exits_130() {
+    signal_exits_promptly("-INT", 130);
+}
+
+#[test]
+fn sigterm_closes_the_stream_and_exits_143() {
+    signal_exits_promptly("-TERM", 143);
+}
+
+#[test]
+fn demo_drops_once_resumes_and_ends() {
+    let output = run(&["--demo"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let ids: Vec<u64> = stdout(&output)
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["type"], "tick");
+            value["id"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=12).collect::<Vec<u64>>(),
+        "every event once, in order"
+    );
+    let err = stderr(&output);
+    assert!(err.contains("retrying in"), "{err}");
+    assert_eq!(err.matches("open: HTTP 200").count(), 2, "{err}");
+    assert!(
+        err.trim_end().ends_with("it asks the client to stop"),
+        "{err}"
+    );
+}
