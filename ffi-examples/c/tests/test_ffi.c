@@ -235,7 +235,7 @@ static int test_reconnect_with_last_event_id(void) {
     CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
     CHECK(str_is(event.data, "first") && str_is(event.id, "5"));
     CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_ERROR, &event) == SSELINK_RESULT_OK);
-    CHECK(event.error == SSELINK_RESULT_NETWORK && event.attempt == 1);
+    CHECK(event.error == SSELINK_RESULT_END_OF_STREAM && event.attempt == 1);
     CHECK(event.delay_ms >= 10 && event.delay_ms <= 15); /* 10 ms plus up to 50% jitter */
     CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
     CHECK(str_is(event.data, "last-event-id=5"));
