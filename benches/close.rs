@@ -2,7 +2,10 @@
 //! server sees the connection closed or the reader thread exits, with the
 //! reader blocked in a read, in a TCP connect, and in a 30 s backoff.
 //!
-//! Run with `cargo bench --bench close`; it prints a Markdown table.
+//! Also ssecat's exit after SIGINT and SIGTERM (from sending the signal, with
+//! `kill`, to the process's exit), which needs the release example built:
+//! `cargo build --release --example ssecat && cargo bench --bench close`.
+//! It prints a Markdown table.
 
 #[path = "../tests/support/server.rs"]
 #[allow(dead_code)]
@@ -11,7 +14,7 @@ mod server;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
-use server::{Conn, Server, PATIENCE};
+use server::{Conn, FullBacklog, Server, PATIENCE};
 use sselink::{Item, Stream};
 
 fn wait_for(stream: &Stream, wanted: impl Fn(&Item) -> bool) {
@@ -79,26 +82,8 @@ fn blocked_in_read(runs: usize) -> (Samples, Samples, Samples) {
 }
 
 fn blocked_in_connect(runs: usize) -> Samples {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let fillers: Vec<Socket> = (0..8)
-        .map(|_| {
-            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-            s.set_nonblocking(true).unwrap();
-            let _ = s.connect(&addr.into());
-            s
-        })
-        .collect();
+    let backlog = FullBacklog::new();
+    let addr = backlog.addr;
     let mut closed = Vec::new();
     for _ in 0..runs {
         let stream = Stream::builder(&format!("http://{addr}/"))
@@ -112,7 +97,6 @@ fn blocked_in_connect(runs: usize) -> Samples {
         wait_for(&stream, |item| matches!(item, Item::Closed(_)));
         closed.push(start.elapsed());
     }
-    drop(fillers);
     Samples(closed)
 }
 
@@ -132,6 +116,44 @@ fn blocked_in_backoff(runs: usize) -> Samples {
     Samples(exit)
 }
 
+/// Time from `kill -SIG` to ssecat's exit, with the connection open.
+fn ssecat_signal(signal: &str, expected_code: i32, runs: usize) -> Samples {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let ssecat =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/examples/ssecat");
+    assert!(
+        ssecat.exists(),
+        "build it first: cargo build --release --example ssecat"
+    );
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: first\n\n"));
+        conn.client_closed_within(PATIENCE);
+    });
+    let mut exit = Vec::new();
+    for _ in 0..runs {
+        let mut child = Command::new(&ssecat)
+            .arg(server.url("/"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let start = Instant::now();
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        exit.push(start.elapsed());
+        assert_eq!(status.code(), Some(expected_code));
+    }
+    Samples(exit)
+}
+
 fn main() {
     println!("| reader blocked in | runs | median µs | max µs |");
     println!("|---|---:|---:|---:|");
@@ -141,4 +163,6 @@ fn main() {
     exit.row("read: reader thread exited");
     blocked_in_connect(20).row("TCP connect: `Closed` received");
     blocked_in_backoff(50).row("30 s backoff: reader thread exited");
+    ssecat_signal("-INT", 130, 20).row("ssecat: `kill -INT` to exit 130");
+    ssecat_signal("-TERM", 143, 20).row("ssecat: `kill -TERM` to exit 143");
 }

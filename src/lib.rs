@@ -5,28 +5,41 @@
 //! bounded channel. It reconnects with the last event id after a drop, with
 //! backoff, and stops at once when [`Stream::close`] is called.
 //!
-//! ```no_run
+//! ```
 //! use std::time::Duration;
 //! use sselink::{Item, Stream};
 //!
 //! #[derive(serde::Deserialize)]
 //! struct Delta { text: String }
 //!
-//! let stream = Stream::builder("https://example.com/events")
+//! # // A one-shot server on 127.0.0.1 stands in for a real endpoint.
+//! # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! # let url = format!("http://{}/events", listener.local_addr().unwrap());
+//! # std::thread::spawn(move || {
+//! #     use std::io::{Read, Write};
+//! #     let (mut socket, _) = listener.accept().unwrap();
+//! #     let _ = socket.read(&mut [0u8; 4096]);
+//! #     socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n\
+//! #         event: delta\ndata: {\"text\":\"Hello\"}\n\nevent: delta\ndata: {\"text\":\", world\"}\n\n").unwrap();
+//! # });
+//! let stream = Stream::builder(&url)
 //!     .header("Authorization", "Bearer secret")
 //!     .idle_timeout(Some(Duration::from_secs(45)))
+//!     .no_reconnect()
 //!     .connect()?;
+//! let mut text = String::new();
 //! for item in &stream {
 //!     match item {
 //!         Item::Event(event) if event.is("delta") => {
 //!             let delta: Delta = event.json().expect("JSON data");
-//!             print!("{}", delta.text);
+//!             text.push_str(&delta.text);
 //!         }
 //!         Item::Retrying { error, delay, .. } => eprintln!("{error}; retrying in {delay:?}"),
 //!         Item::Closed(reason) => eprintln!("closed: {reason}"),
 //!         _ => {}
 //!     }
 //! }
+//! assert_eq!(text, "Hello, world");
 //! # Ok::<(), sselink::Error>(())
 //! ```
 //!

@@ -12,7 +12,7 @@ use sselink::{
     Builder, CloseReason, Error, Event, Item, Limit, Overflow, ReconnectPolicy, State,
     StatusPolicy, Stream,
 };
-use support::server::{sse_then_close, Conn, Server, PATIENCE};
+use support::server::{sse_then_close, Conn, FullBacklog, Server, PATIENCE};
 
 /// Reconnects after 5 ms, doubling to 40 ms, without jitter: fast and exact.
 fn quick(url: &str) -> Builder {
@@ -720,27 +720,8 @@ fn a_receiver_racing_close_always_gets_closed_by_caller() {
 
 #[test]
 fn close_while_blocked_in_connect_is_prompt_and_makes_no_request() {
-    // A listener whose accept queue is full: the kernel drops further SYNs,
-    // so a connect blocks until its timeout.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    socket.listen(0).unwrap();
-    let addr = socket.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        let filler =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        filler.set_nonblocking(true).unwrap();
-        let _ = filler.connect(&addr.into());
-        fillers.push(filler);
-    }
+    let backlog = FullBacklog::new();
+    let addr = backlog.addr;
     let stream = quick(&format!("http://{addr}/"))
         .connect_timeout(Duration::from_secs(30))
         .connect()
@@ -758,7 +739,6 @@ fn close_while_blocked_in_connect_is_prompt_and_makes_no_request() {
     let took = start.elapsed();
     assert!(took < Duration::from_millis(100), "close took {took:?}");
     assert_eq!(stream.state(), State::Closed);
-    drop(fillers);
 }
 
 #[test]
@@ -847,24 +827,36 @@ fn a_slow_consumer_loses_nothing_by_default() {
     assert_eq!(stream.dropped(), 0);
 }
 
-#[test]
-fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
-    let server = Server::start(|mut conn: Conn| {
+/// A server that sends events `0` to `99` at once and keeps the connection.
+fn hundred_events() -> Server {
+    Server::start(|mut conn: Conn| {
         let _ = conn.sse_head();
         let body: String = (0..100).map(|i| format!("data: {i}\n\n")).collect();
         let _ = conn.write(body);
         conn.client_closed_within(PATIENCE);
-    });
+    })
+}
+
+/// Connects with a 4-item channel and `overflow`, and waits (bounded) until
+/// `dropped` events were dropped.
+fn overflowing(server: &Server, overflow: Overflow, dropped: u64) -> Stream {
     let stream = quick(&server.url("/"))
         .capacity(4)
-        .overflow(Overflow::DropOldest)
+        .overflow(overflow)
         .connect()
         .unwrap();
     let deadline = Instant::now() + PATIENCE;
-    while stream.dropped() < 96 && Instant::now() < deadline {
+    while stream.dropped() < dropped && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(stream.dropped(), 96);
+    assert_eq!(stream.dropped(), dropped);
+    stream
+}
+
+#[test]
+fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
+    let server = hundred_events();
+    let stream = overflowing(&server, Overflow::DropOldest, 96);
     let kept: Vec<String> = (0..4)
         .map(|_| next_event(&stream).data().to_string())
         .collect();
@@ -873,23 +865,9 @@ fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
 
 #[test]
 fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
-    let server = Server::start(|mut conn: Conn| {
-        let _ = conn.sse_head();
-        let body: String = (0..100).map(|i| format!("data: {i}\n\n")).collect();
-        let _ = conn.write(body);
-        conn.client_closed_within(PATIENCE);
-    });
-    let stream = quick(&server.url("/"))
-        .capacity(4)
-        .overflow(Overflow::DropNewest)
-        .connect()
-        .unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    while stream.dropped() < 98 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let server = hundred_events();
     // Connecting and Open fill two places; events 0 and 1 the other two.
-    assert_eq!(stream.dropped(), 98);
+    let stream = overflowing(&server, Overflow::DropNewest, 98);
     assert!(matches!(next(&stream), Item::Connecting { .. }));
     assert!(matches!(next(&stream), Item::Open { .. }));
     assert_eq!(next_event(&stream).data(), "0");

@@ -232,3 +232,35 @@ pub fn sse_then_close(body: &'static str) -> impl Fn(Conn) + Send + Sync {
         conn.end();
     }
 }
+
+/// A listener on 127.0.0.1 whose accept queue is full: the kernel drops
+/// further SYNs, so a connect to it blocks until the client's timeout.
+pub struct FullBacklog {
+    pub addr: SocketAddr,
+    _listener: socket2::Socket,
+    _fillers: Vec<socket2::Socket>,
+}
+
+impl FullBacklog {
+    pub fn new() -> FullBacklog {
+        use socket2::{Domain, Socket, Type};
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let any_port: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        listener.bind(&any_port.into()).unwrap();
+        listener.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap().as_socket().unwrap();
+        let fillers = (0..8)
+            .map(|_| {
+                let filler = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+                filler.set_nonblocking(true).unwrap();
+                let _ = filler.connect(&addr.into());
+                filler
+            })
+            .collect();
+        FullBacklog {
+            addr,
+            _listener: listener,
+            _fillers: fillers,
+        }
+    }
+}
