@@ -113,9 +113,12 @@ typedef enum sselink_state {
 typedef enum sselink_overflow {
   // Wait for the caller: nothing is lost.
   SSELINK_OVERFLOW_BLOCK = 0,
-  // Drop the oldest queued event (counted by `sselink_stream_dropped`).
+  // Never wait: a new item displaces the oldest queued one (dropped
+  // events are counted by `sselink_stream_dropped`; the closing event is
+  // never lost).
   SSELINK_OVERFLOW_DROP_OLDEST = 1,
-  // Drop the new event (counted by `sselink_stream_dropped`).
+  // Never wait: a new event is dropped when the channel is full (counted
+  // by `sselink_stream_dropped`); lifecycle events displace the oldest.
   SSELINK_OVERFLOW_DROP_NEWEST = 2,
 } sselink_overflow;
 

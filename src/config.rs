@@ -23,11 +23,14 @@ pub enum Overflow {
     /// server. The default.
     #[default]
     Block,
-    /// Drop the oldest queued item to make room; dropped events are counted
-    /// in [`Stream::dropped`]. The final `Closed` is never dropped.
+    /// The reader never waits: a new item that finds the channel full
+    /// displaces the oldest queued one. Dropped events are counted in
+    /// [`Stream::dropped`]. When the caller lags that far, an old lifecycle
+    /// item may be displaced too; the final `Closed` never is.
     DropOldest,
-    /// Drop the new event; dropped events are counted in [`Stream::dropped`].
-    /// Lifecycle items are never dropped.
+    /// The reader never waits: a new event that finds the channel full is
+    /// dropped (counted in [`Stream::dropped`]); a new lifecycle item
+    /// displaces the oldest queued item instead, and `Closed` is never lost.
     DropNewest,
 }
 
@@ -378,6 +381,10 @@ impl Builder {
     /// Checks the configuration and starts the stream's reader thread. Returns
     /// at once: the connection is made in the background, and its progress
     /// arrives as items.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread.
     pub fn connect(self) -> Result<Stream, Error> {
         Ok(Stream::start(self.build()?))
     }

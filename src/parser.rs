@@ -232,6 +232,15 @@ impl Parser {
         result
     }
 
+    /// Abandons the current body after a failed read: its unfinished line
+    /// and event are dropped (never dispatched, whatever
+    /// [`dispatch_incomplete_at_eof`](Parser::dispatch_incomplete_at_eof)
+    /// says), and the parser is ready for the next body, keeping the last
+    /// event id.
+    pub fn abort(&mut self) {
+        self.start_body();
+    }
+
     fn flush_at_eof(&mut self, sink: &mut impl FnMut(Parsed)) -> Result<(), LimitExceeded> {
         if self.bom_matched > 0 {
             // A body that was only a BOM prefix: those bytes are line content.

@@ -270,7 +270,9 @@ impl Reader {
         let config = Arc::clone(&self.config);
         let mut headers: Vec<Header> = config.headers.clone();
         if let Some(provider) = &config.header_provider {
-            for (name, value) in provider() {
+            let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
+                .map_err(|_| fatal(Error::InvalidConfig("the header provider panicked".into())))?;
+            for (name, value) in provided {
                 let (name, value) = check_header(&name, &value)
                     .map_err(|e| Outcome::Close(CloseReason::Error(e)))?;
                 headers.retain(|h| h.name != name);
@@ -458,10 +460,21 @@ impl Reader {
                 Err(Stop) => return Outcome::Close(CloseReason::Caller),
             }
             if let Err(limit) = result {
-                self.parser.finish(|_| {}).ok();
+                self.parser.abort();
                 return Outcome::Close(CloseReason::Error(limit.into()));
             }
         };
+        if error.is_some() {
+            // A broken connection: its unfinished event is discarded, even
+            // with dispatch_incomplete_at_eof (meant for clean ends).
+            self.parser.abort();
+            let healthy = delivered || opened.elapsed() >= self.config.reconnect.healthy_after;
+            return Outcome::Dropped {
+                error,
+                healthy,
+                retry_after: None,
+            };
+        }
         let mut parsed = std::mem::take(&mut self.parsed);
         let _ = self.parser.finish(|item| parsed.push(item));
         let handed = self.hand_out(&mut parsed);
@@ -505,36 +518,34 @@ impl Reader {
         self.send_message(Message::Item(item), droppable)
     }
 
-    /// Hands a message to the caller under the overflow policy. Only
-    /// `droppable` messages (events, comments, id changes) are ever dropped.
+    /// Hands a message to the caller under the overflow policy. `Block`
+    /// waits for room. A drop policy never waits: a `droppable` message
+    /// (event, comment, id change) that finds the channel full is dropped
+    /// (drop-newest) or displaces the oldest queued item (drop-oldest); a
+    /// lifecycle item always displaces the oldest queued item, so `Closed`,
+    /// sent last, is never lost.
     fn send_message(&self, message: Message, droppable: bool) -> Result<(), Stop> {
         if self.shared.is_closed() {
             return Err(Stop);
         }
-        let overflow = if droppable {
-            self.config.overflow
-        } else {
-            Overflow::Block
+        let overflow = self.config.overflow;
+        if overflow == Overflow::Block {
+            return select! {
+                send(self.items, message) -> sent => sent.map_err(|_| Stop),
+                recv(self.closing) -> _ => Err(Stop),
+            };
+        }
+        let message = match self.items.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => return Err(Stop),
+            Err(TrySendError::Full(message)) => message,
         };
-        let message = match overflow {
-            Overflow::Block => {
-                return select! {
-                    send(self.items, message) -> sent => sent.map_err(|_| Stop),
-                    recv(self.closing) -> _ => Err(Stop),
-                };
-            }
-            _ => match self.items.try_send(message) {
-                Ok(()) => return Ok(()),
-                Err(TrySendError::Disconnected(_)) => return Err(Stop),
-                Err(TrySendError::Full(message)) => message,
-            },
-        };
-        if overflow == Overflow::DropNewest {
+        if droppable && overflow == Overflow::DropNewest {
             count_if_event(&self.shared, &message);
             return Ok(());
         }
-        // Drop-oldest: remove the oldest item to make room. The reader is the
-        // only sender, so room stays made.
+        // Make room by removing the oldest item. The reader is the only
+        // sender, so the room stays made.
         if let Ok(oldest) = self.queued.try_recv() {
             count_if_event(&self.shared, &oldest);
         }

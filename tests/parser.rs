@@ -383,6 +383,20 @@ fn unfinished_event_can_be_dispatched_by_opt_in() {
     assert_eq!(items, vec![Parsed::Event(message("a\nb"))]);
 }
 
+#[test]
+fn abort_discards_the_unfinished_event_even_with_dispatch_at_eof() {
+    let mut parser = Parser::new().dispatch_incomplete_at_eof(true);
+    parser
+        .feed(b"id: 1\ndata: a\n\nid: 2\ndata: cut", |_| {})
+        .unwrap();
+    parser.abort();
+    let mut items = Vec::new();
+    parser
+        .feed(b"data: next\n\n", |item| items.push(item))
+        .unwrap();
+    assert_eq!(items, vec![Parsed::Event(message("next").with_id("1"))]);
+}
+
 // 1.8 Across reconnects; NUL in data
 
 #[test]

@@ -599,6 +599,48 @@ fn last_event_id_follows_what_the_caller_received() {
     assert_eq!(stream.last_event_id(), "3", "an id-only block moves it too");
 }
 
+#[test]
+fn a_broken_connection_never_dispatches_its_partial_event() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            // An unfinished event, then silence until the idle timeout.
+            let _ = conn.sse_head().and_then(|()| conn.write("data: partial"));
+            conn.client_closed_within(PATIENCE);
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: whole\n\n"));
+            conn.end();
+        }
+    });
+    let stream = quick(&server.url("/"))
+        .dispatch_incomplete_at_eof(true)
+        .idle_timeout(Some(Duration::from_millis(200)))
+        .connect()
+        .unwrap();
+    assert_eq!(
+        next_event(&stream).data(),
+        "whole",
+        "the timed-out connection's partial event leaked"
+    );
+    // The second connection ended cleanly, after a whole event.
+    let (error, _) = next_retry(&stream);
+    assert_eq!(error, Error::EndOfStream);
+}
+
+#[test]
+fn a_panicking_header_provider_closes_the_stream_with_a_clear_error() {
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let stream = quick(&server.url("/"))
+        .header_provider(|| panic!("token service down"))
+        .connect()
+        .unwrap();
+    let error = close_error(&stream);
+    assert!(
+        matches!(&error, Error::InvalidConfig(m) if m.contains("header provider panicked")),
+        "{error}"
+    );
+    assert_eq!(server.connections(), 0, "no request without its headers");
+}
+
 // SPEC 5: liveness and close
 
 #[test]
@@ -872,6 +914,36 @@ fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
     assert!(matches!(next(&stream), Item::Open { .. }));
     assert_eq!(next_event(&stream).data(), "0");
     assert_eq!(next_event(&stream).data(), "1");
+}
+
+#[test]
+fn drop_policies_never_stall_the_reader_across_reconnects() {
+    for overflow in [Overflow::DropNewest, Overflow::DropOldest] {
+        let server = Server::start(sse_then_close(
+            "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\ndata: 6\n\ndata: 7\n\ndata: 8\n\ndata: 9\n\n",
+        ));
+        // Nobody reads: were lifecycle items to wait for room, the reader
+        // would stop at the first Retrying and drop nothing more.
+        let stream = quick(&server.url("/"))
+            .capacity(2)
+            .overflow(overflow)
+            .connect()
+            .unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        while server.connections() < 4 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(
+            server.connections() >= 4,
+            "{overflow:?}: the reader stalled"
+        );
+        assert!(
+            stream.dropped() >= 28,
+            "{overflow:?}: dropped {}",
+            stream.dropped()
+        );
+        stream.close();
+    }
 }
 
 // SPEC 6: limits
