@@ -244,6 +244,27 @@ fn redirect_without_location_is_an_error() {
     );
 }
 
+#[test]
+fn redirects_are_followed_only_up_to_the_limit() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(302, &["Location: /again"], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).max_redirects(3).connect().unwrap();
+    let error = close_error(&stream);
+    assert!(
+        matches!(&error, Error::Redirect(m) if m.contains("more than 3 redirects")),
+        "{error}"
+    );
+    for _ in 0..4 {
+        server.request();
+    }
+    assert!(
+        server.request_within(Duration::from_millis(200)).is_none(),
+        "1 request + 3 redirects"
+    );
+}
+
 // SPEC 2.4: Content-Type
 
 #[test]
@@ -343,6 +364,23 @@ fn server_errors_are_retried_until_the_stream_opens() {
     let (second, _) = next_retry(&stream);
     assert_eq!((first.status(), second.status()), (Some(500), Some(503)));
     assert_eq!(next_event(&stream).data(), "up");
+}
+
+#[test]
+fn the_permanent_set_is_configurable() {
+    // 404 retried (a stream not created yet), 500 permanent.
+    let server = Server::start(|mut conn: Conn| {
+        let status = if conn.request.index == 0 { 404 } else { 500 };
+        let _ = conn.respond(status, &[], "");
+        conn.end();
+    });
+    let policy = StatusPolicy::standard().retry(404).permanent(500);
+    let stream = quick(&server.url("/"))
+        .status_policy(policy)
+        .connect()
+        .unwrap();
+    assert_eq!(next_retry(&stream).0.status(), Some(404));
+    assert_eq!(close_error(&stream).status(), Some(500));
 }
 
 #[test]
@@ -473,6 +511,37 @@ fn failures_double_the_delay_and_an_event_resets_the_count() {
         after_event,
         Duration::from_millis(5),
         "a productive connection resets the backoff"
+    );
+}
+
+#[test]
+fn a_connection_that_stays_up_long_enough_resets_the_backoff() {
+    // Every connection fails; the third stays open 150 ms (past
+    // healthy_after = 100 ms) without sending an event before it drops.
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 2 {
+            let _ = conn.sse_head();
+            std::thread::sleep(Duration::from_millis(150));
+        } else {
+            let _ = conn.respond(500, &[], "");
+        }
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect(ReconnectPolicy {
+            initial_delay: Duration::from_millis(5),
+            max_delay: Duration::from_secs(1),
+            jitter: 0.0,
+            healthy_after: Duration::from_millis(100),
+            ..ReconnectPolicy::default()
+        })
+        .connect()
+        .unwrap();
+    let delays: Vec<Duration> = (0..4).map(|_| next_retry(&stream).1).collect();
+    assert_eq!(
+        delays,
+        [5, 10, 5, 10].map(Duration::from_millis),
+        "the long connection reset the count"
     );
 }
 
@@ -758,6 +827,27 @@ fn a_receiver_racing_close_always_gets_closed_by_caller() {
             "round {round}"
         );
     }
+}
+
+#[test]
+fn the_connect_timeout_bounds_a_connect_that_hangs() {
+    let backlog = FullBacklog::new();
+    let stream = quick(&format!("http://{}/", backlog.addr))
+        .connect_timeout(Duration::from_millis(200))
+        .max_attempts(0)
+        .connect()
+        .unwrap();
+    let error = close_error(&stream);
+    let Error::AttemptsExhausted { last, .. } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(
+        **last,
+        Error::Timeout {
+            what: "connect",
+            after: Duration::from_millis(200)
+        }
+    );
 }
 
 #[test]
