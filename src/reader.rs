@@ -124,7 +124,7 @@ impl Reader {
             }
             failures = failures.saturating_add(1);
             let now = Instant::now();
-            let outage_start = *outage_start.get_or_insert(now);
+            let outage_began = *outage_start.get_or_insert(now);
             let error = error.unwrap_or(Error::EndOfStream);
             let policy = &self.config.reconnect;
             if let Some(max) = policy.max_attempts {
@@ -143,7 +143,7 @@ impl Reader {
                 self.jitter.unit(),
             );
             if let Some(budget) = policy.time_budget {
-                if now.duration_since(outage_start) + delay > budget {
+                if now.duration_since(outage_began) + delay > budget {
                     let last = Box::new(error);
                     return self.close(CloseReason::Error(Error::TimeBudgetExhausted {
                         budget,
@@ -168,7 +168,8 @@ impl Reader {
             }
             match self.wait(delay) {
                 Err(Stop) => return,
-                Ok(true) => (failures, attempt) = (0, 0),
+                // A restart starts afresh, as after a healthy connection.
+                Ok(true) => (failures, outage_start, attempt) = (0, None, 0),
                 Ok(false) => attempt = failures,
             }
         }
@@ -203,13 +204,15 @@ impl Reader {
             State::Reconnecting
         });
         self.send(Item::Connecting { attempt }, false)?;
+        // This connection fulfils any restart asked for until now. Cleared
+        // before the agent is installed: a restart from here on shuts that
+        // agent down and is seen when its request fails.
+        self.shared.take_restart();
+        while self.restart_requests.try_recv().is_ok() {}
         let agent = self.new_agent();
         if !self.shared.install_agent(&agent) {
             return Err(Stop);
         }
-        // This connection fulfils any restart asked for until now.
-        self.shared.take_restart();
-        while self.restart_requests.try_recv().is_ok() {}
 
         let response = match self.request(&agent) {
             Ok(response) => response,

@@ -934,6 +934,28 @@ fn restart_cuts_a_backoff_short() {
     assert_eq!(next_event(&stream).data(), "back");
 }
 
+#[test]
+fn a_restart_starts_a_new_outage_for_the_time_budget() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &["Retry-After: 1"], "");
+        conn.end();
+    });
+    let stream = quick(&server.url("/"))
+        .time_budget(Duration::from_millis(1500))
+        .connect()
+        .unwrap();
+    next_retry(&stream);
+    // 600 ms of the outage pass in the 1 s wait; then the caller restarts.
+    assert_eq!(
+        stream.recv_timeout(Duration::from_millis(600)),
+        Err(sselink::RecvTimeoutError::Timeout)
+    );
+    stream.restart();
+    // Counted from the first failure, 0.6 s + 1 s would break the 1.5 s budget.
+    let (_, delay) = next_retry(&stream);
+    assert_eq!(delay, Duration::from_secs(1));
+}
+
 // SPEC 8: back-pressure
 
 #[test]
