@@ -718,8 +718,8 @@ fn idle_timeout_reconnects_and_every_byte_resets_it() {
     let server = Server::start(move |mut conn: Conn| {
         if conn.request.index == 0 {
             let _ = conn.sse_head();
-            // Comments every 50 ms for 10 idle periods: never idle for 200 ms.
-            for _ in 0..40 {
+            // Comments every 50 ms for 1 s: never idle for the 400 ms timer.
+            for _ in 0..20 {
                 let _ = conn.write(": keepalive\n");
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -732,7 +732,7 @@ fn idle_timeout_reconnects_and_every_byte_resets_it() {
         }
     });
     let stream = quick(&server.url("/"))
-        .idle_timeout(Some(Duration::from_millis(200)))
+        .idle_timeout(Some(Duration::from_millis(400)))
         .connect()
         .unwrap();
     let (error, _) = next_retry(&stream);
