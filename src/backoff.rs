@@ -1,13 +1,29 @@
-//! The reconnect policy: how long to wait before the next attempt, and when to
-//! give up. Pure arithmetic, no clock and no randomness of its own.
+//! The reconnect policy: how long to wait before the next attempt
+//! ([`ReconnectPolicy::delay`]), and the bookkeeping of one outage
+//! ([`Outage`]): the failure count, when it began, and when to give up. Pure
+//! arithmetic: no clock and no randomness of their own.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
 
 /// The longest floor a server can impose, through `retry` or `Retry-After`:
 /// larger values are clamped to one hour.
 pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(3600);
 
-/// When and how a stream reconnects after its connection drops.
+/// The smallest delay that doubles: after the first failure of an outage the
+/// delay grows from at least this, so a reconnection time of zero (a server's
+/// `retry: 0`) allows one immediate reconnect, never a storm.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The doubling delay may always grow to at least this, whatever the
+/// settings: no configuration makes sselink retry a failing server more than
+/// about once a second for long.
+pub const MIN_BACKOFF_CAP: Duration = Duration::from_secs(1);
+
+/// When and how a stream reconnects after its connection drops. Set through
+/// the [`Builder`](crate::Builder); the stream checks the values when it is
+/// created.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     /// Reconnect at all. When false, the first dropped connection closes the
@@ -20,17 +36,18 @@ pub struct ReconnectPolicy {
     /// than the cap is still honoured (it is a floor).
     pub max_delay: Duration,
     /// Random extra of up to this fraction of the delay, spreading clients
-    /// that lost the same server. Default 0.5; 0 disables it.
+    /// that lost the same server. Default 0.5; 0 disables it; from 0 to 1.
     pub jitter: f64,
     /// A connection that stays open this long, or delivers an event, resets
     /// the failure count. Default 60 s.
     pub healthy_after: Duration,
-    /// Give up after this many consecutive failed reconnect attempts. Default
-    /// none.
-    pub max_attempts: Option<u32>,
+    /// Give up after this many consecutive failed reconnect attempts; 0 (the
+    /// default) never gives up.
+    pub max_attempts: u32,
     /// Give up when one outage (from the first failure to a healthy
-    /// connection) would last longer than this. Default none.
-    pub time_budget: Option<Duration>,
+    /// connection) would last longer than this; zero (the default) never
+    /// gives up.
+    pub time_budget: Duration,
 }
 
 impl Default for ReconnectPolicy {
@@ -41,8 +58,8 @@ impl Default for ReconnectPolicy {
             max_delay: Duration::from_secs(30),
             jitter: 0.5,
             healthy_after: Duration::from_secs(60),
-            max_attempts: None,
-            time_budget: None,
+            max_attempts: 0,
+            time_budget: Duration::ZERO,
         }
     }
 }
@@ -55,9 +72,14 @@ impl ReconnectPolicy {
     /// or the server's latest `retry`. `retry_after` is a `Retry-After` floor.
     /// `unit` is a random number in `[0, 1)` that picks the jitter.
     ///
-    /// The result doubles from the base per failure up to
-    /// `max(max_delay, base)`, plus jitter within that cap, and is never below
-    /// the base or `retry_after` (each clamped to [`MAX_SERVER_DELAY`]).
+    /// The first failure waits the base. Each further one doubles from
+    /// `max(base, MIN_BACKOFF)` up to the cap, `max(max_delay, base,
+    /// MIN_BACKOFF_CAP)`; jitter adds up to [`jitter`](Self::jitter) times
+    /// that within the cap. The result is
+    /// never below the base or `retry_after` (each clamped to
+    /// [`MAX_SERVER_DELAY`]). Any input gives a delay, never a panic: values
+    /// out of range (a NaN included) count as the nearest valid one, or as no
+    /// jitter.
     pub fn delay(
         &self,
         failures: u32,
@@ -66,13 +88,98 @@ impl ReconnectPolicy {
         unit: f64,
     ) -> Duration {
         let base = reconnection_time.min(MAX_SERVER_DELAY);
-        let cap = self.max_delay.max(base);
-        let doublings = failures.saturating_sub(1).min(31);
-        let grown = base.saturating_mul(1u32 << doublings).min(cap);
-        let jitter = self.jitter.clamp(0.0, 1.0) * unit.clamp(0.0, 1.0);
+        let cap = self.max_delay.max(base).max(MIN_BACKOFF_CAP);
+        let grown = if failures <= 1 {
+            base
+        } else {
+            let doublings = (failures - 1).min(31);
+            base.max(MIN_BACKOFF)
+                .saturating_mul(1u32 << doublings)
+                .min(cap)
+        };
+        let jitter = unit_interval(self.jitter) * unit_interval(unit);
         let jittered = grown.saturating_add(grown.mul_f64(jitter)).min(cap);
         let floor = base.max(retry_after.unwrap_or_default().min(MAX_SERVER_DELAY));
         jittered.max(floor)
+    }
+}
+
+/// `value` clamped to `[0, 1]`; 0 for NaN.
+fn unit_interval(value: f64) -> f64 {
+    if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(0.0, 1.0)
+    }
+}
+
+/// What to do after a failed or dropped connection.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Next {
+    /// Reconnect after `delay`; this is attempt number `attempt` of the outage.
+    Retry {
+        /// The number of the coming attempt, from 1.
+        attempt: u32,
+        /// How long to wait first.
+        delay: Duration,
+    },
+    /// Give up: the attempts or the time budget are exhausted.
+    GiveUp(Error),
+}
+
+/// One outage's bookkeeping: consecutive failures and when the outage began.
+/// Owned by the reader thread; the caller of [`Outage::failed`] passes the
+/// time, so tests need no clock.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Outage {
+    failures: u32,
+    began: Option<Instant>,
+}
+
+impl Outage {
+    /// Ends the outage: after a healthy connection or a restart.
+    pub(crate) fn reset(&mut self) {
+        *self = Outage::default();
+    }
+
+    /// Records a failure at `now` and decides what follows. `healthy` says
+    /// the connection that just ended was healthy (it delivered an event or
+    /// lasted `healthy_after`), which first ends the previous outage.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn failed(
+        &mut self,
+        policy: &ReconnectPolicy,
+        now: Instant,
+        healthy: bool,
+        error: Error,
+        reconnection_time: Duration,
+        retry_after: Option<Duration>,
+        unit: f64,
+    ) -> Next {
+        if healthy {
+            self.reset();
+        }
+        self.failures = self.failures.saturating_add(1);
+        let began = *self.began.get_or_insert(now);
+        if policy.max_attempts > 0 && self.failures > policy.max_attempts {
+            return Next::GiveUp(Error::AttemptsExhausted {
+                attempts: policy.max_attempts,
+                last: Box::new(error),
+            });
+        }
+        let delay = policy.delay(self.failures, reconnection_time, retry_after, unit);
+        let budget = policy.time_budget;
+        if !budget.is_zero() && now.saturating_duration_since(began).saturating_add(delay) > budget
+        {
+            return Next::GiveUp(Error::TimeBudgetExhausted {
+                budget,
+                last: Box::new(error),
+            });
+        }
+        Next::Retry {
+            attempt: self.failures,
+            delay,
+        }
     }
 }
 
@@ -111,6 +218,104 @@ mod tests {
 
     fn policy() -> ReconnectPolicy {
         ReconnectPolicy::default()
+    }
+
+    fn retry(next: Next) -> (u32, Duration) {
+        match next {
+            Next::Retry { attempt, delay } => (attempt, delay),
+            Next::GiveUp(error) => panic!("gave up: {error}"),
+        }
+    }
+
+    fn fail(outage: &mut Outage, policy: &ReconnectPolicy, now: Instant, healthy: bool) -> Next {
+        outage.failed(policy, now, healthy, Error::EndOfStream, S(1), None, 0.0)
+    }
+
+    #[test]
+    fn outage_counts_failures_and_a_healthy_connection_starts_a_new_one() {
+        let p = policy();
+        let t0 = Instant::now();
+        let mut outage = Outage::default();
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (1, S(1)));
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (2, S(2)));
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (3, S(4)));
+        assert_eq!(retry(fail(&mut outage, &p, t0, true)), (1, S(1)));
+        outage.reset();
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (1, S(1)));
+    }
+
+    #[test]
+    fn outage_gives_up_after_max_attempts_with_the_last_error() {
+        let p = ReconnectPolicy {
+            max_attempts: 2,
+            ..policy()
+        };
+        let t0 = Instant::now();
+        let mut outage = Outage::default();
+        retry(fail(&mut outage, &p, t0, false));
+        retry(fail(&mut outage, &p, t0, false));
+        match fail(&mut outage, &p, t0, false) {
+            Next::GiveUp(Error::AttemptsExhausted { attempts: 2, last }) => {
+                assert_eq!(*last, Error::EndOfStream)
+            }
+            other => panic!("{other:?}"),
+        }
+        let unlimited = policy();
+        let mut outage = Outage::default();
+        for n in 1..=1000 {
+            assert_eq!(retry(fail(&mut outage, &unlimited, t0, false)).0, n);
+        }
+    }
+
+    #[test]
+    fn outage_gives_up_when_the_next_wait_would_pass_the_time_budget() {
+        let p = ReconnectPolicy {
+            time_budget: S(10),
+            ..policy()
+        };
+        let t0 = Instant::now();
+        let mut outage = Outage::default();
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (1, S(1)));
+        assert_eq!(retry(fail(&mut outage, &p, t0 + S(1), false)), (2, S(2)));
+        assert_eq!(retry(fail(&mut outage, &p, t0 + S(3), false)), (3, S(4)));
+        match fail(&mut outage, &p, t0 + S(7), false) {
+            Next::GiveUp(Error::TimeBudgetExhausted { budget, .. }) => assert_eq!(budget, S(10)),
+            other => panic!("{other:?}"),
+        }
+        // A healthy connection starts the clock again.
+        assert_eq!(retry(fail(&mut outage, &p, t0 + S(100), true)), (1, S(1)));
+    }
+
+    #[test]
+    fn a_zero_reconnection_time_allows_one_immediate_reconnect_then_backs_off() {
+        let p = policy();
+        let got: Vec<Duration> = (1..=5).map(|n| p.delay(n, S(0), None, 0.0)).collect();
+        assert_eq!(got, [S(0), MS(20), MS(40), MS(80), MS(160)]);
+        let zero_everything = ReconnectPolicy {
+            initial_delay: S(0),
+            max_delay: S(0),
+            ..policy()
+        };
+        let got: Vec<Duration> = [1, 2, 3, 8, 100]
+            .map(|n| zero_everything.delay(n, S(0), None, 0.0))
+            .to_vec();
+        assert_eq!(
+            got,
+            [S(0), MS(20), MS(40), S(1), S(1)],
+            "no setting removes the backoff"
+        );
+    }
+
+    #[test]
+    fn delay_never_panics_on_any_input() {
+        for jitter in [f64::NAN, f64::INFINITY, -1.0, 2.0, f64::MIN_POSITIVE] {
+            for unit in [f64::NAN, f64::NEG_INFINITY, 7.0, 0.5] {
+                let p = ReconnectPolicy { jitter, ..policy() };
+                let d = p.delay(u32::MAX, Duration::MAX, Some(Duration::MAX), unit);
+                assert!(d <= MAX_SERVER_DELAY.max(S(30)));
+                let _ = p.delay(0, Duration::ZERO, None, unit);
+            }
+        }
     }
 
     #[test]
@@ -155,6 +360,11 @@ mod tests {
         let p = policy();
         assert_eq!(p.delay(1, MS(250), None, 0.0), MS(250));
         assert_eq!(p.delay(3, MS(250), None, 0.0), S(1));
+        assert_eq!(
+            p.delay(2, MS(5), None, 0.0),
+            MS(20),
+            "doubling starts from MIN_BACKOFF"
+        );
         assert_eq!(
             p.delay(1, S(45), None, 0.9),
             S(45),

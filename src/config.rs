@@ -1,4 +1,9 @@
-//! [`Builder`]: everything a stream can be told, checked when it is created.
+//! [`Builder`]: every option a stream has, each checked as it is set, and the
+//! [`Config`] the reader thread works from.
+//!
+//! Every option lives in [`Options`], which flows from the builder into the
+//! reader untouched: adding one means a field with its default here, a
+//! setter on [`Builder`], the C setter, and a line in `docs/options.md`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,13 +13,25 @@ use ureq::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::backoff::ReconnectPolicy;
+use crate::error::Error;
 use crate::parser::Limits;
-use crate::{Error, Stream};
+use crate::stream::Stream;
 
 /// Headers computed before every connect, for credentials that expire. Called
 /// on the reader thread; the headers it returns are never sent to another
 /// origin on a redirect and never logged.
 pub type HeaderProvider = dyn Fn() -> Vec<(String, String)> + Send + Sync;
+
+/// The longest duration any setting accepts: one year. Longer ones would only
+/// overflow clocks; an idle timeout of `None` waits forever.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The largest channel capacity, in items. Every slot is allocated when the
+/// stream starts.
+pub const MAX_CAPACITY: usize = 1 << 16;
+
+/// The smallest reader thread stack accepted, in bytes.
+pub const MIN_STACK_SIZE: usize = 64 * 1024;
 
 /// What the reader does when the channel to the caller is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,63 +42,30 @@ pub enum Overflow {
     Block,
     /// The reader never waits: a new item that finds the channel full
     /// displaces the oldest queued one. Dropped events are counted in
-    /// [`Stream::dropped`]. When the caller lags that far, an old lifecycle
-    /// item may be displaced too; the final `Closed` never is.
+    /// [`Stream::dropped`]. The final `Closed` is never lost.
     DropOldest,
     /// The reader never waits: a new event that finds the channel full is
     /// dropped (counted in [`Stream::dropped`]); a new lifecycle item
-    /// displaces the oldest queued item instead, and `Closed` is never lost.
+    /// displaces the oldest queued item instead.
     DropNewest,
 }
 
 /// Which HTTP statuses end a stream for good and which are retried.
 ///
-/// Standard policy (SPEC section 3): 204 closes; 3xx that are not followed
-/// redirects and 4xx other than 408 and 429 are permanent; 408, 429, 5xx are
-/// retried. [`strict`](StatusPolicy::strict) makes every non-2xx permanent, as
-/// the WHATWG text reads. Single statuses can be moved either way.
+/// Standard policy: 204 closes; 3xx that are not followed redirects and 4xx
+/// other than 408 and 429 are permanent; 408, 429, 5xx are retried. Strict
+/// makes every non-2xx permanent, as the WHATWG text reads. Single statuses
+/// can be moved either way.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StatusPolicy {
-    strict: bool,
-    retry: Vec<u16>,
-    permanent: Vec<u16>,
+pub(crate) struct StatusPolicy {
+    pub(crate) strict: bool,
+    pub(crate) retry: Vec<u16>,
+    pub(crate) permanent: Vec<u16>,
 }
 
 impl StatusPolicy {
-    /// The standard policy.
-    pub fn standard() -> StatusPolicy {
-        StatusPolicy::default()
-    }
-
-    /// Every status that is not a 2xx closes the stream.
-    pub fn strict() -> StatusPolicy {
-        StatusPolicy {
-            strict: true,
-            ..StatusPolicy::default()
-        }
-    }
-
-    /// Retries `status` whatever the rest of the policy says.
-    pub fn retry(mut self, status: u16) -> StatusPolicy {
-        self.permanent.retain(|&s| s != status);
-        self.retry.push(status);
-        self
-    }
-
-    /// Closes the stream on `status` whatever the rest of the policy says.
-    pub fn permanent(mut self, status: u16) -> StatusPolicy {
-        self.retry.retain(|&s| s != status);
-        self.permanent.push(status);
-        self
-    }
-
-    pub(crate) fn with_strict(mut self, strict: bool) -> StatusPolicy {
-        self.strict = strict;
-        self
-    }
-
     /// True when a response with `status` (not a 2xx) ends the stream.
-    pub fn is_permanent(&self, status: u16) -> bool {
+    pub(crate) fn is_permanent(&self, status: u16) -> bool {
         if self.retry.contains(&status) {
             return false;
         }
@@ -96,9 +80,77 @@ impl StatusPolicy {
     }
 }
 
+/// A request header as the caller gave it.
+#[derive(Clone)]
+pub(crate) struct HeaderOption {
+    pub(crate) name: HeaderName,
+    pub(crate) value: HeaderValue,
+    /// Never sent to another origin, never logged.
+    pub(crate) sensitive: bool,
+}
+
+/// Every option of a stream, with its default. Filled by [`Builder`], read by
+/// the reader; nothing in between copies it field by field.
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub(crate) url: String,
+    pub(crate) method: Method,
+    pub(crate) headers: Vec<HeaderOption>,
+    pub(crate) header_provider: Option<Arc<HeaderProvider>>,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) last_event_id: String,
+    pub(crate) resume_query: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) status_policy: StatusPolicy,
+    pub(crate) max_redirects: u32,
+    pub(crate) limits: Limits,
+    pub(crate) dispatch_incomplete_at_eof: bool,
+    pub(crate) capacity: usize,
+    pub(crate) overflow: Overflow,
+    pub(crate) deduplicate_ids: bool,
+    pub(crate) comments: bool,
+    pub(crate) root_certificates: Vec<Vec<u8>>,
+    pub(crate) platform_roots: bool,
+    pub(crate) reader_stack_size: usize,
+}
+
+impl Options {
+    fn new(url: &str) -> Options {
+        Options {
+            url: url.to_string(),
+            method: Method::GET,
+            headers: Vec::new(),
+            header_provider: None,
+            query: Vec::new(),
+            body: None,
+            last_event_id: String::new(),
+            resume_query: None,
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(45)),
+            reconnect: ReconnectPolicy::default(),
+            status_policy: StatusPolicy::default(),
+            max_redirects: 10,
+            limits: Limits::default(),
+            dispatch_incomplete_at_eof: false,
+            capacity: 256,
+            overflow: Overflow::Block,
+            deduplicate_ids: false,
+            comments: false,
+            root_certificates: Vec::new(),
+            platform_roots: false,
+            reader_stack_size: 0,
+        }
+    }
+}
+
 /// Builds a [`Stream`]. Made by [`Stream::builder`]; every setter takes and
-/// returns the builder, and [`connect`](Builder::connect) checks the whole
-/// configuration before anything touches the network.
+/// returns the builder. A setter given a value that cannot work records an
+/// [`Error::InvalidConfig`] (the first one is kept, see
+/// [`error`](Builder::error)) and [`connect`](Builder::connect) returns it
+/// before anything touches the network.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -112,377 +164,458 @@ impl StatusPolicy {
 /// ```
 #[derive(Clone)]
 pub struct Builder {
-    url: String,
-    method: String,
-    headers: Vec<(String, String, bool)>,
-    header_provider: Option<Arc<HeaderProvider>>,
-    query: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
-    last_event_id: String,
-    connect_timeout: Duration,
-    idle_timeout: Option<Duration>,
-    reconnect: ReconnectPolicy,
-    status_policy: StatusPolicy,
-    max_redirects: u32,
-    limits: Limits,
-    dispatch_incomplete_at_eof: bool,
-    capacity: usize,
-    overflow: Overflow,
-    deduplicate: bool,
-    resume_query: Option<String>,
-    comments: bool,
-    root_certificates: Vec<Vec<u8>>,
-    platform_roots: bool,
+    options: Options,
+    error: Option<Error>,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values are left out: they may hold credentials.
+        // Header values and the query are left out: they may hold credentials.
         let names: Vec<&str> = self
+            .options
             .headers
             .iter()
-            .map(|(name, _, _)| name.as_str())
+            .map(|h| h.name.as_str())
             .collect();
         f.debug_struct("Builder")
-            .field("url", &self.url)
-            .field("method", &self.method)
+            .field("url", &crate::redact::url_for_logs(&self.options.url))
+            .field("method", &self.options.method)
             .field("headers", &names)
-            .field("header_provider", &self.header_provider.is_some())
-            .field("reconnect", &self.reconnect)
+            .field("header_provider", &self.options.header_provider.is_some())
+            .field("reconnect", &self.options.reconnect)
+            .field("error", &self.error)
             .finish_non_exhaustive()
     }
 }
 
+/// Header names sselink sets itself from the request it sends: a caller's
+/// value would break the framing of the request or of the connection.
+const FRAMING_HEADERS: [&str; 10] = [
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+];
+
 impl Builder {
+    /// A builder for the stream at `url`, with every default.
     pub(crate) fn new(url: &str) -> Builder {
-        Builder {
-            url: url.to_string(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            header_provider: None,
-            query: Vec::new(),
-            body: None,
-            last_event_id: String::new(),
-            connect_timeout: Duration::from_secs(10),
-            idle_timeout: Some(Duration::from_secs(45)),
-            reconnect: ReconnectPolicy::default(),
-            status_policy: StatusPolicy::default(),
-            max_redirects: 10,
-            limits: Limits::default(),
-            dispatch_incomplete_at_eof: false,
-            capacity: 256,
-            overflow: Overflow::Block,
-            deduplicate: false,
-            resume_query: None,
-            comments: false,
-            root_certificates: Vec::new(),
-            platform_roots: false,
+        let mut builder = Builder {
+            options: Options::new(url),
+            error: None,
+        };
+        if let Err(why) = parse_url(url) {
+            builder.error = Some(Error::InvalidConfig(why));
+        }
+        builder
+    }
+
+    /// The first invalid setting given to this builder, if any:
+    /// [`connect`](Builder::connect) returns it.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Records `why` as the builder's error unless one is recorded already.
+    fn invalid(mut self, why: String) -> Builder {
+        self.error.get_or_insert(Error::InvalidConfig(why));
+        self
+    }
+
+    /// Applies `set` when `check` passes, records the error otherwise.
+    fn checked(mut self, check: Result<(), String>, set: impl FnOnce(&mut Options)) -> Builder {
+        match check {
+            Ok(()) => {
+                set(&mut self.options);
+                self
+            }
+            Err(why) => self.invalid(why),
         }
     }
 
-    /// Adds a request header, sent on every connect. `Authorization`,
-    /// `Cookie` and `Proxy-Authorization` are not sent to another origin
-    /// after a redirect; see [`sensitive_header`](Builder::sensitive_header)
-    /// for others.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Builder {
-        self.headers.push((name.into(), value.into(), false));
-        self
+    /// Adds a request header, sent on every connect. A name that is not an
+    /// HTTP token, a value with a control character, or a header that frames
+    /// the request (`Content-Length`, `Transfer-Encoding`, `Host`,
+    /// `Connection` and the like, which sselink sets) is an error. A caller's
+    /// `Accept` or `Cache-Control` replaces sselink's; see
+    /// [`last_event_id`](Builder::last_event_id) for `Last-Event-ID`.
+    /// `Authorization`, `Cookie` and `Proxy-Authorization` are not sent to
+    /// another origin after a redirect; see
+    /// [`sensitive_header`](Builder::sensitive_header) for others.
+    pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Builder {
+        self.add_header(name.as_ref(), value.as_ref(), false)
     }
 
     /// Adds a request header that carries a credential (an API key, say): it
     /// is never sent to another origin after a redirect, and never logged.
-    pub fn sensitive_header(
-        mut self,
-        name: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Builder {
-        self.headers.push((name.into(), value.into(), true));
-        self
+    pub fn sensitive_header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Builder {
+        self.add_header(name.as_ref(), value.as_ref(), true)
+    }
+
+    fn add_header(self, name: &str, value: &str, sensitive: bool) -> Builder {
+        match check_header(name, value) {
+            Ok((name, value)) => {
+                let sensitive = sensitive || is_credential(&name);
+                self.checked(Ok(()), |o| {
+                    o.headers.push(HeaderOption {
+                        name,
+                        value,
+                        sensitive,
+                    })
+                })
+            }
+            Err(why) => self.invalid(why),
+        }
     }
 
     /// Sets a function called on the reader thread before every connect
-    /// (reconnects included) whose headers are added to the request, so
-    /// tokens can be refreshed. Its headers count as sensitive.
+    /// (reconnects included) whose headers are added to the request, each
+    /// replacing a header of the same name, so tokens can be refreshed. Its
+    /// headers count as sensitive. If it panics or returns a header that
+    /// [`header`](Builder::header) would refuse, the stream closes with
+    /// [`Error::HeaderProvider`].
     pub fn header_provider(
         mut self,
         provider: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
     ) -> Builder {
-        self.header_provider = Some(Arc::new(provider));
+        self.options.header_provider = Some(Arc::new(provider));
         self
     }
 
     /// Appends a query parameter to the URL (percent-encoded).
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Builder {
-        self.query.push((name.into(), value.into()));
+        self.options.query.push((name.into(), value.into()));
         self
     }
 
     /// Sets the method: GET by default; POST, REPORT or any HTTP token.
-    pub fn method(mut self, method: impl Into<String>) -> Builder {
-        self.method = method.into();
-        self
+    pub fn method(self, method: impl AsRef<str>) -> Builder {
+        let text = method.as_ref();
+        match Method::from_bytes(text.as_bytes()) {
+            Ok(method) => self.checked(Ok(()), |o| o.method = method),
+            Err(_) => {
+                let why = format!("method `{}` is not an HTTP token", text.escape_debug());
+                self.invalid(why)
+            }
+        }
     }
 
     /// Sets a request body, sent again on every connect.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Builder {
-        self.body = Some(body.into());
+        self.options.body = Some(body.into());
         self
     }
 
     /// Seeds the last event id, sent as `Last-Event-ID` on the first connect
-    /// (to resume where another client stopped).
-    pub fn last_event_id(mut self, id: impl Into<String>) -> Builder {
-        self.last_event_id = id.into();
-        self
+    /// (to resume where another client stopped). It must fit in a header: a
+    /// control character is an error. `Last-Event-ID` given as a header
+    /// seeds it too, and is sent only while the stream has no id of its own.
+    pub fn last_event_id(self, id: impl Into<String>) -> Builder {
+        let id = id.into();
+        let check = if id.chars().any(|c| c.is_control() && c != '\t') {
+            Err("the last event id has a control character, which a header cannot carry".into())
+        } else {
+            Ok(())
+        };
+        self.checked(check, |o| o.last_event_id = id)
     }
 
-    /// Limit on resolving and connecting (TCP and TLS). Default 10 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Builder {
-        self.connect_timeout = timeout;
-        self
+    /// Also sends the last event id as query parameter `name` on every
+    /// connect that has one (for servers that resume from the URL, such as
+    /// `from_sequence_num`). The rest of the query is sent as configured.
+    pub fn resume_query(self, name: impl Into<String>) -> Builder {
+        let name = name.into();
+        let check = if name.is_empty() {
+            Err("the resume query parameter needs a name".into())
+        } else {
+            Ok(())
+        };
+        self.checked(check, |o| o.resume_query = Some(name))
+    }
+
+    /// Limit on resolving and connecting (TCP and TLS). Default 10 s; from
+    /// 1 ms to [`MAX_DURATION`].
+    pub fn connect_timeout(self, timeout: Duration) -> Builder {
+        let check = if timeout.is_zero() {
+            Err("the connect timeout must be more than zero".into())
+        } else {
+            check_duration("connect_timeout", timeout)
+        };
+        self.checked(check, |o| o.connect_timeout = timeout)
     }
 
     /// The idle timer: when no byte at all arrives for this long (comments
     /// count), the connection is treated as dead and re-established. Reset by
     /// every read, never a deadline for the whole body. Default 45 s; `None`
-    /// waits forever.
-    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Builder {
-        self.idle_timeout = timeout;
+    /// or zero waits forever; at most [`MAX_DURATION`].
+    pub fn idle_timeout(self, timeout: Option<Duration>) -> Builder {
+        let timeout = timeout.filter(|t| !t.is_zero());
+        let check = timeout.map_or(Ok(()), |t| check_duration("idle_timeout", t));
+        self.checked(check, |o| o.idle_timeout = timeout)
+    }
+
+    /// Turns reconnecting on (the default) or off: off, the stream closes
+    /// when its first connection ends.
+    pub fn reconnect(mut self, enabled: bool) -> Builder {
+        self.options.reconnect.enabled = enabled;
         self
     }
 
-    /// Sets the whole reconnect policy.
-    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Builder {
-        self.reconnect = policy;
-        self
+    /// Sets the initial reconnection time (default 1 s) and the cap of the
+    /// doubling delay (default 30 s); each at most [`MAX_DURATION`].
+    pub fn reconnect_delay(self, initial: Duration, max: Duration) -> Builder {
+        let check = check_duration("the initial reconnect delay", initial)
+            .and_then(|()| check_duration("the maximum reconnect delay", max));
+        self.checked(check, |o| {
+            o.reconnect.initial_delay = initial;
+            o.reconnect.max_delay = max;
+        })
     }
 
-    /// Turns reconnecting off: the stream closes when its first connection
-    /// ends.
-    pub fn no_reconnect(mut self) -> Builder {
-        self.reconnect.enabled = false;
-        self
+    /// Random extra of up to this fraction of each delay (default 0.5); from
+    /// 0 to 1.
+    pub fn jitter(self, fraction: f64) -> Builder {
+        let check = if (0.0..=1.0).contains(&fraction) {
+            Ok(())
+        } else {
+            Err(format!("jitter must be between 0 and 1, not {fraction}"))
+        };
+        self.checked(check, |o| o.reconnect.jitter = fraction)
     }
 
-    /// Sets the initial reconnection time and the cap of the doubling delay.
-    pub fn reconnect_delay(mut self, initial: Duration, max: Duration) -> Builder {
-        self.reconnect.initial_delay = initial;
-        self.reconnect.max_delay = max;
-        self
-    }
-
-    /// Gives up after `attempts` consecutive failed reconnect attempts.
+    /// Gives up after `attempts` consecutive failed reconnect attempts; 0
+    /// (the default) never gives up.
     pub fn max_attempts(mut self, attempts: u32) -> Builder {
-        self.reconnect.max_attempts = Some(attempts);
+        self.options.reconnect.max_attempts = attempts;
         self
     }
 
-    /// Gives up when one outage lasts longer than `budget`.
-    pub fn time_budget(mut self, budget: Duration) -> Builder {
-        self.reconnect.time_budget = Some(budget);
+    /// Gives up when one outage lasts longer than `budget`; zero (the
+    /// default) never gives up.
+    pub fn time_budget(self, budget: Duration) -> Builder {
+        let check = check_duration("time_budget", budget);
+        self.checked(check, |o| o.reconnect.time_budget = budget)
+    }
+
+    /// A connection open this long resets the failure count (delivering an
+    /// event does too). Default 60 s.
+    pub fn healthy_after(self, period: Duration) -> Builder {
+        let check = check_duration("healthy_after", period);
+        self.checked(check, |o| o.reconnect.healthy_after = period)
+    }
+
+    /// Strict status policy (true): every status that is not a 2xx closes
+    /// the stream, as the WHATWG text reads. Default false: 408, 429 and 5xx
+    /// are retried, other 3xx and 4xx close.
+    pub fn strict_status(mut self, strict: bool) -> Builder {
+        self.options.status_policy.strict = strict;
         self
     }
 
-    /// Sets which statuses are permanent and which are retried.
-    pub fn status_policy(mut self, policy: StatusPolicy) -> Builder {
-        self.status_policy = policy;
+    /// Retries `status` whatever the rest of the status policy says.
+    pub fn retry_status(mut self, status: u16) -> Builder {
+        let policy = &mut self.options.status_policy;
+        policy.permanent.retain(|&s| s != status);
+        policy.retry.push(status);
+        self
+    }
+
+    /// Closes the stream on `status` whatever the rest of the status policy
+    /// says.
+    pub fn permanent_status(mut self, status: u16) -> Builder {
+        let policy = &mut self.options.status_policy;
+        policy.retry.retain(|&s| s != status);
+        policy.permanent.push(status);
         self
     }
 
     /// How many redirects one connect follows. Default 10; 0 follows none
     /// (a redirect is then a permanent status).
     pub fn max_redirects(mut self, max: u32) -> Builder {
-        self.max_redirects = max;
+        self.options.max_redirects = max;
         self
     }
 
-    /// Sets the line and event size limits.
-    pub fn limits(mut self, limits: Limits) -> Builder {
-        self.limits = limits;
-        self
+    /// The longest line accepted, in bytes (default 16 MiB); at least 1.
+    pub fn max_line_length(self, bytes: usize) -> Builder {
+        let check = check_nonzero("max_line_length", bytes);
+        self.checked(check, |o| o.limits.max_line_length = bytes)
     }
 
-    /// Shorthand for the event size limit.
-    pub fn max_event_size(mut self, bytes: usize) -> Builder {
-        self.limits.max_event_size = bytes;
-        self
+    /// The largest event accepted, in bytes: its data as dispatched, type and
+    /// id together (default 16 MiB); at least 1.
+    pub fn max_event_size(self, bytes: usize) -> Builder {
+        let check = check_nonzero("max_event_size", bytes);
+        self.checked(check, |o| o.limits.max_event_size = bytes)
     }
 
-    /// Dispatches an unfinished event when a response ends, for servers that
-    /// omit the final blank line. Off by default, as the spec requires.
+    /// Dispatches an unfinished event when a response ends cleanly, for
+    /// servers that omit the final blank line. Off by default, as the spec
+    /// requires. A connection that breaks, or that a restart or close cuts,
+    /// never dispatches its unfinished event.
     pub fn dispatch_incomplete_at_eof(mut self, yes: bool) -> Builder {
-        self.dispatch_incomplete_at_eof = yes;
+        self.options.dispatch_incomplete_at_eof = yes;
         self
     }
 
-    /// How many items the channel to the caller holds. Default 256; at least 1.
-    pub fn capacity(mut self, items: usize) -> Builder {
-        self.capacity = items;
-        self
+    /// How many items the channel to the caller holds. Default 256; from 1
+    /// to [`MAX_CAPACITY`].
+    pub fn capacity(self, items: usize) -> Builder {
+        let check = if items == 0 || items > MAX_CAPACITY {
+            Err(format!(
+                "capacity must be between 1 and {MAX_CAPACITY} items, not {items}"
+            ))
+        } else {
+            Ok(())
+        };
+        self.checked(check, |o| o.capacity = items)
     }
 
     /// What happens when the channel is full. Default [`Overflow::Block`].
     pub fn overflow(mut self, overflow: Overflow) -> Builder {
-        self.overflow = overflow;
+        self.options.overflow = overflow;
         self
     }
 
-    /// For servers whose ids are increasing sequence numbers: drops events
-    /// whose numeric id was already delivered (replays after a resume).
-    /// Memory stays constant. Events with non-numeric ids always pass.
+    /// For servers whose ids are increasing sequence numbers: drops an event
+    /// whose own numeric id was already delivered (a replay after a resume).
+    /// Events without an id of their own, and non-numeric ids, always pass.
+    /// Memory stays constant. Off by default.
     pub fn deduplicate_ids(mut self, yes: bool) -> Builder {
-        self.deduplicate = yes;
-        self
-    }
-
-    /// Also sends the last event id as query parameter `name` on every
-    /// reconnect (for servers that resume from the URL, such as
-    /// `from_sequence_num`).
-    pub fn resume_query(mut self, name: impl Into<String>) -> Builder {
-        self.resume_query = Some(name.into());
+        self.options.deduplicate_ids = yes;
         self
     }
 
     /// Delivers comment lines as [`Item::Comment`](crate::Item::Comment).
     /// Off by default.
     pub fn comments(mut self, yes: bool) -> Builder {
-        self.comments = yes;
+        self.options.comments = yes;
         self
     }
 
-    /// Trusts one more root certificate (PEM or DER), in addition to the
-    /// bundled Mozilla roots. May be called several times.
-    pub fn root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Builder {
-        self.root_certificates.push(certificate.into());
-        self
+    /// Trusts one more root certificate (PEM, one or more, or DER), in
+    /// addition to the bundled Mozilla roots. May be called several times. A
+    /// certificate that does not parse is an error.
+    pub fn root_certificate(self, certificate: impl Into<Vec<u8>>) -> Builder {
+        let certificate = certificate.into();
+        let check = parse_certificates(&certificate)
+            .map(drop)
+            .map_err(|why| format!("the root certificate cannot be used: {why}"));
+        self.checked(check, |o| o.root_certificates.push(certificate))
     }
 
     /// Verifies servers with the platform's certificate store instead of
     /// the bundled Mozilla roots. Cannot be combined with
     /// [`root_certificate`](Builder::root_certificate).
     pub fn platform_roots(mut self, yes: bool) -> Builder {
-        self.platform_roots = yes;
+        self.options.platform_roots = yes;
         self
     }
 
-    pub(crate) fn map_reconnect(mut self, change: impl FnOnce(&mut ReconnectPolicy)) -> Builder {
-        change(&mut self.reconnect);
-        self
-    }
-
-    pub(crate) fn map_status_policy(
-        mut self,
-        change: impl FnOnce(StatusPolicy) -> StatusPolicy,
-    ) -> Builder {
-        self.status_policy = change(self.status_policy);
-        self
+    /// The stack size of the stream's reader thread, in bytes: 0 (the
+    /// default) takes the standard library's default (2 MiB, of which only
+    /// the pages used become resident); otherwise at least
+    /// [`MIN_STACK_SIZE`].
+    pub fn reader_stack_size(self, bytes: usize) -> Builder {
+        let check = if bytes != 0 && bytes < MIN_STACK_SIZE {
+            Err(format!(
+                "reader_stack_size must be 0 or at least {MIN_STACK_SIZE} bytes, not {bytes}"
+            ))
+        } else {
+            Ok(())
+        };
+        self.checked(check, |o| o.reader_stack_size = bytes)
     }
 
     /// Checks the configuration and starts the stream's reader thread. Returns
     /// at once: the connection is made in the background, and its progress
-    /// arrives as items.
-    ///
-    /// # Panics
-    ///
-    /// If the operating system refuses to start a thread.
+    /// arrives as items. Fails with [`Error::InvalidConfig`] for a setting
+    /// that cannot work and [`Error::Resource`] when the system refuses a
+    /// thread; never panics.
     pub fn connect(self) -> Result<Stream, Error> {
-        Ok(Stream::start(self.build()?))
+        Stream::start(self.build()?)
     }
 
-    /// Checks everything and produces the reader's configuration.
+    /// Checks what can only be checked together and produces the reader's
+    /// configuration.
     pub(crate) fn build(self) -> Result<Config, Error> {
-        let invalid = |message: String| Error::InvalidConfig(message);
-        let mut url = Url::parse(&self.url)
-            .map_err(|e| invalid(format!("URL `{}` does not parse: {e}", self.url)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(format!("URL `{}` is not http or https", self.url)));
+        if let Some(error) = self.error {
+            return Err(error);
         }
-        if !self.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.query);
+        let options = self.options;
+        let mut url = parse_url(&options.url).map_err(Error::InvalidConfig)?;
+        if !options.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&options.query);
         }
-        let method = Method::from_bytes(self.method.as_bytes()).map_err(|_| {
-            invalid(format!(
-                "method `{}` is not an HTTP token",
-                self.method.escape_debug()
-            ))
-        })?;
-        let mut headers = Vec::with_capacity(self.headers.len());
-        for (name, value, sensitive) in &self.headers {
-            let (name, value) = check_header(name, value)?;
-            let sensitive = *sensitive || is_credential(&name);
-            headers.push(Header {
-                name,
-                value,
-                sensitive,
-            });
-        }
-        if self.last_event_id.contains(['\0', '\r', '\n']) {
-            return Err(invalid("the last event id contains NUL, CR or LF".into()));
-        }
-        if self.capacity == 0 {
-            return Err(invalid("capacity must be at least 1".into()));
-        }
-        if self.limits.max_line_length == 0 || self.limits.max_event_size == 0 {
-            return Err(invalid("size limits must be at least 1 byte".into()));
-        }
-        if let Some(name) = &self.resume_query {
-            if name.is_empty() {
-                return Err(invalid("the resume query parameter needs a name".into()));
-            }
-        }
-        let tls = tls_config(&self.root_certificates, self.platform_roots)?;
-        Ok(Config {
-            url,
-            method,
-            headers,
-            header_provider: self.header_provider,
-            body: self.body,
-            last_event_id: self.last_event_id,
-            connect_timeout: self.connect_timeout,
-            idle_timeout: self.idle_timeout,
-            reconnect: self.reconnect,
-            status_policy: self.status_policy,
-            max_redirects: self.max_redirects,
-            limits: self.limits,
-            dispatch_incomplete_at_eof: self.dispatch_incomplete_at_eof,
-            capacity: self.capacity,
-            overflow: self.overflow,
-            deduplicate: self.deduplicate,
-            resume_query: self.resume_query,
-            comments: self.comments,
-            tls,
-        })
+        let tls = tls_config(&options.root_certificates, options.platform_roots)
+            .map_err(Error::InvalidConfig)?;
+        Ok(Config { options, url, tls })
     }
 }
 
-/// A checked request header.
-#[derive(Debug, Clone)]
-pub(crate) struct Header {
-    pub(crate) name: HeaderName,
-    pub(crate) value: HeaderValue,
-    /// Never sent to another origin, never logged.
-    pub(crate) sensitive: bool,
+/// The checked configuration the reader thread works from: the options as
+/// given, and what was derived from them. Shared read-only.
+pub(crate) struct Config {
+    pub(crate) options: Options,
+    /// The URL with the query parameters added.
+    pub(crate) url: Url,
+    pub(crate) tls: ureq::tls::TlsConfig,
 }
 
-/// Checks a header name and value: a token name, and a value without CR, LF
-/// or NUL.
-pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-        Error::InvalidConfig(format!(
-            "header name `{}` is not an HTTP token",
-            name.escape_debug()
-        ))
+fn parse_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| {
+        format!(
+            "URL `{}` does not parse ({e})",
+            crate::redact::url_for_logs(url)
+        )
     })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "URL `{}` is not http or https",
+            crate::redact::url_for_logs(url)
+        ));
+    }
+    Ok(parsed)
+}
+
+fn check_duration(setting: &str, duration: Duration) -> Result<(), String> {
+    if duration > MAX_DURATION {
+        return Err(format!(
+            "{setting} must be at most a year ({} s), not {duration:?}",
+            MAX_DURATION.as_secs()
+        ));
+    }
+    Ok(())
+}
+
+fn check_nonzero(setting: &str, bytes: usize) -> Result<(), String> {
+    if bytes == 0 {
+        return Err(format!("{setting} must be at least 1 byte"));
+    }
+    Ok(())
+}
+
+/// Checks a header a caller or a header provider gives: a token name that
+/// sselink does not reserve, and a value without control characters.
+pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("header name `{}` is not an HTTP token", name.escape_debug()))?;
+    if FRAMING_HEADERS.contains(&name.as_str()) {
+        return Err(format!(
+            "header `{name}` frames the request and is set by sselink; leave it out"
+        ));
+    }
     if value.contains(['\r', '\n', '\0']) {
-        return Err(Error::InvalidConfig(format!(
-            "header `{name}` has CR, LF or NUL in its value"
-        )));
+        return Err(format!("header `{name}` has CR, LF or NUL in its value"));
     }
-    let value = HeaderValue::from_str(value).map_err(|_| {
-        Error::InvalidConfig(format!(
-            "header `{name}` has a control character in its value"
-        ))
-    })?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| format!("header `{name}` has a control character in its value"))?;
     Ok((name, value))
 }
 
@@ -491,13 +624,11 @@ fn is_credential(name: &HeaderName) -> bool {
     *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION
 }
 
-fn tls_config(extra: &[Vec<u8>], platform: bool) -> Result<ureq::tls::TlsConfig, Error> {
+fn tls_config(extra: &[Vec<u8>], platform: bool) -> Result<ureq::tls::TlsConfig, String> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
     let roots = if platform {
         if !extra.is_empty() {
-            return Err(Error::InvalidConfig(
-                "extra root certificates cannot be combined with the platform's roots; use one or the other".into(),
-            ));
+            return Err("extra root certificates cannot be combined with the platform's roots; use one or the other".into());
         }
         RootCerts::PlatformVerifier
     } else if extra.is_empty() {
@@ -507,55 +638,39 @@ fn tls_config(extra: &[Vec<u8>], platform: bool) -> Result<ureq::tls::TlsConfig,
             .iter()
             .map(|der| Certificate::from_der(der).to_owned())
             .collect();
-        for (n, bytes) in extra.iter().enumerate() {
-            all.extend(parse_certificates(bytes).map_err(|why| {
-                Error::InvalidConfig(format!("root certificate {} cannot be used: {why}", n + 1))
-            })?);
+        for bytes in extra {
+            all.extend(parse_certificates(bytes)?);
         }
         RootCerts::new_with_certs(&all)
     };
     Ok(TlsConfig::builder().root_certs(roots).build())
 }
 
-/// The certificates in PEM text, or one DER certificate.
+/// The certificates in PEM text, or one DER certificate, each checked to be
+/// usable as a trust anchor.
 fn parse_certificates(bytes: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
     use ureq::tls::{parse_pem, Certificate, PemItem};
-    if !bytes.starts_with(b"-----") && !bytes.trim_ascii_start().starts_with(b"-----") {
-        return Ok(vec![Certificate::from_der(bytes).to_owned()]);
-    }
-    let mut certificates = Vec::new();
-    for item in parse_pem(bytes) {
-        if let PemItem::Certificate(certificate) = item.map_err(|e| format!("bad PEM: {e}"))? {
-            certificates.push(certificate);
+    let certificates = if bytes.trim_ascii_start().starts_with(b"-----") {
+        let mut certificates = Vec::new();
+        for item in parse_pem(bytes) {
+            if let PemItem::Certificate(certificate) = item.map_err(|e| format!("bad PEM ({e})"))? {
+                certificates.push(certificate);
+            }
         }
-    }
-    if certificates.is_empty() {
-        return Err("no CERTIFICATE block in the PEM text".into());
+        if certificates.is_empty() {
+            return Err("no CERTIFICATE block in the PEM text".into());
+        }
+        certificates
+    } else {
+        vec![Certificate::from_der(bytes).to_owned()]
+    };
+    for certificate in &certificates {
+        let der = rustls::pki_types::CertificateDer::from(certificate.der());
+        rustls::RootCertStore::empty()
+            .add(der)
+            .map_err(|e| format!("not a certificate ({e})"))?;
     }
     Ok(certificates)
-}
-
-/// The checked configuration the reader thread works from. Shared read-only.
-pub(crate) struct Config {
-    pub(crate) url: Url,
-    pub(crate) method: Method,
-    pub(crate) headers: Vec<Header>,
-    pub(crate) header_provider: Option<Arc<HeaderProvider>>,
-    pub(crate) body: Option<Vec<u8>>,
-    pub(crate) last_event_id: String,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) idle_timeout: Option<Duration>,
-    pub(crate) reconnect: ReconnectPolicy,
-    pub(crate) status_policy: StatusPolicy,
-    pub(crate) max_redirects: u32,
-    pub(crate) limits: Limits,
-    pub(crate) dispatch_incomplete_at_eof: bool,
-    pub(crate) capacity: usize,
-    pub(crate) overflow: Overflow,
-    pub(crate) deduplicate: bool,
-    pub(crate) resume_query: Option<String>,
-    pub(crate) comments: bool,
-    pub(crate) tls: ureq::tls::TlsConfig,
 }
 
 #[cfg(test)]
@@ -570,6 +685,10 @@ mod tests {
         }
     }
 
+    fn b() -> Builder {
+        Builder::new("http://h/")
+    }
+
     #[test]
     fn rejects_bad_urls_and_schemes() {
         assert!(error_of(Builder::new("not a url")).contains("does not parse"));
@@ -579,60 +698,131 @@ mod tests {
     }
 
     #[test]
-    fn rejects_cr_lf_nul_in_headers() {
+    fn rejects_control_characters_in_headers() {
         for value in ["a\rb", "a\nb", "a\0b"] {
-            assert!(
-                error_of(Builder::new("http://h/").header("X-A", value)).contains("CR, LF or NUL")
-            );
+            assert!(error_of(b().header("X-A", value)).contains("CR, LF or NUL"));
         }
-        assert!(error_of(Builder::new("http://h/").header("Bad Name", "v"))
-            .contains("not an HTTP token"));
+        assert!(error_of(b().header("X-A", "a\x01b")).contains("control character"));
+        assert!(error_of(b().header("Bad Name", "v")).contains("not an HTTP token"));
+        assert!(error_of(b().header("X\r\nY", "v")).contains("not an HTTP token"));
         assert!(
-            error_of(Builder::new("http://h/").header("X\r\nY", "v")).contains("not an HTTP token")
+            b().header("X-A", "caf\u{e9}").build().is_ok(),
+            "opaque bytes"
         );
+    }
+
+    #[test]
+    fn rejects_headers_that_frame_the_request() {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "Host",
+            "Connection",
+            "TE",
+            "Upgrade",
+        ] {
+            assert!(
+                error_of(b().header(name, "5")).contains("frames the request"),
+                "{name}"
+            );
+            assert!(check_header(name, "5").is_err(), "{name}");
+        }
+        assert!(b().header("Accept", "text/plain").build().is_ok());
+    }
+
+    #[test]
+    fn the_first_error_is_kept_and_later_setters_do_not_hide_it() {
+        let builder = b().jitter(f64::NAN).capacity(0).header("X-Ok", "1");
+        assert!(error_of(builder).contains("jitter"));
     }
 
     #[test]
     fn rejects_bad_methods_ids_capacity_and_certificates() {
-        assert!(error_of(Builder::new("http://h/").method("GE T")).contains("method"));
-        assert!(Builder::new("http://h/").method("REPORT").build().is_ok());
-        assert!(error_of(Builder::new("http://h/").last_event_id("1\n2")).contains("last event id"));
-        assert!(error_of(Builder::new("http://h/").capacity(0)).contains("capacity"));
+        assert!(error_of(b().method("GE T")).contains("method"));
+        assert!(b().method("REPORT").build().is_ok());
+        for id in ["1\n2", "a\u{1}b", "x\u{7f}", "\r"] {
+            assert!(
+                error_of(b().last_event_id(id)).contains("last event id"),
+                "{id:?}"
+            );
+        }
+        assert!(b().last_event_id("caf\u{e9} 7").build().is_ok());
+        assert!(error_of(b().capacity(0)).contains("capacity"));
+        assert!(error_of(b().capacity(usize::MAX)).contains("capacity"));
+        assert!(error_of(b().capacity(1 << 40)).contains("capacity"));
+        assert!(b().capacity(MAX_CAPACITY).build().is_ok());
+        assert!(error_of(b().root_certificate("-----BEGIN X-----\n")).contains("root certificate"));
         assert!(
-            error_of(Builder::new("http://h/").root_certificate("-----BEGIN X-----\n"))
-                .contains("root certificate 1")
+            error_of(b().root_certificate(vec![1, 2, 3])).contains("not a certificate"),
+            "garbage DER is refused, not ignored"
         );
-        assert!(error_of(
-            Builder::new("http://h/")
-                .root_certificate(vec![1])
-                .platform_roots(true)
-        )
-        .contains("platform"));
+        assert!(error_of(b().root_certificate(Vec::new())).contains("root certificate"));
+        assert!(error_of(b().reader_stack_size(100)).contains("reader_stack_size"));
     }
 
     #[test]
-    fn standard_and_strict_status_policies() {
-        let standard = StatusPolicy::standard();
+    fn rejects_durations_that_cannot_work() {
+        assert!(error_of(b().connect_timeout(Duration::ZERO)).contains("more than zero"));
+        for huge in [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX),
+            MAX_DURATION + Duration::from_nanos(1),
+        ] {
+            assert!(error_of(b().connect_timeout(huge)).contains("at most a year"));
+            assert!(error_of(b().idle_timeout(Some(huge))).contains("at most a year"));
+            assert!(error_of(b().reconnect_delay(huge, huge)).contains("at most a year"));
+            assert!(error_of(b().time_budget(huge)).contains("at most a year"));
+            assert!(error_of(b().healthy_after(huge)).contains("at most a year"));
+        }
+        let zero_idle = b().idle_timeout(Some(Duration::ZERO)).build().unwrap();
+        assert_eq!(zero_idle.options.idle_timeout, None, "zero means none");
+        assert!(b().connect_timeout(MAX_DURATION).build().is_ok());
+        for jitter in [f64::NAN, -0.1, 1.1, f64::INFINITY] {
+            assert!(error_of(b().jitter(jitter)).contains("jitter"));
+        }
+    }
+
+    #[test]
+    fn status_policy_standard_strict_and_moved_statuses() {
+        let standard = b().build().unwrap().options.status_policy;
         for permanent in [301, 400, 401, 403, 404, 410, 451] {
             assert!(standard.is_permanent(permanent), "{permanent}");
         }
         for retried in [408, 429, 500, 502, 503, 504] {
             assert!(!standard.is_permanent(retried), "{retried}");
         }
-        assert!(StatusPolicy::strict().is_permanent(503));
-        assert!(!StatusPolicy::strict().retry(503).is_permanent(503));
-        assert!(!standard.clone().retry(404).is_permanent(404));
-        assert!(standard.permanent(500).is_permanent(500));
+        let strict = b()
+            .strict_status(true)
+            .build()
+            .unwrap()
+            .options
+            .status_policy;
+        assert!(strict.is_permanent(503));
+        let moved = b()
+            .strict_status(true)
+            .retry_status(503)
+            .retry_status(404)
+            .permanent_status(500)
+            .build()
+            .unwrap()
+            .options
+            .status_policy;
+        assert!(!moved.is_permanent(503) && !moved.is_permanent(404));
+        assert!(moved.is_permanent(500));
     }
 
     #[test]
-    fn debug_never_shows_header_values() {
+    fn debug_never_shows_header_values_or_query_values() {
         let text = format!(
             "{:?}",
-            Builder::new("http://h/").header("Authorization", "Bearer secret")
+            Builder::new("http://user:pw@h/e?api_key=SECRET")
+                .header("Authorization", "Bearer secret")
         );
         assert!(
-            text.contains("Authorization") && !text.contains("secret"),
+            text.contains("authorization")
+                && !text.contains("secret")
+                && !text.contains("SECRET")
+                && !text.contains("pw"),
             "{text}"
         );
     }

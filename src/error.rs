@@ -1,21 +1,33 @@
-//! The one error type of sselink.
+//! [`Error`]: the one error type of sselink, and how transport failures map
+//! onto its kinds.
 
 use std::fmt;
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::parser::LimitExceeded;
+
+/// The underlying error behind a network failure, shared so that an
+/// [`Error`] stays cheap to clone. Reached through
+/// [`std::error::Error::source`].
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong with a stream.
 ///
 /// Transient errors (network, timeouts, retryable statuses) reach the caller
 /// inside [`Item::Retrying`](crate::Item::Retrying) while the stream
 /// reconnects; terminal ones inside [`Item::Closed`](crate::Item::Closed).
-/// Each message says what happened and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Each message says what happened and what to do about it, and
+/// [`source`](std::error::Error::source) gives the underlying error where
+/// there is one. Two errors are equal when they are of the same kind and read
+/// the same.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The configuration cannot work: a URL that does not parse or is not
-    /// http(s), a header with CR, LF or NUL, a method that is not a token.
+    /// http(s), a header with CR, LF or NUL, a method that is not a token, a
+    /// value out of range. Reported when the stream is created.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
 
@@ -23,19 +35,36 @@ pub enum Error {
     #[error("the server ended the response")]
     EndOfStream,
 
-    /// Connecting, sending or reading failed (DNS, refused, reset, TLS...).
-    #[error("network error: {0}; check that the server is reachable (sselink retries)")]
-    Network(String),
+    /// The host name did not resolve.
+    #[error("the host name did not resolve ({0}); check the URL and the network's DNS")]
+    Dns(#[source] Cause),
 
-    /// No byte arrived for the idle timeout, or the connection could not be
-    /// made within the connect timeout.
-    #[error("{what} timed out after {after:?}; the server may be down or silent (raise the timeout if it sends rarely)")]
-    Timeout {
-        /// Which step timed out: `connect` or `read` (the idle timer).
-        what: &'static str,
-        /// The configured timeout.
-        after: Duration,
-    },
+    /// Nothing listens at the server's address and port.
+    #[error(
+        "the server refused the connection ({0}); check that it is running and the URL's port"
+    )]
+    ConnectionRefused(#[source] Cause),
+
+    /// The connection was reset or broken while in use.
+    #[error("the connection was reset ({0})")]
+    ConnectionReset(#[source] Cause),
+
+    /// The TLS handshake failed: an untrusted or wrong certificate, or no
+    /// common protocol.
+    #[error("TLS failed ({0}); check the server's certificate and the trusted roots")]
+    Tls(#[source] Cause),
+
+    /// Another network failure while connecting, sending or reading.
+    #[error("network error ({0})")]
+    Network(#[source] Cause),
+
+    /// Resolving and connecting took longer than the connect timeout.
+    #[error("connecting timed out after {0:?}; the server may be down or unreachable")]
+    ConnectTimeout(Duration),
+
+    /// No byte arrived for the idle timeout: the connection is taken as dead.
+    #[error("no data for {0:?} (the idle timeout); the server may be silent or the connection dead (raise idle_timeout if it sends rarely)")]
+    IdleTimeout(Duration),
 
     /// The server answered with a status that is not a success.
     #[error("{0}")]
@@ -49,7 +78,7 @@ pub enum Error {
     },
 
     /// A redirect could not be followed.
-    #[error("redirect failed: {0}")]
+    #[error("a redirect could not be followed: {0}")]
     Redirect(String),
 
     /// The server broke a size limit (line length or event size).
@@ -57,23 +86,49 @@ pub enum Error {
     Limit(LimitExceeded),
 
     /// The stream gave up after the configured number of reconnect attempts.
-    #[error("gave up after {attempts} reconnect attempts (max_attempts); last error: {last}")]
+    #[error(
+        "gave up after {attempts} reconnect attempts (max_attempts), the last one because {last}"
+    )]
     AttemptsExhausted {
         /// Reconnect attempts made.
         attempts: u32,
         /// The error of the last attempt.
+        #[source]
         last: Box<Error>,
     },
 
     /// The stream gave up because an outage outlasted the time budget.
-    #[error("gave up after the outage lasted past the {budget:?} time budget; last error: {last}")]
+    #[error("gave up when the outage outlasted the {budget:?} time budget, the last attempt failing because {last}")]
     TimeBudgetExhausted {
         /// The configured budget for one outage.
         budget: Duration,
         /// The error of the last attempt.
+        #[source]
         last: Box<Error>,
     },
+
+    /// The header provider panicked or returned a header that cannot be sent.
+    #[error("the header provider failed: {0}")]
+    HeaderProvider(String),
+
+    /// The operating system refused a resource sselink needs: a thread for
+    /// the reader, or memory for the channel.
+    #[error("the system refused a resource ({0}); lower the number of streams or raise the process's limits")]
+    Resource(#[source] Cause),
+
+    /// The reader thread stopped without saying why. A bug in sselink.
+    #[error("sselink's reader thread stopped unexpectedly; please report this bug")]
+    ReaderDied,
 }
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Error {}
 
 /// A failed HTTP response: its status, headers and the start of its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +186,7 @@ impl Error {
         }
     }
 
+    /// Maps a transport error onto a kind, keeping it as the cause.
     pub(crate) fn from_ureq(
         error: ureq::Error,
         connect_timeout: Duration,
@@ -138,34 +194,48 @@ impl Error {
     ) -> Error {
         use ureq::Timeout;
         match error {
-            ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => Error::Timeout {
-                what: "connect",
-                after: connect_timeout,
-            },
-            ureq::Error::Timeout(_) => Error::Timeout {
-                what: "read",
-                after: idle_timeout.unwrap_or_default(),
-            },
-            ureq::Error::Io(io) => Error::from_io(io, idle_timeout),
-            other => Error::Network(other.to_string()),
+            ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
+                Error::ConnectTimeout(connect_timeout)
+            }
+            ureq::Error::Timeout(_) => Error::IdleTimeout(idle_timeout.unwrap_or_default()),
+            ureq::Error::Io(io) => Error::from_io(io, connect_timeout, idle_timeout),
+            ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
+            ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
+                Error::Tls(Arc::new(error))
+            }
+            other => Error::Network(Arc::new(other)),
         }
     }
 
-    pub(crate) fn from_io(io: std::io::Error, idle_timeout: Option<Duration>) -> Error {
-        // Reading a body, ureq wraps its own errors (its per-read timeout
-        // among them) in an I/O error.
+    /// Maps an I/O error onto a kind. Reading a body, ureq wraps its own
+    /// errors (its per-read timeout among them) in an I/O error, and rustls
+    /// wraps handshake failures: both are unwrapped first.
+    pub(crate) fn from_io(
+        io: io::Error,
+        connect_timeout: Duration,
+        idle_timeout: Option<Duration>,
+    ) -> Error {
         if io.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
-            let inner = io.into_inner().expect("checked above");
-            let ureq_error = *inner.downcast::<ureq::Error>().expect("checked above");
-            return Error::from_ureq(ureq_error, Duration::ZERO, idle_timeout);
+            if let Some(Ok(inner)) = io.into_inner().map(|e| e.downcast::<ureq::Error>()) {
+                return Error::from_ureq(*inner, connect_timeout, idle_timeout);
+            }
+            return Error::Network(Arc::new(io::Error::other("unknown transport error")));
         }
-        if io.kind() == std::io::ErrorKind::TimedOut {
-            return Error::Timeout {
-                what: "read",
-                after: idle_timeout.unwrap_or_default(),
-            };
+        if io
+            .get_ref()
+            .is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return Error::Tls(Arc::new(io));
         }
-        Error::Network(io.to_string())
+        use io::ErrorKind::*;
+        match io.kind() {
+            TimedOut | WouldBlock => Error::IdleTimeout(idle_timeout.unwrap_or_default()),
+            ConnectionRefused => Error::ConnectionRefused(Arc::new(io)),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                Error::ConnectionReset(Arc::new(io))
+            }
+            _ => Error::Network(Arc::new(io)),
+        }
     }
 }
 

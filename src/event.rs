@@ -7,14 +7,31 @@ use std::time::Duration;
 ///
 /// An `Event` owns its strings; it is `Send` and cheap to move between threads.
 /// The data may contain any character, U+0000 included.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Two events are equal when every accessor gives the same answer: an empty
+/// type and `message` are the same type.
+#[derive(Debug, Clone, Default)]
 pub struct Event {
     /// The `event` field; empty means the default type `message`.
     pub(crate) event_type: String,
     pub(crate) data: String,
     pub(crate) id: String,
     pub(crate) retry: Option<Duration>,
+    /// The event's block had an `id` field of its own (the id is not carried
+    /// over from an earlier event).
+    pub(crate) own_id: bool,
 }
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.event_type() == other.event_type()
+            && self.data == other.data
+            && self.id == other.id
+            && self.retry == other.retry
+    }
+}
+
+impl Eq for Event {}
 
 impl Event {
     /// Builds an event of type `event_type` (empty means `message`) carrying
@@ -26,12 +43,14 @@ impl Event {
             data: data.into(),
             id: String::new(),
             retry: None,
+            own_id: false,
         }
     }
 
     /// Sets the last event id this event carries (builder style).
     pub fn with_id(mut self, id: impl Into<String>) -> Event {
         self.id = id.into();
+        self.own_id = true;
         self
     }
 
@@ -73,6 +92,12 @@ impl Event {
     /// reconnects). Empty when the server never sent an id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// True when this event's block had an `id` field of its own, false when
+    /// its id was carried over from an earlier event.
+    pub(crate) fn has_own_id(&self) -> bool {
+        self.own_id
     }
 
     /// The reconnection time a valid `retry` field in this event's block set,

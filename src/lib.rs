@@ -25,7 +25,7 @@
 //! let stream = Stream::builder(&url)
 //!     .header("Authorization", "Bearer secret")
 //!     .idle_timeout(Some(Duration::from_secs(45)))
-//!     .no_reconnect()
+//!     .reconnect(false)
 //!     .connect()?;
 //! let mut text = String::new();
 //! for item in &stream {
@@ -62,23 +62,25 @@
 //! credentials travel in URLs or where traffic must not be logged.
 
 #![deny(missing_docs)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod backoff;
 mod config;
 mod error;
 mod event;
-#[allow(unsafe_code)]
-pub mod ffi;
+mod item;
 pub mod parser;
 mod reader;
+pub mod redact;
+mod redirect;
+mod response;
+mod shared;
 mod stream;
 
-pub use backoff::{ReconnectPolicy, MAX_SERVER_DELAY};
-pub use config::{Builder, HeaderProvider, Overflow, StatusPolicy};
-pub use error::{Error, HttpFailure};
+pub use backoff::{ReconnectPolicy, MAX_SERVER_DELAY, MIN_BACKOFF, MIN_BACKOFF_CAP};
+pub use config::{Builder, HeaderProvider, Overflow, MAX_CAPACITY, MAX_DURATION, MIN_STACK_SIZE};
+pub use error::{Cause, Error, HttpFailure};
 pub use event::Event;
+pub use item::{CloseReason, Item, State};
 pub use parser::{Limit, LimitExceeded, Limits, Parsed, Parser};
-pub use stream::{
-    CloseReason, Events, Item, Iter, RecvError, RecvTimeoutError, State, Stream, TryRecvError,
-};
+pub use stream::{Events, Iter, RecvError, RecvTimeoutError, Stream, TryRecvError};

@@ -55,18 +55,20 @@ pub enum Parsed {
 /// Size limits the parser enforces while reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest line accepted, in bytes, without its line ending.
-    /// Default 8 MiB.
+    /// Longest line accepted, in bytes, without its line ending. Default
+    /// 16 MiB, the same as the event limit, so one data line may carry a
+    /// whole event.
     pub max_line_length: usize,
-    /// Largest event accepted, in bytes: data (with its inner line feeds),
-    /// event type and id together. Default 16 MiB.
+    /// Largest event accepted, in bytes: data as dispatched (with its inner
+    /// line feeds, without the last one), event type and id together.
+    /// Default 16 MiB.
     pub max_event_size: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_line_length: 8 << 20,
+            max_line_length: 16 << 20,
             max_event_size: 16 << 20,
         }
     }
@@ -426,7 +428,9 @@ impl Parser {
         self.in_data_line = false;
         self.data_line_length = 0;
         self.data.extend_from_slice(rest);
-        self.check_event_size(1, 0)?;
+        // The line feed after this line counts only once another data line
+        // makes it an inner one: it is already in `data` by then.
+        self.check_event_size(0, 0)?;
         self.data.push(b'\n');
         Ok(())
     }
@@ -464,7 +468,7 @@ impl Parser {
         };
         match name {
             b"data" => {
-                self.check_event_size(value.len() + 1, 0)?;
+                self.check_event_size(value.len(), 0)?;
                 self.data.extend_from_slice(value);
                 self.data.push(b'\n');
             }
@@ -493,7 +497,8 @@ impl Parser {
     }
 
     fn dispatch(&mut self, sink: &mut impl FnMut(Parsed)) {
-        let id_changed = std::mem::take(&mut self.id_seen) && self.id_buffer != self.last_event_id;
+        let own_id = std::mem::take(&mut self.id_seen);
+        let id_changed = own_id && self.id_buffer != self.last_event_id;
         if id_changed {
             self.last_event_id.clone_from(&self.id_buffer);
         }
@@ -512,6 +517,7 @@ impl Parser {
             data,
             id: self.last_event_id.clone(),
             retry,
+            own_id,
         }));
     }
 }

@@ -1,40 +1,33 @@
 //! The reader thread: connect, check the response, parse, hand items to the
 //! caller, and reconnect. It is the only place that blocks on the network.
+//! Policy lives elsewhere: delays and giving up in [`crate::backoff`],
+//! redirects in [`crate::redirect`], response checks in [`crate::response`].
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{select, Receiver, Sender, TrySendError};
-use ureq::http::{self, header, Method, Request, Response, StatusCode};
+use ureq::http::{header, HeaderName, HeaderValue, Method, Request, Response};
 use ureq::Body;
 use url::Url;
 
-use crate::backoff::{Jitter, MAX_SERVER_DELAY};
-use crate::config::{check_header, Config, Header, Overflow};
-use crate::error::HttpFailure;
-use crate::stream::{CloseReason, Item, Shared, State};
-use crate::{Error, Parsed, Parser};
-
-/// A type with no values: channels of it only ever disconnect, which is how
-/// close and the reader's exit are signalled.
-#[derive(Debug)]
-pub(crate) enum Never {}
-
-/// What travels from the reader to the handle.
-#[derive(Debug)]
-pub(crate) enum Message {
-    Item(Item),
-    /// The last event id changed without an event (a block with only `id`).
-    LastEventId(String),
-}
+use crate::backoff::{Jitter, Next, Outage};
+use crate::config::{check_header, Config, HeaderOption, Overflow};
+use crate::error::{Error, HttpFailure};
+use crate::item::{CloseReason, Item, State};
+use crate::parser::{Parsed, Parser};
+use crate::redirect::{is_redirect, next_hop};
+use crate::response::{check_content_type, parse_retry_after};
+use crate::shared::{Message, MessageBody, Never, Shared};
 
 /// The caller closed the stream: the reader exits without a word.
-struct Stop;
+pub(crate) struct Stop;
 
 /// How one connection ended.
 enum Outcome {
-    /// Terminal: send `Closed` and exit.
+    /// Terminal: record the reason and exit.
     Close(CloseReason),
     /// The caller asked for a restart: reconnect at once.
     Restart,
@@ -49,65 +42,87 @@ enum Outcome {
     },
 }
 
+impl Outcome {
+    fn failed(error: Error) -> Outcome {
+        Outcome::Dropped {
+            error: Some(error),
+            healthy: false,
+            retry_after: None,
+        }
+    }
+
+    fn fatal(error: Error) -> Outcome {
+        Outcome::Close(CloseReason::Error(error))
+    }
+}
+
 const READ_BUFFER: usize = 16 * 1024;
+
+/// How long the start of a failed response's body may take to read: it is
+/// only informational.
+const EXCERPT_DEADLINE: Duration = Duration::from_secs(1);
+
+/// The channels that connect a reader to its handle.
+pub(crate) struct Channels {
+    pub(crate) items: Sender<Message>,
+    /// The handle's end too, so drop-oldest can remove the oldest item.
+    pub(crate) queued: Receiver<Message>,
+    pub(crate) closing: Receiver<Never>,
+    pub(crate) restart_requests: Receiver<()>,
+}
 
 /// The reader thread's state. Owned by that thread alone.
 pub(crate) struct Reader {
     config: Arc<Config>,
     shared: Arc<Shared>,
-    items: Sender<Message>,
-    /// The handle's end too, so drop-oldest can remove the oldest item.
-    queued: Receiver<Message>,
-    closing: Receiver<Never>,
-    restart_requests: Receiver<()>,
+    channels: Channels,
     parser: Parser,
     parsed: Vec<Parsed>,
     reconnection_time: Duration,
     jitter: Jitter,
-    dedup: Dedup,
+    outage: Outage,
+    highest_id: Option<u64>,
+    /// The number of the next message sent.
+    seq: u64,
+    /// The last event id that could not be sent as a header, warned about once.
+    unsendable_id: Option<String>,
 }
 
 impl Reader {
-    pub(crate) fn new(
-        config: Config,
-        shared: Arc<Shared>,
-        items: Sender<Message>,
-        queued: Receiver<Message>,
-        closing: Receiver<Never>,
-        restart_requests: Receiver<()>,
-    ) -> Reader {
-        let mut parser = Parser::with_limits(config.limits)
-            .dispatch_incomplete_at_eof(config.dispatch_incomplete_at_eof);
-        parser.set_last_event_id(config.last_event_id.clone());
+    pub(crate) fn new(config: Config, shared: Arc<Shared>, channels: Channels) -> Reader {
+        let options = &config.options;
+        let mut parser = Parser::with_limits(options.limits)
+            .dispatch_incomplete_at_eof(options.dispatch_incomplete_at_eof);
+        parser.set_last_event_id(options.last_event_id.clone());
         Reader {
-            reconnection_time: config.reconnect.initial_delay,
+            reconnection_time: options.reconnect.initial_delay,
             config: Arc::new(config),
             shared,
-            items,
-            queued,
-            closing,
-            restart_requests,
+            channels,
             parser,
             parsed: Vec::new(),
             jitter: Jitter::new(),
-            dedup: Dedup::default(),
+            outage: Outage::default(),
+            highest_id: None,
+            seq: 0,
+            unsendable_id: None,
         }
     }
 
     pub(crate) fn run(mut self) {
-        let mut failures = 0u32;
-        let mut outage_start: Option<Instant> = None;
         let mut attempt = 0u32;
         loop {
             let outcome = match self.connection(attempt) {
                 Ok(outcome) => outcome,
                 Err(Stop) => return,
             };
+            self.shared.clear_agent();
             let (error, healthy, retry_after) = match outcome {
-                Outcome::Close(reason) => return self.close(reason),
+                Outcome::Close(reason) => return self.finish(reason),
                 Outcome::Restart => {
                     log::debug!("restarting at the caller's request");
-                    (failures, outage_start, attempt) = (0, None, 0);
+                    self.outage.reset();
+                    attempt = 0;
                     continue;
                 }
                 Outcome::Dropped {
@@ -116,84 +131,81 @@ impl Reader {
                     retry_after,
                 } => (error, healthy, retry_after),
             };
-            if !self.config.reconnect.enabled {
-                return self.close(error.map_or(CloseReason::Ended, CloseReason::Error));
+            if !self.config.options.reconnect.enabled {
+                return self.finish(error.map_or(CloseReason::Ended, CloseReason::Error));
             }
-            if healthy {
-                (failures, outage_start) = (0, None);
-            }
-            failures = failures.saturating_add(1);
-            let now = Instant::now();
-            let outage_began = *outage_start.get_or_insert(now);
-            let error = error.unwrap_or(Error::EndOfStream);
-            let policy = &self.config.reconnect;
-            if let Some(max) = policy.max_attempts {
-                if failures > max {
-                    let last = Box::new(error);
-                    return self.close(CloseReason::Error(Error::AttemptsExhausted {
-                        attempts: max,
-                        last,
-                    }));
-                }
-            }
-            let delay = policy.delay(
-                failures,
+            let next = self.outage.failed(
+                &self.config.options.reconnect,
+                Instant::now(),
+                healthy,
+                error.clone().unwrap_or(Error::EndOfStream),
                 self.reconnection_time,
                 retry_after,
                 self.jitter.unit(),
             );
-            if let Some(budget) = policy.time_budget {
-                if now.duration_since(outage_began) + delay > budget {
-                    let last = Box::new(error);
-                    return self.close(CloseReason::Error(Error::TimeBudgetExhausted {
-                        budget,
-                        last,
-                    }));
-                }
-            }
-            log::debug!("reconnect attempt {failures} in {delay:?} after: {error}");
+            let (next_attempt, delay) = match next {
+                Next::Retry { attempt, delay } => (attempt, delay),
+                Next::GiveUp(error) => return self.finish(CloseReason::Error(error)),
+            };
+            let error = error.unwrap_or(Error::EndOfStream);
+            log::debug!("reconnect attempt {next_attempt} in {delay:?} after: {error}");
             self.shared.set_state(State::Reconnecting);
-            if self
-                .send(
-                    Item::Retrying {
-                        error,
-                        delay,
-                        attempt: failures,
-                    },
-                    false,
-                )
-                .is_err()
-            {
+            let retrying = Item::Retrying {
+                error,
+                delay,
+                attempt: next_attempt,
+            };
+            if self.send(retrying, false).is_err() {
                 return;
             }
             match self.wait(delay) {
                 Err(Stop) => return,
                 // A restart starts afresh, as after a healthy connection.
-                Ok(true) => (failures, outage_start, attempt) = (0, None, 0),
-                Ok(false) => attempt = failures,
+                Ok(true) => {
+                    self.outage.reset();
+                    attempt = 0;
+                }
+                Ok(false) => attempt = next_attempt,
             }
         }
     }
 
     /// Waits out a backoff delay. `Ok(true)` when a restart cut it short.
     fn wait(&self, delay: Duration) -> Result<bool, Stop> {
-        select! {
-            recv(self.closing) -> _ => Err(Stop),
-            recv(self.restart_requests) -> _ => {
-                self.shared.take_restart();
-                Ok(true)
+        let deadline = Instant::now().checked_add(delay);
+        loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Ok(false);
             }
-            default(delay) => Ok(false),
+            let woken = match left {
+                Some(left) => select! {
+                    recv(self.channels.closing) -> _ => return Err(Stop),
+                    recv(self.channels.restart_requests) -> _ => true,
+                    default(left) => false,
+                },
+                None => select! {
+                    recv(self.channels.closing) -> _ => return Err(Stop),
+                    recv(self.channels.restart_requests) -> _ => true,
+                },
+            };
+            if !woken {
+                return Ok(false);
+            }
+            // A token whose restart a connection already fulfilled is stale.
+            if self.shared.take_restart() {
+                return Ok(true);
+            }
         }
     }
 
-    fn close(&mut self, reason: CloseReason) {
+    /// Records why the stream ended; receivers hand it out after the queue.
+    fn finish(&mut self, reason: CloseReason) {
         match &reason {
             CloseReason::Error(error) => log::warn!("stream closed: {error}"),
             reason => log::debug!("stream closed: {reason}"),
         }
-        self.shared.set_state(State::Closed);
-        let _ = self.send(Item::Closed(reason), false);
+        self.shared.finish(reason);
     }
 
     /// One connection attempt, from the request to the end of the response.
@@ -204,11 +216,8 @@ impl Reader {
             State::Reconnecting
         });
         self.send(Item::Connecting { attempt }, false)?;
-        // This connection fulfils any restart asked for until now. Cleared
-        // before the agent is installed: a restart from here on shuts that
-        // agent down and is seen when its request fails.
-        self.shared.take_restart();
-        while self.restart_requests.try_recv().is_ok() {}
+        // Tokens of restarts this connection fulfils.
+        while self.channels.restart_requests.try_recv().is_ok() {}
         let agent = self.new_agent();
         if !self.shared.install_agent(&agent) {
             return Err(Stop);
@@ -218,24 +227,21 @@ impl Reader {
             Ok(response) => response,
             Err(outcome) => return self.unless_stopped(outcome),
         };
-        let status = response.status();
-        if status == StatusCode::NO_CONTENT {
+        let status = response.status().as_u16();
+        if status == 204 {
             return Ok(Outcome::Close(CloseReason::NoContent));
         }
-        if !status.is_success() {
-            return self.unless_stopped(self.failed_response(response));
+        if !response.status().is_success() {
+            let outcome = self.failed_response(response, &agent);
+            return self.unless_stopped(outcome);
         }
-        if let Err(error) = check_content_type(&response) {
-            return Ok(Outcome::Close(CloseReason::Error(error)));
+        let content_type = response.headers().get(header::CONTENT_TYPE);
+        if let Err(error) = check_content_type(content_type.map(HeaderValue::as_bytes)) {
+            return Ok(Outcome::fatal(error));
         }
-        log::debug!("open: HTTP {}", status.as_u16());
+        log::debug!("open: HTTP {status}");
         self.shared.set_state(State::Open);
-        self.send(
-            Item::Open {
-                status: status.as_u16(),
-            },
-            false,
-        )?;
+        self.send(Item::Open { status }, false)?;
         let outcome = self.read_body(response.into_body());
         self.unless_stopped(outcome)
     }
@@ -252,156 +258,186 @@ impl Reader {
     }
 
     fn new_agent(&self) -> ureq::Agent {
-        let config = &self.config;
+        let options = &self.config.options;
         ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .allow_non_standard_methods(true)
-            .timeout_resolve(Some(config.connect_timeout))
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_read(config.idle_timeout)
+            .timeout_resolve(Some(options.connect_timeout))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_per_read(options.idle_timeout)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
-            .tls_config(config.tls.clone())
+            .tls_config(self.config.tls.clone())
             .max_idle_connections(0)
             .build()
             .new_agent()
+    }
+
+    /// The caller's headers with the provider's on top, each provided name
+    /// replacing the configured ones.
+    fn headers(&self) -> Result<Vec<HeaderOption>, Outcome> {
+        let mut headers = self.config.options.headers.clone();
+        let Some(provider) = &self.config.options.header_provider else {
+            return Ok(headers);
+        };
+        let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
+            .map_err(|_| Outcome::fatal(Error::HeaderProvider("it panicked".into())))?;
+        let mut names = HashSet::with_capacity(provided.len());
+        let mut checked = Vec::with_capacity(provided.len());
+        for (name, value) in provided {
+            let (name, value) = check_header(&name, &value)
+                .map_err(|why| Outcome::fatal(Error::HeaderProvider(why)))?;
+            names.insert(name.clone());
+            checked.push(HeaderOption {
+                name,
+                value,
+                sensitive: true,
+            });
+        }
+        headers.retain(|h| !names.contains(&h.name));
+        headers.extend(checked);
+        Ok(headers)
     }
 
     /// Sends the request and follows redirects. Reconnects always start from
     /// the configured URL.
     fn request(&mut self, agent: &ureq::Agent) -> Result<Response<Body>, Outcome> {
         let config = Arc::clone(&self.config);
-        let mut headers: Vec<Header> = config.headers.clone();
-        if let Some(provider) = &config.header_provider {
-            let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
-                .map_err(|_| fatal(Error::InvalidConfig("the header provider panicked".into())))?;
-            for (name, value) in provided {
-                let (name, value) = check_header(&name, &value)
-                    .map_err(|e| Outcome::Close(CloseReason::Error(e)))?;
-                headers.retain(|h| h.name != name);
-                headers.push(Header {
-                    name,
-                    value,
-                    sensitive: true,
-                });
-            }
-        }
+        let options = &config.options;
+        let headers = self.headers()?;
         let mut url = self.resume_url();
         let origin = url.origin();
-        let mut method = config.method.clone();
-        let mut body = config.body.as_deref();
+        let mut method = options.method.clone();
+        let mut body = options.body.as_deref();
         let mut hops = 0;
         loop {
             let same_origin = url.origin() == origin;
-            log::debug!(
-                "{method} {}{}",
-                url.origin().ascii_serialization(),
-                url.path()
-            );
-            let request = self.build_request(&url, &method, &headers, same_origin, body)?;
-            let response = agent.run(request).map_err(|e| self.network_failure(e))?;
+            log::debug!("{method} {}", crate::redact::redacted(&url));
+            let request =
+                self.build_request(&url, &method, &headers, same_origin, body.is_some())?;
+            let sent = match body {
+                Some(body) => agent.run(request.map(|()| body)),
+                None => agent.run(request),
+            };
+            let response = sent.map_err(|e| self.network_failure(e))?;
             let status = response.status().as_u16();
-            if !matches!(status, 301 | 302 | 303 | 307 | 308) || config.max_redirects == 0 {
+            if !is_redirect(status) || options.max_redirects == 0 {
                 return Ok(response);
             }
-            if hops == config.max_redirects {
-                return Err(fatal(Error::Redirect(format!(
+            if hops == options.max_redirects {
+                return Err(Outcome::fatal(Error::Redirect(format!(
                     "more than {} redirects; the server may loop (raise max_redirects if not)",
-                    config.max_redirects
+                    options.max_redirects
                 ))));
             }
             hops += 1;
-            let location = response
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .unwrap_or("");
-            if location.is_empty() {
-                return Err(fatal(Error::Redirect(format!(
-                    "HTTP {status} without a Location header; the server is misconfigured"
-                ))));
-            }
-            url = url.join(location).map_err(|e| {
-                fatal(Error::Redirect(format!(
-                    "Location `{location}` is not a URL: {e}"
-                )))
-            })?;
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(fatal(Error::Redirect(format!(
-                    "Location `{url}` is not http or https"
-                ))));
-            }
-            // As browsers do: 303 always, and 301/302 after a POST, become a GET without body.
-            if status == 303 || (matches!(status, 301 | 302) && method == Method::POST) {
-                method = Method::GET;
+            let location = response.headers().get(header::LOCATION);
+            let hop = next_hop(&url, status, location.map(HeaderValue::as_bytes), &method)
+                .map_err(Outcome::fatal)?;
+            url = hop.url;
+            method = hop.method;
+            if !hop.keeps_body {
                 body = None;
             }
         }
     }
 
-    /// The configured URL, with the resume query parameter if asked for.
-    fn resume_url(&self) -> Url {
-        let mut url = self.config.url.clone();
-        let id = self.parser.last_event_id();
-        if let (Some(name), false) = (&self.config.resume_query, id.is_empty()) {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(n, _)| n != name.as_str())
-                .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                .collect();
-            url.query_pairs_mut()
-                .clear()
-                .extend_pairs(kept)
-                .append_pair(name, id);
-        }
+    /// The configured URL, with the resume query parameter when the stream
+    /// has an id that can be sent. Every other byte of the query stays as
+    /// configured.
+    fn resume_url(&mut self) -> Url {
+        let config = Arc::clone(&self.config);
+        let mut url = config.url.clone();
+        let Some(name) = &config.options.resume_query else {
+            return url;
+        };
+        let Some(id) = self.sendable_id() else {
+            return url;
+        };
+        let encoded_name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let mut query: Vec<&str> = url
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !is_param(pair, name))
+            .collect();
+        let encoded_id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let resume = format!("{encoded_name}={encoded_id}");
+        query.push(&resume);
+        url.set_query(Some(&query.join("&")));
         url
     }
 
+    /// The last event id, when it can travel in a header; `None` when there
+    /// is none or it holds a control character (warned about once per id).
+    fn sendable_id(&mut self) -> Option<HeaderValue> {
+        let id = self.parser.last_event_id();
+        if id.is_empty() {
+            return None;
+        }
+        match HeaderValue::from_str(id) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                if self.unsendable_id.as_deref() != Some(id) {
+                    log::warn!(
+                        "the server's last event id has a control character and cannot be sent; \
+                         reconnecting without Last-Event-ID"
+                    );
+                    self.unsendable_id = Some(id.to_string());
+                }
+                None
+            }
+        }
+    }
+
     fn build_request(
-        &self,
+        &mut self,
         url: &Url,
         method: &Method,
-        headers: &[Header],
+        headers: &[HeaderOption],
         same_origin: bool,
-        body: Option<&[u8]>,
-    ) -> Result<Request<Vec<u8>>, Outcome> {
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(url.as_str())
-            .header(header::ACCEPT, "text/event-stream")
-            .header(header::CACHE_CONTROL, "no-cache");
-        let id = self.parser.last_event_id();
-        if !id.is_empty() {
-            request = request.header("last-event-id", id);
+        has_body: bool,
+    ) -> Result<Request<()>, Outcome> {
+        let sent = |name: &HeaderName| headers.iter().any(|h| h.name == name);
+        let mut request = Request::builder().method(method.clone()).uri(url.as_str());
+        if !sent(&header::ACCEPT) {
+            request = request.header(header::ACCEPT, "text/event-stream");
         }
-        for h in headers.iter().filter(|h| same_origin || !h.sensitive) {
-            request = request.header(h.name.clone(), h.value.clone());
+        if !sent(&header::CACHE_CONTROL) {
+            request = request.header(header::CACHE_CONTROL, "no-cache");
         }
-        request
-            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
-            .map_err(|e: http::Error| {
-                fatal(Error::InvalidConfig(format!(
-                    "the request cannot be built: {e}"
-                )))
-            })
+        let last_event_id = HeaderName::from_static("last-event-id");
+        let own_id = self.sendable_id();
+        if let Some(id) = &own_id {
+            request = request.header(&last_event_id, id);
+        }
+        for h in headers {
+            let skip = (!same_origin && h.sensitive)
+                || (own_id.is_some() && h.name == last_event_id)
+                || (!has_body && h.name == header::CONTENT_TYPE);
+            if !skip {
+                request = request.header(&h.name, &h.value);
+            }
+        }
+        request.body(()).map_err(|e| {
+            Outcome::fatal(Error::InvalidConfig(format!(
+                "the request cannot be built ({e})"
+            )))
+        })
     }
 
     fn network_failure(&self, error: ureq::Error) -> Outcome {
-        Outcome::Dropped {
-            error: Some(Error::from_ureq(
-                error,
-                self.config.connect_timeout,
-                self.config.idle_timeout,
-            )),
-            healthy: false,
-            retry_after: None,
-        }
+        let options = &self.config.options;
+        Outcome::failed(Error::from_ureq(
+            error,
+            options.connect_timeout,
+            options.idle_timeout,
+        ))
     }
 
     /// A non-2xx answer: permanent or retried, with its status, headers and
     /// the start of its body for the caller.
-    fn failed_response(&self, response: Response<Body>) -> Outcome {
+    fn failed_response(&self, response: Response<Body>, agent: &ureq::Agent) -> Outcome {
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -417,14 +453,9 @@ impl Reader {
             .headers()
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let mut excerpt = Vec::new();
-        let _ = response
-            .into_body()
-            .into_reader()
-            .take(HttpFailure::BODY_LIMIT as u64)
-            .read_to_end(&mut excerpt);
-        let permanent = self.config.status_policy.is_permanent(status);
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let excerpt = read_excerpt(response.into_body(), agent);
+        let permanent = self.config.options.status_policy.is_permanent(status);
         let failure = Error::Status(Box::new(HttpFailure {
             status,
             headers,
@@ -432,7 +463,7 @@ impl Reader {
             permanent,
         }));
         if permanent {
-            return Outcome::Close(CloseReason::Error(failure));
+            return Outcome::fatal(failure);
         }
         Outcome::Dropped {
             error: Some(failure),
@@ -447,12 +478,18 @@ impl Reader {
         let mut delivered = false;
         let mut reader = body.into_reader();
         let mut buffer = vec![0u8; READ_BUFFER];
-        self.dedup.new_connection();
         let error = loop {
             let n = match reader.read(&mut buffer) {
                 Ok(0) => break None,
                 Ok(n) => n,
-                Err(e) => break Some(Error::from_io(e, self.config.idle_timeout)),
+                Err(e) => {
+                    let options = &self.config.options;
+                    break Some(Error::from_io(
+                        e,
+                        options.connect_timeout,
+                        options.idle_timeout,
+                    ));
+                }
             };
             let mut parsed = std::mem::take(&mut self.parsed);
             let result = self.parser.feed(&buffer[..n], |item| parsed.push(item));
@@ -464,14 +501,14 @@ impl Reader {
             }
             if let Err(limit) = result {
                 self.parser.abort();
-                return Outcome::Close(CloseReason::Error(limit.into()));
+                return Outcome::fatal(limit.into());
             }
         };
-        if error.is_some() {
-            // A broken connection: its unfinished event is discarded, even
-            // with dispatch_incomplete_at_eof (meant for clean ends).
+        let healthy = delivered || opened.elapsed() >= self.config.options.reconnect.healthy_after;
+        // A broken connection, or one that close or restart cut (which can
+        // look like a clean end), never dispatches its unfinished event.
+        if error.is_some() || self.shared.is_closed() || self.shared.restart_pending() {
             self.parser.abort();
-            let healthy = delivered || opened.elapsed() >= self.config.reconnect.healthy_after;
             return Outcome::Dropped {
                 error,
                 healthy,
@@ -485,9 +522,8 @@ impl Reader {
         if handed.is_err() {
             return Outcome::Close(CloseReason::Caller);
         }
-        let healthy = delivered || opened.elapsed() >= self.config.reconnect.healthy_after;
         Outcome::Dropped {
-            error,
+            error: None,
             healthy,
             retry_after: None,
         }
@@ -499,46 +535,67 @@ impl Reader {
         for item in parsed.drain(..) {
             match item {
                 Parsed::Event(event) => {
-                    if self.config.deduplicate && !self.dedup.admit(event.id()) {
-                        log::debug!("dropped replayed event id {}", event.id());
+                    if self.config.options.deduplicate_ids && self.is_replay(&event) {
+                        log::debug!("dropped a replayed event");
                         continue;
                     }
                     any_event = true;
                     self.send(Item::Event(event), true)?;
                 }
-                Parsed::Comment(text) if self.config.comments => {
+                Parsed::Comment(text) if self.config.options.comments => {
                     self.send(Item::Comment(text), true)?
                 }
                 Parsed::Comment(_) => {}
                 Parsed::Retry(time) => self.reconnection_time = time,
-                Parsed::LastEventId(id) => self.send_message(Message::LastEventId(id), true)?,
+                Parsed::LastEventId(id) => self.send_body(MessageBody::LastEventId(id), true)?,
             }
         }
         Ok(any_event)
     }
 
-    fn send(&self, item: Item, droppable: bool) -> Result<(), Stop> {
-        self.send_message(Message::Item(item), droppable)
+    /// True for an event whose own numeric id was delivered already. Events
+    /// without an id of their own, and non-numeric ids, are never replays.
+    fn is_replay(&mut self, event: &crate::event::Event) -> bool {
+        if !event.has_own_id() {
+            return false;
+        }
+        let Ok(n) = event.id().parse::<u64>() else {
+            return false;
+        };
+        if self.highest_id.is_some_and(|high| n <= high) {
+            return true;
+        }
+        self.highest_id = Some(n);
+        false
+    }
+
+    fn send(&mut self, item: Item, droppable: bool) -> Result<(), Stop> {
+        self.send_body(MessageBody::Item(item), droppable)
     }
 
     /// Hands a message to the caller under the overflow policy. `Block`
     /// waits for room. A drop policy never waits: a `droppable` message
     /// (event, comment, id change) that finds the channel full is dropped
     /// (drop-newest) or displaces the oldest queued item (drop-oldest); a
-    /// lifecycle item always displaces the oldest queued item, so `Closed`,
-    /// sent last, is never lost.
-    fn send_message(&self, message: Message, droppable: bool) -> Result<(), Stop> {
+    /// lifecycle item always displaces the oldest queued item.
+    fn send_body(&mut self, body: MessageBody, droppable: bool) -> Result<(), Stop> {
         if self.shared.is_closed() {
             return Err(Stop);
         }
-        let overflow = self.config.overflow;
+        self.seq += 1;
+        let message = Message {
+            seq: self.seq,
+            body,
+        };
+        let channels = &self.channels;
+        let overflow = self.config.options.overflow;
         if overflow == Overflow::Block {
             return select! {
-                send(self.items, message) -> sent => sent.map_err(|_| Stop),
-                recv(self.closing) -> _ => Err(Stop),
+                send(channels.items, message) -> sent => sent.map_err(|_| Stop),
+                recv(channels.closing) -> _ => Err(Stop),
             };
         }
-        let message = match self.items.try_send(message) {
+        let message = match channels.items.try_send(message) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Disconnected(_)) => return Err(Stop),
             Err(TrySendError::Full(message)) => message,
@@ -549,10 +606,10 @@ impl Reader {
         }
         // Make room by removing the oldest item. The reader is the only
         // sender, so the room stays made.
-        if let Ok(oldest) = self.queued.try_recv() {
+        if let Ok(oldest) = channels.queued.try_recv() {
             count_if_event(&self.shared, &oldest);
         }
-        match self.items.try_send(message) {
+        match channels.items.try_send(message) {
             Ok(()) => Ok(()),
             Err(TrySendError::Disconnected(_)) => Err(Stop),
             Err(TrySendError::Full(message)) => {
@@ -563,191 +620,53 @@ impl Reader {
     }
 }
 
-fn count_if_event(shared: &Shared, message: &Message) {
-    if matches!(message, Message::Item(Item::Event(_) | Item::Comment(_))) {
-        shared.count_dropped();
-    }
+/// True when `pair` (`name=value` or `name`, as sent) names parameter `name`.
+fn is_param(pair: &str, name: &str) -> bool {
+    let raw_name = pair.split_once('=').map_or(pair, |(n, _)| n);
+    url::form_urlencoded::parse(raw_name.as_bytes())
+        .next()
+        .is_some_and(|(decoded, _)| decoded == name)
 }
 
-fn fatal(error: Error) -> Outcome {
-    Outcome::Close(CloseReason::Error(error))
-}
-
-/// The response must say `text/event-stream` (any case, parameters ignored).
-fn check_content_type(response: &Response<Body>) -> Result<(), Error> {
-    let found = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let essence = found
-        .as_deref()
-        .and_then(|t| t.split(';').next())
-        .map(str::trim);
-    match essence {
-        Some(essence) if essence.eq_ignore_ascii_case("text/event-stream") => Ok(()),
-        _ => Err(Error::ContentType { found }),
-    }
-}
-
-/// `Retry-After` as delay-seconds or an HTTP date, clamped to an hour.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    let delay = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
-    } else {
-        let at = parse_http_date(value)?;
-        at.duration_since(SystemTime::now()).unwrap_or_default()
-    };
-    Some(delay.min(MAX_SERVER_DELAY))
-}
-
-/// An IMF-fixdate, such as `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 5.6.7).
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let mut parts = value.split_ascii_whitespace();
-    let _weekday = parts.next()?.strip_suffix(',')?;
-    let day: u64 = parts.next()?.parse().ok()?;
-    let month_name = parts.next()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == month_name)? as u64
-        + 1;
-    let year: u64 = parts.next()?.parse().ok()?;
-    let mut clock = parts.next()?.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    if parts.next()? != "GMT"
-        || parts.next().is_some()
-        || !(1..=31).contains(&day)
-        || h > 23
-        || m > 59
-        || s > 60
-        || year < 1970
-    {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm), then seconds.
-    let (y, mo) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * mo + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(days * 86_400 + h * 3600 + m * 60 + s))
-}
-
-/// Drops replayed events when ids are increasing sequence numbers, in
-/// constant memory: the highest id delivered, and whether the previous event
-/// of this connection carried it.
-#[derive(Debug, Default)]
-struct Dedup {
-    highest: Option<u64>,
-    previous_on_connection: Option<u64>,
-}
-
-impl Dedup {
-    fn new_connection(&mut self) {
-        self.previous_on_connection = None;
-    }
-
-    /// True when the event with this id is new. Events with no `id` of their
-    /// own carry the previous one; on the same connection they are new.
-    fn admit(&mut self, id: &str) -> bool {
-        let Ok(n) = id.parse::<u64>() else {
-            return true;
-        };
-        let continues = self.previous_on_connection == Some(n);
-        let admit = match self.highest {
-            Some(high) if n < high => false,
-            Some(high) if n == high => continues,
-            _ => true,
-        };
-        if admit {
-            self.highest = Some(n);
-            self.previous_on_connection = Some(n);
+/// Reads the start of a failed response's body, at most
+/// [`HttpFailure::BODY_LIMIT`] bytes and for at most [`EXCERPT_DEADLINE`]:
+/// a watchdog shuts the connection down when a slow body outlasts it.
+fn read_excerpt(body: Body, agent: &ureq::Agent) -> Vec<u8> {
+    let (done, finished) = crossbeam_channel::bounded::<Never>(0);
+    let watched = agent.clone();
+    let watchdog = std::thread::Builder::new()
+        .name("sselink-excerpt".into())
+        .stack_size(crate::config::MIN_STACK_SIZE)
+        .spawn(move || {
+            if let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+                finished.recv_timeout(EXCERPT_DEADLINE)
+            {
+                watched.shutdown();
+            }
+        });
+    let mut excerpt = Vec::new();
+    let started = Instant::now();
+    let mut reader = body.into_reader().take(HttpFailure::BODY_LIMIT as u64);
+    let mut chunk = [0u8; 1024];
+    while started.elapsed() < EXCERPT_DEADLINE {
+        match reader.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => excerpt.extend_from_slice(&chunk[..n]),
         }
-        admit
+        // Without a watchdog thread, a silent body waits for the idle timer.
+        if watchdog.is_err() && started.elapsed() >= EXCERPT_DEADLINE {
+            break;
+        }
     }
+    drop(done);
+    excerpt
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("99999999999999999999999"),
-            Some(MAX_SERVER_DELAY)
-        );
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO),
-            "past dates mean now"
-        );
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777))
-        );
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
-        let in_a_minute = httpdate_in(60);
-        let d = parse_retry_after(&in_a_minute).unwrap();
-        assert!(
-            d > Duration::from_secs(55) && d <= Duration::from_secs(60),
-            "{d:?}"
-        );
-    }
-
-    /// Formats now + `secs` as an IMF-fixdate, independently of the parser.
-    fn httpdate_in(secs: u64) -> String {
-        let t = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + secs;
-        let (days, rem) = (t / 86_400, t % 86_400);
-        // civil_from_days
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + u64::from(m <= 2);
-        let months = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        format!(
-            "Mon, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
-            months[m as usize - 1],
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
-    }
-
-    #[test]
-    fn dedup_drops_replays_and_keeps_continuations() {
-        let mut d = Dedup::default();
-        d.new_connection();
-        assert!(
-            d.admit("1") && d.admit("2") && d.admit("2"),
-            "an id-less event after 2 carries 2"
-        );
-        assert!(d.admit("abc"), "non-numeric ids pass");
-        d.new_connection();
-        assert!(!d.admit("1") && !d.admit("2"), "replayed after a resume");
-        assert!(!d.admit("2"), "still replay");
-        assert!(d.admit("3") && d.admit("3") && d.admit("4"));
+fn count_if_event(shared: &Shared, message: &Message) {
+    if matches!(
+        message.body,
+        MessageBody::Item(Item::Event(_) | Item::Comment(_))
+    ) {
+        shared.count_dropped();
     }
 }

@@ -1,7 +1,7 @@
-//! [`Stream`]: the caller's handle on one event stream, and what it yields.
+//! [`Stream`]: the caller's handle on one event stream.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -9,153 +9,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 
 use crate::config::{Builder, Config};
-use crate::reader::{Message, Never, Reader};
-use crate::{Error, Event};
-
-/// One thing that happened to a stream, in the order it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Item {
-    /// A connection attempt starts: 0 for the first connection and after a
-    /// restart, then the number of the reconnect attempt in this outage.
-    Connecting {
-        /// The attempt number.
-        attempt: u32,
-    },
-    /// The server accepted: a 2xx with `Content-Type: text/event-stream`.
-    Open {
-        /// The HTTP status, normally 200.
-        status: u16,
-    },
-    /// An event.
-    Event(Event),
-    /// A comment line, when comments were asked for.
-    Comment(String),
-    /// The connection failed or dropped; the next attempt starts after `delay`.
-    Retrying {
-        /// What went wrong.
-        error: Error,
-        /// How long the stream waits before reconnecting.
-        delay: Duration,
-        /// The number of the coming reconnect attempt in this outage.
-        attempt: u32,
-    },
-    /// The stream is finished; nothing follows.
-    Closed(CloseReason),
-}
-
-/// Why a stream closed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CloseReason {
-    /// [`Stream::close`] was called (or the stream was dropped).
-    Caller,
-    /// The server answered 204 No Content: it asks the client to stop.
-    NoContent,
-    /// The connection ended and reconnecting is turned off.
-    Ended,
-    /// A terminal error: permanent status, wrong Content-Type, limit broken,
-    /// attempts or time budget exhausted, invalid header from the provider.
-    Error(Error),
-}
-
-impl fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CloseReason::Caller => f.write_str("closed by the caller"),
-            CloseReason::NoContent => {
-                f.write_str("the server answered 204 No Content: it asks the client to stop")
-            }
-            CloseReason::Ended => f.write_str("the server ended the stream (reconnecting is off)"),
-            CloseReason::Error(error) => error.fmt(f),
-        }
-    }
-}
-
-/// Where a stream is now. See [`Stream::state`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum State {
-    /// Making the first connection (or the first after a restart).
-    Connecting = 0,
-    /// Connected: events flow.
-    Open = 1,
-    /// Waiting to reconnect, or reconnecting, after a failure.
-    Reconnecting = 2,
-    /// Finished: closed by the caller, the server or an error.
-    Closed = 3,
-}
-
-impl State {
-    fn from_u8(value: u8) -> State {
-        match value {
-            0 => State::Connecting,
-            1 => State::Open,
-            2 => State::Reconnecting,
-            _ => State::Closed,
-        }
-    }
-}
-
-/// State shared by the handle and its reader thread.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    state: AtomicU8,
-    closed: AtomicBool,
-    restart: AtomicBool,
-    /// The agent of the connection in progress, for close and restart to
-    /// shut down. `None` between connections.
-    agent: Mutex<Option<ureq::Agent>>,
-    dropped: AtomicU64,
-}
-
-impl Shared {
-    pub(crate) fn set_state(&self, state: State) {
-        // Once closed, a stream stays closed.
-        let _ = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-                (now != State::Closed as u8).then_some(state as u8)
-            });
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Consumes a pending restart request.
-    pub(crate) fn take_restart(&self) -> bool {
-        self.restart.swap(false, Ordering::AcqRel)
-    }
-
-    /// Makes `agent` the one close and restart shut down. False when the
-    /// stream is closed: the reader must not use the network.
-    pub(crate) fn install_agent(&self, agent: &ureq::Agent) -> bool {
-        let mut slot = self.agent.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.is_closed() {
-            return false;
-        }
-        *slot = Some(agent.clone());
-        true
-    }
-
-    pub(crate) fn count_dropped(&self) {
-        self.dropped.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Shuts down the connection in progress, if any: a blocked read or
-    /// handshake fails at once and the server sees the socket closed.
-    fn interrupt(&self) {
-        let agent = self
-            .agent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(agent) = agent {
-            agent.shutdown();
-        }
-    }
-}
+use crate::error::Error;
+use crate::event::Event;
+use crate::item::{CloseReason, Item, State};
+use crate::reader::{Channels, Reader};
+use crate::shared::{Message, MessageBody, Never, Shared};
 
 /// A live event stream: a handle on one reader thread.
 ///
@@ -185,9 +43,11 @@ pub struct Stream {
     restarts: Sender<()>,
     /// Disconnects when the reader thread has exited.
     reader_exit: Receiver<Never>,
-    /// The last event id of the items the caller has received.
-    last_event_id: Mutex<String>,
-    /// The caller has received `Closed`.
+    /// The last event id of the items handed out, with the number of the
+    /// message that carried it: with several receivers, the highest number
+    /// is the last handed out.
+    last_event_id: Mutex<(u64, String)>,
+    /// `Closed` has been handed out.
     finished: AtomicBool,
 }
 
@@ -243,35 +103,31 @@ impl Stream {
         Builder::new(url).connect()
     }
 
-    pub(crate) fn start(config: Config) -> Stream {
-        let (items_tx, items) = bounded(config.capacity);
+    pub(crate) fn start(config: Config) -> Result<Stream, Error> {
+        let (items_tx, items) = bounded(config.options.capacity);
         let (close_signal, closing) = bounded::<Never>(0);
         let (restarts, restart_requests) = bounded(1);
         let (exit_signal, reader_exit) = bounded::<Never>(0);
-        let shared = Arc::new(Shared {
-            state: AtomicU8::new(State::Connecting as u8),
-            closed: AtomicBool::new(false),
-            restart: AtomicBool::new(false),
-            agent: Mutex::new(None),
-            dropped: AtomicU64::new(0),
-        });
-        let last_event_id = Mutex::new(config.last_event_id.clone());
-        let reader = Reader::new(
-            config,
-            Arc::clone(&shared),
-            items_tx,
-            items.clone(),
-            closing.clone(),
+        let shared = Arc::new(Shared::new());
+        let last_event_id = Mutex::new((0, config.options.last_event_id.clone()));
+        let mut thread = thread::Builder::new().name("sselink-reader".into());
+        if config.options.reader_stack_size > 0 {
+            thread = thread.stack_size(config.options.reader_stack_size);
+        }
+        let channels = Channels {
+            items: items_tx,
+            queued: items.clone(),
+            closing: closing.clone(),
             restart_requests,
-        );
-        thread::Builder::new()
-            .name("sselink-reader".into())
+        };
+        let reader = Reader::new(config, Arc::clone(&shared), channels);
+        thread
             .spawn(move || {
                 let _exit_signal = exit_signal;
                 reader.run();
             })
-            .expect("the OS refused to start the sselink reader thread");
-        Stream {
+            .map_err(|e| Error::Resource(Arc::new(e)))?;
+        Ok(Stream {
             shared,
             items,
             close_signal: Mutex::new(Some(close_signal)),
@@ -280,7 +136,7 @@ impl Stream {
             reader_exit,
             last_event_id,
             finished: AtomicBool::new(false),
-        }
+        })
     }
 
     /// Blocks until the next item. After `Closed` was received, returns
@@ -338,22 +194,24 @@ impl Stream {
 
     /// The current state. Any thread, any time.
     pub fn state(&self) -> State {
-        State::from_u8(self.shared.state.load(Ordering::Acquire))
+        self.shared.state()
     }
 
-    /// The last event id of the items received so far by the caller (or the
-    /// seeded one): what a new client must resume from to get exactly the
-    /// events this one has not handed out.
+    /// The last event id of the items handed out so far, in the order they
+    /// were handed out (or the seeded one): what a new client must resume
+    /// from to get exactly the events this one has not handed out. Any
+    /// thread, any time; with several receivers it never goes backwards.
     pub fn last_event_id(&self) -> String {
         self.last_event_id
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .1
             .clone()
     }
 
     /// Events discarded by an [`Overflow`](crate::Overflow) drop policy so far.
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.dropped()
     }
 
     /// Closes the stream, from any thread. Returns at once: the connection in
@@ -363,11 +221,9 @@ impl Stream {
     /// delivered and no request is made: receivers get
     /// `Closed(CloseReason::Caller)` once, then `Err`. Closing twice is harmless.
     pub fn close(&self) {
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
+        if !self.shared.close() {
             return;
         }
-        self.shared.set_state(State::Closed);
-        self.shared.interrupt();
         self.close_signal
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -376,7 +232,8 @@ impl Stream {
 
     /// [`close`](Stream::close)s the stream, then waits up to `timeout` for
     /// its reader thread to exit. True if it has. The reader can only be
-    /// late when it is inside a TCP connect, bounded by the connect timeout.
+    /// late while it is inside a TCP connect (bounded by the connect timeout)
+    /// or inside the header provider (bounded by the provider).
     pub fn close_and_wait(&self, timeout: Duration) -> bool {
         self.close();
         select! {
@@ -387,14 +244,15 @@ impl Stream {
 
     /// Drops the current connection and reconnects at once with the last
     /// event id, from any thread; also cuts a backoff wait short. Events
-    /// already received stay queued: nothing is lost or repeated.
-    pub fn restart(&self) {
-        if self.shared.is_closed() {
-            return;
+    /// already received stay queued: nothing is lost or repeated. The restart
+    /// applies once, to the connection current when it was asked for or to
+    /// the next one. False, doing nothing, when the stream is finished.
+    pub fn restart(&self) -> bool {
+        if !self.shared.request_restart() {
+            return false;
         }
-        self.shared.restart.store(true, Ordering::Release);
-        self.shared.interrupt();
         let _ = self.restarts.try_send(());
+        true
     }
 
     fn next_item(&self, wait: Wait) -> Result<Item, bool> {
@@ -420,40 +278,43 @@ impl Stream {
                     default(deadline.saturating_duration_since(Instant::now())) => return Err(false),
                 },
             };
-            // The reader dropped its end: after a close (checked at the top
-            // of the loop), or because it died without saying `Closed`.
+            // The reader has exited and the queue is drained: hand out why,
+            // once. Without a recorded reason the reader died.
             let Some(message) = received else {
                 if self.shared.is_closed() {
                     continue;
                 }
-                let gone = Error::Network(
-                    "sselink's reader thread stopped unexpectedly; please report this bug".into(),
-                );
-                return self.finish(Item::Closed(CloseReason::Error(gone)));
+                let reason = self
+                    .shared
+                    .final_reason()
+                    .unwrap_or(CloseReason::Error(Error::ReaderDied));
+                return self.finish(Item::Closed(reason));
             };
             // A close that raced with this receive wins: nothing after close.
             if self.shared.is_closed() {
                 continue;
             }
-            match message {
-                Message::LastEventId(id) => {
-                    *self
-                        .last_event_id
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = id
-                }
-                Message::Item(Item::Event(event)) => {
-                    let mut last = self
-                        .last_event_id
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    if *last != event.id {
-                        last.clone_from(&event.id);
-                    }
+            match message.body {
+                MessageBody::LastEventId(id) => self.note_last_event_id(message.seq, id),
+                MessageBody::Item(Item::Event(event)) => {
+                    self.note_last_event_id(message.seq, &event.id);
                     return Ok(Item::Event(event));
                 }
-                Message::Item(closed @ Item::Closed(_)) => return self.finish(closed),
-                Message::Item(item) => return Ok(item),
+                MessageBody::Item(item) => return Ok(item),
+            }
+        }
+    }
+
+    /// Records `id` as the last event id unless a later message already set it.
+    fn note_last_event_id(&self, seq: u64, id: impl AsRef<str> + Into<String>) {
+        let mut last = self
+            .last_event_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if seq > last.0 {
+            last.0 = seq;
+            if last.1 != id.as_ref() {
+                last.1 = id.into();
             }
         }
     }
@@ -529,49 +390,56 @@ mod tests {
         let (restarts, _) = bounded(1);
         let (exit_signal, reader_exit) = bounded::<Never>(0);
         drop(exit_signal);
-        let shared = Arc::new(Shared {
-            state: AtomicU8::new(State::Open as u8),
-            closed: AtomicBool::new(false),
-            restart: AtomicBool::new(false),
-            agent: Mutex::new(None),
-            dropped: AtomicU64::new(0),
-        });
         let stream = Stream {
-            shared,
+            shared: Arc::new(Shared::new()),
             items,
             close_signal: Mutex::new(None),
             closing,
             restarts,
             reader_exit,
-            last_event_id: Mutex::new(String::new()),
+            last_event_id: Mutex::new((0, String::new())),
             finished: AtomicBool::new(false),
         };
         (stream, close_signal)
     }
 
+    fn item(seq: u64, item: Item) -> Message {
+        Message {
+            seq,
+            body: MessageBody::Item(item),
+        }
+    }
+
     #[test]
-    fn a_reader_that_vanishes_without_closed_gives_a_closed_error() {
+    fn a_reader_that_vanishes_without_a_reason_gives_reader_died() {
         for wait in [
             Wait::Forever,
             Wait::No,
             Wait::Until(Instant::now() + Duration::from_secs(5)),
         ] {
             let (sender, items) = bounded::<Message>(4);
-            sender
-                .send(Message::Item(Item::Open { status: 200 }))
-                .unwrap();
+            sender.send(item(1, Item::Open { status: 200 })).unwrap();
             drop(sender); // the reader died, as a panic would leave it
             let (stream, _keep_open) = orphan(items);
             assert_eq!(stream.next_item(wait), Ok(Item::Open { status: 200 }));
-            let wait = Wait::Forever;
-            match stream.next_item(wait) {
-                Ok(Item::Closed(CloseReason::Error(Error::Network(message)))) => {
-                    assert!(message.contains("reader thread stopped"), "{message}")
-                }
-                other => panic!("{other:?}"),
-            }
+            assert_eq!(
+                stream.next_item(Wait::Forever),
+                Ok(Item::Closed(CloseReason::Error(Error::ReaderDied)))
+            );
             assert_eq!(stream.recv(), Err(RecvError));
         }
+    }
+
+    #[test]
+    fn the_recorded_reason_is_handed_out_once_after_the_queue() {
+        let (sender, items) = bounded::<Message>(4);
+        sender.send(item(1, Item::Open { status: 200 })).unwrap();
+        let (stream, _keep_open) = orphan(items);
+        stream.shared.finish(CloseReason::Ended);
+        drop(sender);
+        assert_eq!(stream.recv(), Ok(Item::Open { status: 200 }));
+        assert_eq!(stream.recv(), Ok(Item::Closed(CloseReason::Ended)));
+        assert_eq!(stream.recv(), Err(RecvError));
     }
 
     #[test]
@@ -579,8 +447,19 @@ mod tests {
         let (sender, items) = bounded::<Message>(4);
         drop(sender);
         let (stream, _keep_open) = orphan(items);
-        stream.shared.closed.store(true, Ordering::Release);
+        stream.shared.close();
         assert_eq!(stream.recv(), Ok(Item::Closed(CloseReason::Caller)));
         assert_eq!(stream.recv(), Err(RecvError));
+    }
+
+    #[test]
+    fn the_last_event_id_follows_message_order_not_receive_order() {
+        let (_sender, items) = bounded::<Message>(4);
+        let (stream, _keep_open) = orphan(items);
+        stream.note_last_event_id(2, "2");
+        stream.note_last_event_id(1, "1");
+        assert_eq!(stream.last_event_id(), "2");
+        stream.note_last_event_id(3, "3");
+        assert_eq!(stream.last_event_id(), "3");
     }
 }

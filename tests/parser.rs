@@ -457,10 +457,63 @@ fn line_over_the_limit_is_an_error() {
 }
 
 #[test]
-fn event_over_the_limit_is_an_error() {
+fn the_event_limit_counts_the_data_as_dispatched() {
+    // 10 + LF + 10 + LF + 2 = 24 bytes of data: exactly the limit. The last
+    // line's line feed is not part of the event and does not count.
     let (items, error) = parse_with(
         small_limits,
         b"data: 0123456789\ndata: 0123456789\ndata: 01\n\n",
+    );
+    assert_eq!(error, None);
+    assert_eq!(items.len(), 1);
+    let ten = || {
+        Parser::with_limits(Limits {
+            max_line_length: 100,
+            max_event_size: 10,
+        })
+    };
+    let (items, error) = parse_with(ten, b"data: 0123456789\n\n");
+    assert_eq!(
+        (items.len(), error),
+        (1, None),
+        "10 bytes under a limit of 10"
+    );
+    let (_, error) = parse_with(ten, b"data: 0123456789a\n\n");
+    assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize), "11 bytes");
+    let (_, error) = parse_with(ten, b"data: 01234\ndata: 0123\n\n");
+    assert_eq!(error, None, "5 + LF + 4 = 10 bytes");
+    let (_, error) = parse_with(ten, b"data: 01234\ndata: 01234\n\n");
+    assert_eq!(
+        error.map(|e| e.limit),
+        Some(Limit::EventSize),
+        "5 + LF + 5 = 11 bytes"
+    );
+}
+
+#[test]
+fn one_data_line_may_be_as_long_as_the_default_event_limit() {
+    let limits = Limits::default();
+    assert_eq!(limits.max_line_length, limits.max_event_size);
+    let mut line = b"data: ".to_vec();
+    line.resize(6 + 10 * 1024 * 1024, b'x');
+    line.extend_from_slice(b"\n\n");
+    let mut parser = Parser::new();
+    let mut sizes = Vec::new();
+    parser
+        .feed(&line, |item| {
+            if let Parsed::Event(event) = item {
+                sizes.push(event.data().len())
+            }
+        })
+        .expect("a 10 MiB data line is within the default limits");
+    assert_eq!(sizes, [10 * 1024 * 1024]);
+}
+
+#[test]
+fn event_over_the_limit_is_an_error() {
+    let (items, error) = parse_with(
+        small_limits,
+        b"data: 0123456789\ndata: 0123456789\ndata: 012\n\n",
     );
     assert!(items.is_empty());
     assert_eq!(

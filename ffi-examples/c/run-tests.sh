@@ -15,7 +15,7 @@ for tool in gcc g++ python3 pkg-config valgrind; do
 done
 
 echo "-- building the Rust library (release)"
-cargo build --release --lib --locked
+cargo build --release --locked -p sselink-capi
 libdir="$root/target/release"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 

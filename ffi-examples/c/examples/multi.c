@@ -22,29 +22,32 @@ int main(int argc, char **argv) {
             return 1;
         }
         sselink_config_reconnect(config, false); /* each stream ends with its response */
-        sselink_result result = sselink_connect(config, &streams[i]);
+        sselink_result result = sselink_stream_connect(config, &streams[i]);
         if (result != SSELINK_RESULT_OK) {
-            fprintf(stderr, "%s: %s\n", argv[i + 1], sselink_config_error(config).ptr);
+            char why[512] = "";
+            size_t len = 0;
+            sselink_config_error(config, why, sizeof why, &len);
+            fprintf(stderr, "%s: %s\n", argv[i + 1], why);
             sselink_config_free(config);
             return 1;
         }
         sselink_config_free(config);
     }
     int open = count;
-    sselink_event event;
+    sselink_item event;
     while (open > 0) {
         for (int i = 0; i < count; i++) {
             if (streams[i] == NULL) {
                 continue;
             }
-            sselink_result result = sselink_poll_event(streams[i], 5, &event);
+            sselink_result result = sselink_stream_poll(streams[i], 5, &event);
             if (result == SSELINK_RESULT_TIMEOUT) {
                 continue;
             }
-            if (result == SSELINK_RESULT_OK && event.kind == SSELINK_EVENT_KIND_MESSAGE) {
+            if (result == SSELINK_RESULT_OK && event.kind == SSELINK_ITEM_KIND_EVENT) {
                 printf("[%d] %.*s\n", i, (int)event.data.len, event.data.ptr);
                 events[i]++;
-            } else if (result == SSELINK_RESULT_CLOSED || event.kind == SSELINK_EVENT_KIND_CLOSED) {
+            } else if (result == SSELINK_RESULT_CLOSED || event.kind == SSELINK_ITEM_KIND_CLOSED) {
                 fprintf(stderr, "[%d] ended after %ld events\n", i, events[i]);
                 sselink_stream_free(streams[i]);
                 streams[i] = NULL;

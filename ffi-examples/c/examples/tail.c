@@ -19,10 +19,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     sselink_stream *stream = NULL;
-    sselink_result result = sselink_connect(config, &stream);
+    sselink_result result = sselink_stream_connect(config, &stream);
     if (result != SSELINK_RESULT_OK) {
-        sselink_str why = sselink_config_error(config);
-        fprintf(stderr, "%s: %.*s\n", sselink_result_message(result), (int)why.len, why.ptr);
+        char why[512] = "";
+        size_t len = 0;
+        sselink_config_error(config, why, sizeof why, &len);
+        fprintf(stderr, "%s: %s\n", sselink_result_message(result), why);
         sselink_config_free(config);
         return 1;
     }
@@ -30,14 +32,14 @@ int main(int argc, char **argv) {
 
     int status = 0;
     long printed = 0;
-    sselink_event event;
+    sselink_item event;
     while (max_events < 0 || printed < max_events) {
-        result = sselink_poll_event(stream, -1, &event);
+        result = sselink_stream_poll(stream, -1, &event);
         if (result != SSELINK_RESULT_OK) {
             break; /* SSELINK_RESULT_CLOSED */
         }
         switch (event.kind) {
-        case SSELINK_EVENT_KIND_MESSAGE:
+        case SSELINK_ITEM_KIND_EVENT:
             /* Data may hold NUL bytes: write it by length. */
             printf("%s\t%s\t", event.event_type.ptr, event.id.ptr);
             fwrite(event.data.ptr, 1, event.data.len, stdout);
@@ -45,13 +47,13 @@ int main(int argc, char **argv) {
             fflush(stdout);
             printed++;
             break;
-        case SSELINK_EVENT_KIND_OPEN:
+        case SSELINK_ITEM_KIND_OPEN:
             fprintf(stderr, "open: HTTP %u\n", event.http_status);
             break;
-        case SSELINK_EVENT_KIND_ERROR:
+        case SSELINK_ITEM_KIND_RETRYING:
             fprintf(stderr, "retrying in %llu ms: %s\n", (unsigned long long)event.delay_ms, event.message.ptr);
             break;
-        case SSELINK_EVENT_KIND_CLOSED:
+        case SSELINK_ITEM_KIND_CLOSED:
             fprintf(stderr, "closed: %s\n", event.message.ptr);
             status = event.close_reason == SSELINK_CLOSE_REASON_ERROR ? 1 : 0;
             break;
@@ -59,7 +61,7 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return status;
 }

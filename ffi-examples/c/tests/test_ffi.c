@@ -23,7 +23,7 @@ static const char *base_url;
 typedef void (*tweak_fn)(sselink_config *);
 
 static void fast_reconnect(sselink_config *config) {
-    sselink_config_reconnect_delay_ms(config, 10, 50);
+    sselink_config_reconnect_delay(config, 10, 50);
 }
 
 static void no_reconnect(sselink_config *config) {
@@ -43,20 +43,29 @@ static sselink_stream *open_stream(const char *path, tweak_fn tweak) {
         tweak(config);
     }
     sselink_stream *stream = NULL;
-    sselink_result result = sselink_connect(config, &stream);
+    sselink_result result = sselink_stream_connect(config, &stream);
     sselink_config_free(config);
     return result == SSELINK_RESULT_OK ? stream : NULL;
 }
 
 /* Polls until an event of `kind` (skipping others, at most 100). */
-static sselink_result next_of_kind(sselink_stream *stream, sselink_event_kind kind, sselink_event *event) {
+static sselink_result next_of_kind(sselink_stream *stream, sselink_item_kind kind, sselink_item *event) {
     for (int i = 0; i < 100; i++) {
-        sselink_result result = sselink_poll_event(stream, 10000, event);
+        sselink_result result = sselink_stream_poll(stream, 10000, event);
         if (result != SSELINK_RESULT_OK || event->kind == kind) {
             return result;
         }
     }
     return SSELINK_RESULT_TIMEOUT;
+}
+
+/* The config's last message, in a buffer of the caller's. */
+static const char *error_text(const sselink_config *config, char *buffer, size_t capacity) {
+    size_t len = 0;
+    if (sselink_config_error(config, buffer, capacity, &len) != SSELINK_RESULT_OK) {
+        return "(sselink_config_error failed)";
+    }
+    return buffer;
 }
 
 static int str_is(sselink_str s, const char *text) {
@@ -66,29 +75,29 @@ static int str_is(sselink_str s, const char *text) {
 static int test_connect_poll_close(void) {
     sselink_stream *stream = open_stream("/events?n=3", no_reconnect);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
-    CHECK(event.kind == SSELINK_EVENT_KIND_CONNECTING && event.attempt == 0);
-    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
-    CHECK(event.kind == SSELINK_EVENT_KIND_OPEN && event.http_status == 200);
+    sselink_item event;
+    CHECK(sselink_stream_poll(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_ITEM_KIND_CONNECTING && event.attempt == 0);
+    CHECK(sselink_stream_poll(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_ITEM_KIND_OPEN && event.http_status == 200);
     for (int i = 0; i < 3; i++) {
         char data[32], id[16];
         snprintf(data, sizeof data, "event %d", i);
         snprintf(id, sizeof id, "%d", i);
-        CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
-        CHECK(event.kind == SSELINK_EVENT_KIND_MESSAGE);
+        CHECK(sselink_stream_poll(stream, 10000, &event) == SSELINK_RESULT_OK);
+        CHECK(event.kind == SSELINK_ITEM_KIND_EVENT);
         CHECK(str_is(event.event_type, "message"));
         CHECK(str_is(event.data, data));
         CHECK(str_is(event.id, id));
         CHECK(event.retry_ms == -1);
     }
-    CHECK(sselink_poll_event(stream, 10000, &event) == SSELINK_RESULT_OK);
-    CHECK(event.kind == SSELINK_EVENT_KIND_CLOSED);
+    CHECK(sselink_stream_poll(stream, 10000, &event) == SSELINK_RESULT_OK);
+    CHECK(event.kind == SSELINK_ITEM_KIND_CLOSED);
     CHECK(event.close_reason == SSELINK_CLOSE_REASON_ENDED);
     CHECK(event.error == SSELINK_RESULT_OK);
-    CHECK(sselink_poll_event(stream, 0, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_poll(stream, 0, &event) == SSELINK_RESULT_CLOSED);
     CHECK(sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return 0;
 }
@@ -101,10 +110,10 @@ struct poller {
 
 static void *poll_until_done(void *arg) {
     struct poller *p = arg;
-    sselink_event event;
+    sselink_item event;
     atomic_store(&p->polling, 1);
     do {
-        p->last = sselink_poll_event(p->stream, -1, &event);
+        p->last = sselink_stream_poll(p->stream, -1, &event);
     } while (p->last == SSELINK_RESULT_OK);
     return NULL;
 }
@@ -122,7 +131,7 @@ static int test_close_from_another_thread(void) {
         while (i % 2 == 0 && !atomic_load(&p.polling)) {
             sched_yield();
         }
-        sselink_close(p.stream);
+        sselink_stream_close(p.stream);
         CHECK(pthread_join(thread, NULL) == 0);
         CHECK(p.last == SSELINK_RESULT_CLOSED);
         sselink_stream_free(p.stream);
@@ -132,38 +141,40 @@ static int test_close_from_another_thread(void) {
 }
 
 static int test_null_arguments_and_double_close(void) {
-    sselink_event event;
-    sselink_close(NULL);
+    sselink_item event;
+    sselink_stream_close(NULL);
     sselink_stream_free(NULL);
     sselink_config_free(NULL);
-    CHECK(sselink_poll_event(NULL, 0, &event) == SSELINK_RESULT_NULL_ARGUMENT);
-    CHECK(sselink_restart(NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_poll(NULL, 0, &event) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_restart(NULL) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_stream_state(NULL) == SSELINK_STATE_CLOSED);
     CHECK(sselink_stream_dropped(NULL) == 0);
-    CHECK(sselink_config_error(NULL).len == 0);
+    char text[8];
+    size_t text_len = 0;
+    CHECK(sselink_config_error(NULL, text, sizeof text, &text_len) == SSELINK_RESULT_NULL_ARGUMENT);
 
     sselink_config *config = (sselink_config *)0x1;
     CHECK(sselink_config_new(NULL, 5, &config) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(config == (sselink_config *)0x1); /* untouched on failure */
     CHECK(sselink_config_new("http://x/", 9, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_config_header(NULL, "a", 1, "b", 1) == SSELINK_RESULT_NULL_ARGUMENT);
-    CHECK(sselink_config_idle_timeout_ms(NULL, 5) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_config_idle_timeout(NULL, 5) == SSELINK_RESULT_NULL_ARGUMENT);
     sselink_stream *stream = (sselink_stream *)0x1;
-    CHECK(sselink_connect(NULL, &stream) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_connect(NULL, &stream) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(stream == (sselink_stream *)0x1);
 
     stream = open_stream("/silent", NULL);
     CHECK(stream != NULL);
-    CHECK(sselink_poll_event(stream, 0, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_poll(stream, 0, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
     size_t len = 0;
     CHECK(sselink_stream_last_event_id(stream, NULL, 0, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_stream_last_event_id(stream, NULL, 8, &len) == SSELINK_RESULT_NULL_ARGUMENT);
-    sselink_close(stream);
-    sselink_close(stream); /* a second close does nothing */
-    CHECK(sselink_poll_event(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
-    CHECK(sselink_poll_event(stream, 0, &event) == SSELINK_RESULT_CLOSED);
-    CHECK(sselink_poll_event(stream, -1, &event) == SSELINK_RESULT_CLOSED);
-    CHECK(sselink_restart(stream) == SSELINK_RESULT_OK);
+    sselink_stream_close(stream);
+    sselink_stream_close(stream); /* a second close does nothing */
+    CHECK(sselink_stream_poll(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_poll(stream, 0, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_poll(stream, -1, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_restart(stream) == SSELINK_RESULT_CLOSED); /* finished: says so */
     CHECK(sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
     sselink_stream_free(stream);
     return 0;
@@ -172,43 +183,128 @@ static int test_null_arguments_and_double_close(void) {
 static int test_invalid_url_and_header(void) {
     const char *bad_urls[] = {"not a url", "ftp://127.0.0.1/"};
     for (size_t i = 0; i < 2; i++) {
-        sselink_config *config = NULL;
-        CHECK(sselink_config_new(bad_urls[i], strlen(bad_urls[i]), &config) == SSELINK_RESULT_OK);
-        sselink_stream *stream = (sselink_stream *)0x1;
-        CHECK(sselink_connect(config, &stream) == SSELINK_RESULT_INVALID_CONFIG);
-        CHECK(stream == (sselink_stream *)0x1);
-        sselink_str why = sselink_config_error(config);
-        CHECK(why.len > 0 && strstr(why.ptr, bad_urls[i]) != NULL);
-        sselink_config_free(config);
+        sselink_config *config = (sselink_config *)0x1;
+        CHECK(sselink_config_new(bad_urls[i], strlen(bad_urls[i]), &config) == SSELINK_RESULT_INVALID_CONFIG);
+        CHECK(config == (sselink_config *)0x1);
     }
+    char buffer[512];
     sselink_config *config = NULL;
     CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
     CHECK(sselink_config_header(config, "X-Token", 7, "a\r\nInjected: 1", 15) == SSELINK_RESULT_INVALID_CONFIG);
-    CHECK(strstr(sselink_config_error(config).ptr, "CR, LF or NUL") != NULL);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "CR, LF or NUL") != NULL);
     CHECK(sselink_config_header(config, "X-Token", 7, "a\0b", 3) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_header(config, "Bad Name", 8, "v", 1) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_header(config, "Content-Length", 14, "5", 1) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "frames the request") != NULL);
+    /* Every failing setter says why in its own words. */
     CHECK(sselink_config_header(config, "X-Utf8", 6, "\xff", 1) == SSELINK_RESULT_INVALID_ARGUMENT);
-    CHECK(sselink_config_method(config, "GE T", 4) == SSELINK_RESULT_OK); /* checked at connect */
-    sselink_stream *stream = NULL;
-    CHECK(sselink_connect(config, &stream) == SSELINK_RESULT_INVALID_CONFIG);
-    CHECK(strstr(sselink_config_error(config).ptr, "method") != NULL);
-    CHECK(sselink_config_jitter(config, 2.0) == SSELINK_RESULT_INVALID_ARGUMENT);
-    CHECK(sselink_config_channel(config, 16, 7) == SSELINK_RESULT_INVALID_ARGUMENT);
-    CHECK(sselink_config_channel(config, 0, SSELINK_OVERFLOW_BLOCK) == SSELINK_RESULT_INVALID_ARGUMENT);
-    CHECK(sselink_config_limits(config, 0, 10) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "UTF-8") != NULL);
+    CHECK(sselink_config_method(config, "GE T", 4) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "method") != NULL);
+    CHECK(sselink_config_jitter(config, 2.0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "jitter") != NULL);
+    CHECK(sselink_config_overflow(config, 7) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "overflow") != NULL);
+    CHECK(sselink_config_capacity(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "capacity") != NULL);
+    CHECK(sselink_config_max_line_length(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_method(config, NULL, 3) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "NULL") != NULL);
+    /* A call that succeeds leaves no stale message behind. */
+    CHECK(sselink_config_method(config, "REPORT", 6) == SSELINK_RESULT_OK);
+    size_t len = 99;
+    CHECK(sselink_config_error(config, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK && len == 0 && buffer[0] == '\0');
+    /* The snprintf pattern: ask for the length, then copy. */
+    CHECK(sselink_config_capacity(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_error(config, NULL, 0, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL && len > 10);
+    CHECK(sselink_config_error(config, buffer, len, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL);
+    CHECK(sselink_config_error(config, buffer, len + 1, &len) == SSELINK_RESULT_OK && strlen(buffer) == len);
     sselink_config_free(config);
+    return 0;
+}
+
+/* Setters failing on one thread while another reads the message: the reader
+ * gets a copy, never a view into a buffer the setter reallocates. */
+static atomic_int messages_done;
+
+static void *fail_setters(void *arg) {
+    sselink_config *config = arg;
+    char long_name[300];
+    memset(long_name, 'n', sizeof long_name);
+    long_name[sizeof long_name - 1] = ' ';
+    for (int i = 0; i < 2000; i++) {
+        if (i % 2) {
+            sselink_config_header(config, long_name, sizeof long_name, "v", 1);
+        } else {
+            sselink_config_capacity(config, 0);
+        }
+    }
+    atomic_store(&messages_done, 1);
+    return NULL;
+}
+
+static int test_config_error_is_a_copy_across_threads(void) {
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
+    atomic_store(&messages_done, 0);
+    pthread_t setter;
+    CHECK(pthread_create(&setter, NULL, fail_setters, config) == 0);
+    char buffer[1024];
+    int reads = 0;
+    while (!atomic_load(&messages_done)) {
+        size_t len = 0;
+        sselink_result result = sselink_config_error(config, buffer, sizeof buffer, &len);
+        CHECK(result == SSELINK_RESULT_OK);
+        CHECK(strlen(buffer) == len);
+        CHECK(len == 0 || strstr(buffer, "capacity") != NULL || strstr(buffer, "header name") != NULL);
+        reads++;
+    }
+    pthread_join(setter, NULL);
+    sselink_config_free(config);
+    printf("  (%d reads)\n", reads);
+    return 0;
+}
+
+/* A reader thread the system cannot start is a resource error, not a panic. */
+static int test_refused_thread_is_a_resource_error(void) {
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1:9/", 19, &config) == SSELINK_RESULT_OK);
+    /* A 64 TiB stack: far beyond this machine's memory, so the OS refuses it. */
+    CHECK(sselink_config_reader_stack_size(config, (size_t)1 << 46) == SSELINK_RESULT_OK);
+    sselink_stream *stream = (sselink_stream *)0x1;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_RESOURCE);
+    CHECK(stream == (sselink_stream *)0x1);
+    char buffer[512];
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "refused a resource") != NULL);
+    sselink_config_free(config);
+    return 0;
+}
+
+/* close_and_wait returns once the reader thread has exited. */
+static int test_close_and_wait(void) {
+    CHECK(sselink_stream_close_and_wait(NULL, 0) == SSELINK_RESULT_NULL_ARGUMENT);
+    for (int round = 0; round < 20; round++) {
+        sselink_stream *stream = open_stream("/silent", NULL);
+        CHECK(stream != NULL);
+        sselink_item item;
+        CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_OPEN, &item) == SSELINK_RESULT_OK);
+        CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+        CHECK(sselink_stream_close_and_wait(stream, 0) == SSELINK_RESULT_OK); /* again: still OK */
+        CHECK(sselink_stream_poll(stream, 0, &item) == SSELINK_RESULT_CLOSED);
+        sselink_stream_free(stream);
+    }
     return 0;
 }
 
 static int test_data_with_nul(void) {
     sselink_stream *stream = open_stream("/nul", NULL);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &event) == SSELINK_RESULT_OK);
     CHECK(event.data.len == 3);
     CHECK(memcmp(event.data.ptr, "a\0b", 3) == 0);
     CHECK(event.data.ptr[3] == '\0');
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return 0;
 }
@@ -216,14 +312,14 @@ static int test_data_with_nul(void) {
 static int test_four_mib_event(void) {
     sselink_stream *stream = open_stream("/big", NULL);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &event) == SSELINK_RESULT_OK);
     CHECK(event.data.len == (size_t)4 << 20);
     for (size_t i = 0; i < event.data.len; i += 4096) {
         CHECK(event.data.ptr[i] == 'x');
     }
     CHECK(event.data.ptr[event.data.len - 1] == 'x' && event.data.ptr[event.data.len] == '\0');
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return 0;
 }
@@ -231,13 +327,13 @@ static int test_four_mib_event(void) {
 static int test_reconnect_with_last_event_id(void) {
     sselink_stream *stream = open_stream("/resume", NULL);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &event) == SSELINK_RESULT_OK);
     CHECK(str_is(event.data, "first") && str_is(event.id, "5"));
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_ERROR, &event) == SSELINK_RESULT_OK);
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_RETRYING, &event) == SSELINK_RESULT_OK);
     CHECK(event.error == SSELINK_RESULT_END_OF_STREAM && event.attempt == 1);
     CHECK(event.delay_ms >= 10 && event.delay_ms <= 15); /* 10 ms plus up to 50% jitter */
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_MESSAGE, &event) == SSELINK_RESULT_OK);
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &event) == SSELINK_RESULT_OK);
     CHECK(str_is(event.data, "last-event-id=5"));
     CHECK(str_is(event.id, "5"));
     char id[8];
@@ -245,7 +341,7 @@ static int test_reconnect_with_last_event_id(void) {
     CHECK(sselink_stream_last_event_id(stream, id, sizeof id, &len) == SSELINK_RESULT_OK);
     CHECK(len == 1 && strcmp(id, "5") == 0);
     CHECK(sselink_stream_last_event_id(stream, id, 1, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL && len == 1);
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return 0;
 }
@@ -253,11 +349,11 @@ static int test_reconnect_with_last_event_id(void) {
 static int test_no_content_closes(void) {
     sselink_stream *stream = open_stream("/nocontent", NULL);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
     CHECK(event.close_reason == SSELINK_CLOSE_REASON_NO_CONTENT);
     CHECK(strstr(event.message.ptr, "204") != NULL);
-    CHECK(sselink_poll_event(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_poll(stream, 1000, &event) == SSELINK_RESULT_CLOSED);
     sselink_stream_free(stream); /* free without close closes too */
     return 0;
 }
@@ -265,14 +361,14 @@ static int test_no_content_closes(void) {
 static int test_permanent_error_closes(void) {
     sselink_stream *stream = open_stream("/unauthorized", NULL);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
     CHECK(event.close_reason == SSELINK_CLOSE_REASON_ERROR);
     CHECK(event.error == SSELINK_RESULT_HTTP_STATUS);
     CHECK(event.http_status == 401);
     CHECK(strstr(event.message.ptr, "401") != NULL && strstr(event.message.ptr, "bad token") != NULL);
     CHECK(strcmp(sselink_result_message(event.error), "the server answered with a failing HTTP status") == 0);
-    sselink_close(stream);
+    sselink_stream_close(stream);
     sselink_stream_free(stream);
     return 0;
 }
@@ -289,14 +385,14 @@ static void count_log(void *userdata, uint32_t level, sselink_str target, sselin
 static int test_log_callback_and_version(void) {
     CHECK(strlen(sselink_version()) > 0);
     CHECK(strcmp(sselink_result_message(12345), "unknown result code") == 0);
-    CHECK(sselink_set_log_callback(count_log, NULL, 9) == SSELINK_RESULT_INVALID_ARGUMENT);
-    CHECK(sselink_set_log_callback(count_log, NULL, 4) == SSELINK_RESULT_OK);
+    CHECK(sselink_log_set_callback(count_log, NULL, 9) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_log_set_callback(count_log, NULL, 4) == SSELINK_RESULT_OK);
     sselink_stream *stream = open_stream("/events?n=1", no_reconnect);
     CHECK(stream != NULL);
-    sselink_event event;
-    CHECK(next_of_kind(stream, SSELINK_EVENT_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
+    sselink_item event;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &event) == SSELINK_RESULT_OK);
     sselink_stream_free(stream);
-    CHECK(sselink_set_log_callback(NULL, NULL, 0) == SSELINK_RESULT_OK);
+    CHECK(sselink_log_set_callback(NULL, NULL, 0) == SSELINK_RESULT_OK);
     CHECK(atomic_load(&log_lines) > 0);
     return 0;
 }
@@ -315,6 +411,9 @@ int main(int argc, char **argv) {
         {"close from another thread while polling", test_close_from_another_thread},
         {"NULL arguments and double close", test_null_arguments_and_double_close},
         {"invalid URL and header", test_invalid_url_and_header},
+        {"config error is a copy across threads", test_config_error_is_a_copy_across_threads},
+        {"a refused thread is a resource error", test_refused_thread_is_a_resource_error},
+        {"close and wait for the reader", test_close_and_wait},
         {"data containing NUL", test_data_with_nul},
         {"a 4 MiB event", test_four_mib_event},
         {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},

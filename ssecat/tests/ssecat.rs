@@ -1,8 +1,11 @@
 //! ssecat end to end: the built binary against loopback servers, checking
-//! its output, exit codes and signal handling. `cargo test` builds the
-//! example before running this.
+//! its output, exit codes and signal handling. Cargo builds the binary
+//! before running this.
 
-mod support;
+/// The scriptable loopback server the library's integration tests use.
+#[allow(dead_code)]
+#[path = "../../tests/support/server.rs"]
+mod server;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -10,17 +13,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{unbounded, Receiver};
-use support::server::{sse_then_close, Conn, Server, PATIENCE};
+use server::{sse_then_close, Conn, Server, PATIENCE};
 
 fn ssecat_path() -> PathBuf {
-    // target/<profile>/deps/ssecat-<hash> -> target/<profile>/examples/ssecat
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push("ssecat");
-    assert!(path.exists(), "{} is missing: run `cargo test` (it builds the examples) or `cargo build --example ssecat`", path.display());
-    path
+    // Cargo builds the binary of this package before its tests.
+    PathBuf::from(env!("CARGO_BIN_EXE_ssecat"))
 }
 
 fn ssecat(args: &[&str]) -> Command {

@@ -1,4 +1,4 @@
-//! include/sselink.h is generated from src/ffi/ by cbindgen and committed.
+//! include/sselink.h is generated from capi/src/ by cbindgen and committed.
 //! This test regenerates it and fails on any difference; run it with
 //! SSELINK_BLESS=1 to write the new header instead.
 
@@ -6,17 +6,18 @@ use std::path::Path;
 
 #[test]
 fn committed_header_matches_the_code() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config =
+        cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("capi/cbindgen.toml");
     let mut generated = Vec::new();
     cbindgen::Builder::new()
-        .with_crate(root)
+        .with_crate(crate_dir)
         .with_config(config)
         .generate()
         .expect("cbindgen failed")
         .write(&mut generated);
     let generated = String::from_utf8(generated).unwrap();
-    let path = root.join("include/sselink.h");
+    let path = crate_dir.join("../include/sselink.h");
     if std::env::var_os("SSELINK_BLESS").is_some() {
         std::fs::write(&path, &generated).unwrap();
         return;
@@ -24,6 +25,7 @@ fn committed_header_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "include/sselink.h is out of date: run `SSELINK_BLESS=1 cargo test --test header` and commit it"
+        "include/sselink.h is out of date: run \
+         `SSELINK_BLESS=1 cargo test -p sselink-capi --test header` and commit it"
     );
 }

@@ -3,8 +3,9 @@
 //! `--demo`) it follows its own demo server.
 //!
 //! ```text
-//! cargo run --release --example ssecat -- --demo
-//! cargo run --release --example ssecat -- -H 'Authorization: Bearer x' https://example.com/events
+//! cargo run --release -p ssecat -- --demo
+//! cargo run --release -p ssecat -- -H 'Authorization: Bearer x' https://example.com/events
+//! cargo install --path ssecat
 //! ```
 
 mod demo;
@@ -69,7 +70,7 @@ struct Args {
     /// Also trust this CA certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
-    /// Exit after this many events.
+    /// Exit after this many events (0: exit at once, printing none).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
     /// Exit when the first connection ends instead of reconnecting.
@@ -183,7 +184,7 @@ fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
         builder = builder.root_certificate(certificate);
     }
     if args.no_reconnect {
-        builder = builder.no_reconnect();
+        builder = builder.reconnect(false);
     }
     Ok(builder)
 }
@@ -235,6 +236,9 @@ fn run(args: Args) -> Result<ExitCode, UsageError> {
             url
         }
     };
+    if args.max_events == Some(0) {
+        return Ok(ExitCode::SUCCESS);
+    }
     let stream = builder(&args, &url)?.connect().map_err(|e| match e {
         Error::InvalidConfig(message) => UsageError(message),
         other => UsageError(other.to_string()),
@@ -288,7 +292,9 @@ fn run(args: Args) -> Result<ExitCode, UsageError> {
 /// Lifecycle on stderr, one line each.
 fn report(item: &Item, url: &str) {
     match item {
-        Item::Connecting { attempt: 0 } => eprintln!("connecting to {url}"),
+        Item::Connecting { attempt: 0 } => {
+            eprintln!("connecting to {}", sselink::redact::url_for_logs(url))
+        }
         Item::Connecting { attempt } => eprintln!("reconnecting (attempt {attempt})"),
         Item::Open { status } => eprintln!("open: HTTP {status}"),
         Item::Retrying { error, delay, .. } => {

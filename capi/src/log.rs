@@ -75,7 +75,7 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 /// `callback`, if not NULL, must be safe to call from any thread with
 /// `userdata` until it is replaced or turned off.
 #[no_mangle]
-pub unsafe extern "C" fn sselink_set_log_callback(
+pub unsafe extern "C" fn sselink_log_set_callback(
     callback: sselink_log_callback,
     userdata: *mut c_void,
     max_level: u32,

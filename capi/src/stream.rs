@@ -4,29 +4,32 @@ use std::ffi::c_char;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use super::event::{sselink_event, EventBuffers};
-use super::{ffi_guard, sselink_config, sselink_result, try_ref};
-use crate::{CloseReason, Item, RecvTimeoutError, State, Stream, TryRecvError};
+use sselink_core::{CloseReason, Item, RecvTimeoutError, State, Stream, TryRecvError};
+
+use super::item::{sselink_item, ItemBuffers};
+use super::{copy_out, ffi_guard, sselink_config, sselink_result, try_ref};
 
 use sselink_result::*;
 
 /// A live stream: one reader thread and its channel. Made by
-/// `sselink_connect`, released by `sselink_stream_free`.
+/// `sselink_stream_connect`, released by `sselink_stream_free`.
 ///
-/// Threads: `sselink_close`, `sselink_restart`, `sselink_stream_state`,
+/// Threads: `sselink_stream_close`, `sselink_stream_close_and_wait`,
+/// `sselink_stream_restart`, `sselink_stream_state`,
 /// `sselink_stream_last_event_id` and `sselink_stream_dropped` may be called
 /// from any thread at any time before `sselink_stream_free`, also while
-/// another thread is blocked in `sselink_poll_event`. Polls of one stream
-/// from several threads are serialized, and an event's strings are valid
-/// only until the next poll of that stream, so poll each stream from one
-/// thread at a time.
+/// another thread is blocked in `sselink_stream_poll`. Polls of one stream
+/// from several threads are serialized (a poll with timeout 0 waits for a
+/// poll in progress on another thread), and an item's strings are valid only
+/// until the next poll of that stream, so poll each stream from one thread
+/// at a time.
 pub struct sselink_stream {
     stream: Stream,
-    /// The strings of the last polled event; held during a poll.
-    buffers: Mutex<EventBuffers>,
+    /// The strings of the last polled item; held during a poll.
+    buffers: Mutex<ItemBuffers>,
 }
 
-/// Where a stream is now.
+/// Where a stream is now; the Rust `State` of the same name.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum sselink_state {
@@ -42,19 +45,20 @@ pub enum sselink_state {
 
 /// Checks `config` and starts a stream: returns at once, the connection is
 /// made in the background and its progress arrives through
-/// `sselink_poll_event`. `config` is only read; it can be freed or reused
+/// `sselink_stream_poll`. `config` is only read; it can be freed or reused
 /// right after.
 ///
-/// On success writes the new stream to `*out`. On
-/// `SSELINK_RESULT_INVALID_CONFIG`, `sselink_config_error(config)` says what
-/// is wrong; `*out` is not touched.
+/// On success writes the new stream to `*out`. Otherwise `*out` is not
+/// touched and `sselink_config_error(config, ...)` says what is wrong:
+/// `SSELINK_RESULT_INVALID_CONFIG` for options that cannot work together,
+/// `SSELINK_RESULT_RESOURCE` when the system refuses a thread.
 ///
 /// # Safety
 ///
 /// `config` must be NULL or a live configuration; `out` must be NULL or
 /// valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn sselink_connect(
+pub unsafe extern "C" fn sselink_stream_connect(
     config: *const sselink_config,
     out: *mut *mut sselink_stream,
 ) -> sselink_result {
@@ -67,11 +71,11 @@ pub unsafe extern "C" fn sselink_connect(
             Ok(stream) => {
                 let handle = Box::new(sselink_stream {
                     stream,
-                    buffers: Mutex::new(EventBuffers::default()),
+                    buffers: Mutex::new(ItemBuffers::default()),
                 });
                 // SAFETY: `out` is non-NULL and the caller promises it is writable.
                 unsafe { out.write(Box::into_raw(handle)) };
-                SSELINK_RESULT_OK
+                config.record(SSELINK_RESULT_OK, "")
             }
             Err(error) => config.fail(&error),
         }
@@ -80,15 +84,16 @@ pub unsafe extern "C" fn sselink_connect(
 
 /// Waits for the next item of `stream` and fills `*out` with it.
 ///
-/// `timeout_ms`: negative waits as long as it takes, 0 only looks, positive
-/// waits up to that many milliseconds.
+/// `timeout_ms`: negative waits as long as it takes, 0 only looks (but waits
+/// for a poll in progress on another thread), positive waits up to that many
+/// milliseconds.
 ///
-/// Returns `SSELINK_RESULT_OK` with `*out` filled (see `sselink_event_kind`;
-/// the stream's last item is a `SSELINK_EVENT_KIND_CLOSED` event unless the
+/// Returns `SSELINK_RESULT_OK` with `*out` filled (see `sselink_item_kind`;
+/// the stream's last item is a `SSELINK_ITEM_KIND_CLOSED` item unless the
 /// caller closed it), `SSELINK_RESULT_TIMEOUT` when nothing arrived in time,
 /// or `SSELINK_RESULT_CLOSED` once the stream is finished: after its closing
-/// event, or as soon as `sselink_close` is called, from any thread, also
-/// while this poll is waiting. `*out` is written only with
+/// item, or as soon as `sselink_stream_close` is called, from any thread,
+/// also while this poll is waiting. `*out` is written only with
 /// `SSELINK_RESULT_OK`; its strings stay valid until the next poll of this
 /// stream or `sselink_stream_free`.
 ///
@@ -97,10 +102,10 @@ pub unsafe extern "C" fn sselink_connect(
 /// `stream` must be NULL or a live stream (not freed, and not freed by
 /// another thread during this call); `out` must be NULL or valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn sselink_poll_event(
+pub unsafe extern "C" fn sselink_stream_poll(
     stream: *mut sselink_stream,
     timeout_ms: i32,
-    out: *mut sselink_event,
+    out: *mut sselink_item,
 ) -> sselink_result {
     ffi_guard!(SSELINK_RESULT_PANIC, {
         let handle = try_ref!(stream);
@@ -119,7 +124,7 @@ pub unsafe extern "C" fn sselink_poll_event(
             }),
             t => handle
                 .stream
-                .recv_timeout(Duration::from_millis(t as u64))
+                .recv_timeout(Duration::from_millis(t.unsigned_abs().into()))
                 .map_err(|e| match e {
                     RecvTimeoutError::Timeout => SSELINK_RESULT_TIMEOUT,
                     RecvTimeoutError::Closed => SSELINK_RESULT_CLOSED,
@@ -128,9 +133,9 @@ pub unsafe extern "C" fn sselink_poll_event(
         match item {
             Ok(Item::Closed(CloseReason::Caller)) => SSELINK_RESULT_CLOSED,
             Ok(item) => {
-                let event = buffers.fill(item);
+                let filled = buffers.fill(item);
                 // SAFETY: `out` is non-NULL and the caller promises it is writable.
-                unsafe { out.write(event) };
+                unsafe { out.write(filled) };
                 SSELINK_RESULT_OK
             }
             Err(code) => code,
@@ -139,17 +144,19 @@ pub unsafe extern "C" fn sselink_poll_event(
 }
 
 /// Closes `stream`: returns at once, from any thread, also while another
-/// thread is blocked in `sselink_poll_event` (that poll returns
+/// thread is blocked in `sselink_stream_poll` (that poll returns
 /// `SSELINK_RESULT_CLOSED`). The connection is shut down (the server sees it
-/// closed), no request follows, no event is delivered after this returns.
+/// closed), no request follows, no item is delivered after this returns.
 /// Closing twice, or a NULL stream, does nothing. The handle stays valid
-/// until `sselink_stream_free`.
+/// until `sselink_stream_free`. The reader thread may still be finishing a
+/// TCP connect (bounded by the connect timeout) or a header provider call;
+/// `sselink_stream_close_and_wait` waits for it.
 ///
 /// # Safety
 ///
 /// `stream` must be NULL or a live stream.
 #[no_mangle]
-pub unsafe extern "C" fn sselink_close(stream: *mut sselink_stream) {
+pub unsafe extern "C" fn sselink_stream_close(stream: *mut sselink_stream) {
     ffi_guard!((), {
         // SAFETY: the caller promises a non-NULL `stream` is live.
         if let Some(handle) = unsafe { stream.as_ref() } {
@@ -158,38 +165,70 @@ pub unsafe extern "C" fn sselink_close(stream: *mut sselink_stream) {
     })
 }
 
-/// Closes `stream` if it is not closed and releases it. Call it exactly once
-/// per stream, when no other thread uses it any more; NULL is ignored. The
-/// strings of its events are invalid afterwards.
+/// Closes `stream` as `sselink_stream_close` does, then waits up to
+/// `timeout_ms` milliseconds (negative: as long as it takes) for its reader
+/// thread to exit: `SSELINK_RESULT_OK` when it has, `SSELINK_RESULT_TIMEOUT`
+/// when it is still inside a TCP connect or a header provider call. Use it
+/// before unloading the library or exiting under a leak checker.
 ///
 /// # Safety
 ///
-/// `stream` must be NULL or come from `sselink_connect`, not be freed already,
-/// and not be in use by another thread.
+/// `stream` must be NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_close_and_wait(
+    stream: *mut sselink_stream,
+    timeout_ms: i32,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let handle = try_ref!(stream);
+        let timeout = match u64::try_from(timeout_ms) {
+            Ok(ms) => Duration::from_millis(ms),
+            Err(_) => sselink_core::MAX_DURATION,
+        };
+        if handle.stream.close_and_wait(timeout) {
+            SSELINK_RESULT_OK
+        } else {
+            SSELINK_RESULT_TIMEOUT
+        }
+    })
+}
+
+/// Closes `stream` if it is not closed and releases it. Call it exactly once
+/// per stream, when no other thread uses it any more; NULL is ignored. The
+/// strings of its items are invalid afterwards.
+///
+/// # Safety
+///
+/// `stream` must be NULL or come from `sselink_stream_connect`, not be freed
+/// already, and not be in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn sselink_stream_free(stream: *mut sselink_stream) {
     ffi_guard!((), {
         if !stream.is_null() {
             // SAFETY: the caller promises `stream` came from Box::into_raw in
-            // sselink_connect, is freed once, and is no longer shared.
+            // sselink_stream_connect, is freed once, and is no longer shared.
             drop(unsafe { Box::from_raw(stream) });
         }
     })
 }
 
 /// Drops the current connection and reconnects at once with the last event
-/// id (also cutting a backoff wait short). Any thread. Events already
-/// received stay queued: nothing is lost or repeated.
+/// id (also cutting a backoff wait short). Any thread. Items already
+/// received stay queued: nothing is lost or repeated. Returns
+/// `SSELINK_RESULT_CLOSED`, doing nothing, when the stream is finished.
 ///
 /// # Safety
 ///
 /// `stream` must be NULL or a live stream.
 #[no_mangle]
-pub unsafe extern "C" fn sselink_restart(stream: *mut sselink_stream) -> sselink_result {
+pub unsafe extern "C" fn sselink_stream_restart(stream: *mut sselink_stream) -> sselink_result {
     ffi_guard!(SSELINK_RESULT_PANIC, {
         let handle = try_ref!(stream);
-        handle.stream.restart();
-        SSELINK_RESULT_OK
+        if handle.stream.restart() {
+            SSELINK_RESULT_OK
+        } else {
+            SSELINK_RESULT_CLOSED
+        }
     })
 }
 
@@ -225,7 +264,7 @@ pub unsafe extern "C" fn sselink_stream_dropped(stream: *const sselink_stream) -
     })
 }
 
-/// Copies the last event id of the events polled so far (or the seeded one)
+/// Copies the last event id of the items polled so far (or the seeded one)
 /// into `buffer`, NUL-terminated, and its length without the NUL into
 /// `*len`. Any thread. With `SSELINK_RESULT_BUFFER_TOO_SMALL`, `*len` is the
 /// length needed (without the NUL) and `buffer` is not touched; pass a NULL
@@ -244,21 +283,8 @@ pub unsafe extern "C" fn sselink_stream_last_event_id(
 ) -> sselink_result {
     ffi_guard!(SSELINK_RESULT_PANIC, {
         let handle = try_ref!(stream);
-        if len.is_null() || (buffer.is_null() && capacity > 0) {
-            return SSELINK_RESULT_NULL_ARGUMENT;
-        }
         let id = handle.stream.last_event_id();
-        // SAFETY: `len` is non-NULL and the caller promises it is writable.
-        unsafe { len.write(id.len()) };
-        if capacity < id.len() + 1 {
-            return SSELINK_RESULT_BUFFER_TOO_SMALL;
-        }
-        // SAFETY: `buffer` is valid for `capacity` >= id.len() + 1 bytes, as
-        // the caller promises, and cannot overlap the Rust-owned `id`.
-        unsafe {
-            std::ptr::copy_nonoverlapping(id.as_ptr(), buffer.cast::<u8>(), id.len());
-            buffer.add(id.len()).write(0);
-        }
-        SSELINK_RESULT_OK
+        // SAFETY: forwarded with the caller's promises about buffer and len.
+        unsafe { copy_out(id.as_bytes(), buffer, capacity, len) }
     })
 }

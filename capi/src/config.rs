@@ -1,0 +1,786 @@
+//! `sselink_config`: the stream options for C callers. Each setter has the
+//! name of the Rust `Builder` setter it calls; durations are milliseconds.
+
+use std::ffi::c_char;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use sselink_core::{Builder, Error, Overflow, Stream};
+
+use super::{bytes_arg, copy_out, ffi_guard, sselink_result, str_arg, try_ref};
+
+use sselink_result::*;
+
+/// A stream configuration. Made by `sselink_config_new`, changed by the
+/// `sselink_config_*` setters, used by any number of `sselink_stream_connect`
+/// calls, released by `sselink_config_free`. Setters may be called from any
+/// thread (they are serialized). A setter that fails leaves the
+/// configuration as it was and says why in `sselink_config_error`.
+pub struct sselink_config {
+    builder: Mutex<Builder>,
+    /// The message of the last call with this configuration; empty after a
+    /// call that succeeded.
+    error: Mutex<String>,
+}
+
+impl sselink_config {
+    /// A copy of the builder, for connecting.
+    pub(crate) fn builder(&self) -> Builder {
+        self.builder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records the outcome of a call for `sselink_config_error`: `message`,
+    /// or nothing on success.
+    pub(crate) fn record(&self, code: sselink_result, message: &str) -> sselink_result {
+        let mut slot = self.error.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.clear();
+        slot.push_str(message);
+        code
+    }
+
+    /// Records `error` and returns its code.
+    pub(crate) fn fail(&self, error: &Error) -> sselink_result {
+        self.record(sselink_result::of(error), &error.to_string())
+    }
+
+    /// Applies `change` to a copy of the builder and keeps the copy only when
+    /// the setter accepted its value: a failing setter, or a panic inside
+    /// one, leaves the configuration as it was.
+    fn update(&self, change: impl FnOnce(Builder) -> Builder) -> sselink_result {
+        let mut builder = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
+        let changed = change(builder.clone());
+        if let Some(error) = changed.error() {
+            return self.fail(error);
+        }
+        *builder = changed;
+        drop(builder);
+        self.record(SSELINK_RESULT_OK, "")
+    }
+
+    /// Records a failure of the arguments themselves (NULL, not UTF-8).
+    fn bad_argument(&self, code: sselink_result, what: &str) -> sselink_result {
+        let message = match code {
+            SSELINK_RESULT_NULL_ARGUMENT => format!("{what} is NULL with a nonzero length"),
+            _ => format!("{what} is out of range or not UTF-8"),
+        };
+        self.record(code, &message)
+    }
+}
+
+/// Creates a configuration for the stream at `url` (`url_len` bytes of
+/// UTF-8, no NUL needed) with every default of the Rust API (see each
+/// setter). On success writes it to `*out`; free it with
+/// `sselink_config_free`. A URL that does not parse, or is not http or
+/// https, gives `SSELINK_RESULT_INVALID_CONFIG` and no configuration.
+///
+/// # Safety
+///
+/// `url` must be valid for reads of `url_len` bytes; `out` must be NULL or
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_new(
+    url: *const c_char,
+    url_len: usize,
+    out: *mut *mut sselink_config,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        if out.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        // SAFETY: the caller promises `url` is valid for `url_len` bytes.
+        let url = match unsafe { str_arg(url, url_len) } {
+            Ok(url) => url,
+            Err(code) => return code,
+        };
+        let builder = Stream::builder(url);
+        if let Some(error) = builder.error() {
+            return sselink_result::of(error);
+        }
+        let config = Box::new(sselink_config {
+            builder: Mutex::new(builder),
+            error: Mutex::new(String::new()),
+        });
+        // SAFETY: `out` is non-NULL and the caller promises it is writable.
+        unsafe { out.write(Box::into_raw(config)) };
+        SSELINK_RESULT_OK
+    })
+}
+
+/// Releases a configuration. Streams made from it are not affected. NULL is
+/// ignored.
+///
+/// # Safety
+///
+/// `config` must be NULL or come from `sselink_config_new`, not be freed
+/// already, and not be in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_free(config: *mut sselink_config) {
+    ffi_guard!((), {
+        if !config.is_null() {
+            // SAFETY: the caller promises `config` came from Box::into_raw in
+            // sselink_config_new and is freed once.
+            drop(unsafe { Box::from_raw(config) });
+        }
+    })
+}
+
+/// Copies the message of the last call with `config` (a setter or
+/// `sselink_stream_connect`) into `buffer`, NUL-terminated, and its length
+/// without the NUL into `*len`. The message is empty after a call that
+/// succeeded, so it always belongs to the last call; with setters called
+/// from several threads at once, "last" is whichever finished last. With
+/// `SSELINK_RESULT_BUFFER_TOO_SMALL`, `*len` is the length needed and
+/// `buffer` is untouched: pass NULL and 0 to ask for the length.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `buffer` must be NULL or
+/// valid for writes of `capacity` bytes; `len` must be NULL or valid for a
+/// write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_error(
+    config: *const sselink_config,
+    buffer: *mut c_char,
+    capacity: usize,
+    len: *mut usize,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        let message = config.error.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: forwarded with the caller's promises about buffer and len.
+        unsafe { copy_out(message.as_bytes(), buffer, capacity, len) }
+    })
+}
+
+/// Applies `change` to the builder of `config`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration.
+unsafe fn set(
+    config: *mut sselink_config,
+    change: impl FnOnce(Builder) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        config.update(change)
+    })
+}
+
+/// Applies `change` with the string at `value` (`len` bytes of UTF-8).
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `len` bytes (NULL allowed with length 0).
+unsafe fn set_string(
+    config: *mut sselink_config,
+    value: *const c_char,
+    len: usize,
+    change: impl FnOnce(Builder, &str) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        // SAFETY: the caller promises `value` is valid for `len` bytes.
+        match unsafe { str_arg(value, len) } {
+            Ok(text) => config.update(|b| change(b, text)),
+            Err(code) => config.bad_argument(code, "the string"),
+        }
+    })
+}
+
+/// Applies `change` with two strings, a name and a value.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; each string must be valid
+/// for reads of its length (NULL allowed with length 0).
+unsafe fn set_pair(
+    config: *mut sselink_config,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+    change: impl FnOnce(Builder, &str, &str) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        // SAFETY: the caller promises both strings are valid for their lengths.
+        match unsafe { (str_arg(name, name_len), str_arg(value, value_len)) } {
+            (Ok(name), Ok(value)) => config.update(|b| change(b, name, value)),
+            (Err(code), _) => config.bad_argument(code, "the name"),
+            (_, Err(code)) => config.bad_argument(code, "the value"),
+        }
+    })
+}
+
+/// Applies `change` with the bytes at `bytes` (`len` of them).
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `bytes` must be valid for
+/// reads of `len` bytes (NULL allowed with length 0).
+unsafe fn set_bytes(
+    config: *mut sselink_config,
+    bytes: *const u8,
+    len: usize,
+    change: impl FnOnce(Builder, &[u8]) -> Builder,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        // SAFETY: the caller promises `bytes` is valid for `len` bytes.
+        match unsafe { bytes_arg(bytes, len) } {
+            Ok(bytes) => config.update(|b| change(b, bytes)),
+            Err(code) => config.bad_argument(code, "the bytes"),
+        }
+    })
+}
+
+fn millis(value: u64) -> Duration {
+    Duration::from_millis(value)
+}
+
+/// Adds a request header sent on every connect. A name that is not an HTTP
+/// token, a value with a control character, or a header that frames the
+/// request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
+/// the like) gives `SSELINK_RESULT_INVALID_CONFIG`. A caller's `Accept` or
+/// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
+/// `Proxy-Authorization` are never sent to another origin after a redirect.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; each string must be valid
+/// for reads of its length (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_header(
+    config: *mut sselink_config,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe {
+        set_pair(
+            config,
+            name,
+            name_len,
+            value,
+            value_len,
+            |b, name, value| b.header(name, value),
+        )
+    }
+}
+
+/// Like `sselink_config_header`, for a header that carries a credential (an
+/// API key): never sent to another origin after a redirect, never logged.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; each string must be valid
+/// for reads of its length (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_sensitive_header(
+    config: *mut sselink_config,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe {
+        set_pair(
+            config,
+            name,
+            name_len,
+            value,
+            value_len,
+            |b, name, value| b.sensitive_header(name, value),
+        )
+    }
+}
+
+/// Appends a query parameter to the URL (percent-encoded by sselink).
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; each string must be valid
+/// for reads of its length (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_query(
+    config: *mut sselink_config,
+    name: *const c_char,
+    name_len: usize,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe {
+        set_pair(
+            config,
+            name,
+            name_len,
+            value,
+            value_len,
+            |b, name, value| b.query(name, value),
+        )
+    }
+}
+
+/// Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_method(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.method(text)) }
+}
+
+/// Sets the request body, sent again on every connect (copied). Default none.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `bytes` must be valid for
+/// reads of `bytes_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_body(
+    config: *mut sselink_config,
+    bytes: *const u8,
+    bytes_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_bytes(config, bytes, bytes_len, |b, bytes| b.body(bytes)) }
+}
+
+/// Seeds the last event id, sent as `Last-Event-ID` on the first connect.
+/// A control character gives `SSELINK_RESULT_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_last_event_id(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.last_event_id(text)) }
+}
+
+/// Also sends the last event id as query parameter `value` on every connect
+/// that has one (such as `from_sequence_num`). Default none.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_resume_query(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.resume_query(text)) }
+}
+
+/// Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
+/// to a year; default 10000.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_connect_timeout(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.connect_timeout(millis(ms))) }
+}
+
+/// The idle timer in milliseconds: when no byte arrives for this long, the
+/// connection is treated as dead and re-established. 0 turns it off; at most
+/// a year; default 45000.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_idle_timeout(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.idle_timeout(Some(millis(ms)))) }
+}
+
+/// Turns reconnecting on (true, the default) or off: off, the stream
+/// closes when its first connection ends.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_reconnect(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.reconnect(enabled)) }
+}
+
+/// Sets the initial reconnection time and the cap of the doubling delay, in
+/// milliseconds (default 1000 and 30000; each at most a year).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_reconnect_delay(
+    config: *mut sselink_config,
+    initial_ms: u64,
+    max_ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe {
+        set(config, |b| {
+            b.reconnect_delay(millis(initial_ms), millis(max_ms))
+        })
+    }
+}
+
+/// Random extra of up to this fraction of each delay: from 0 to 1; default
+/// 0.5. NaN or a value outside gives `SSELINK_RESULT_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_jitter(
+    config: *mut sselink_config,
+    fraction: f64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.jitter(fraction)) }
+}
+
+/// Gives up after this many consecutive failed reconnect attempts; 0 (the
+/// default) never gives up.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_attempts(
+    config: *mut sselink_config,
+    attempts: u32,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_attempts(attempts)) }
+}
+
+/// Gives up when one outage lasts longer than this many milliseconds; 0
+/// (the default) never gives up.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_time_budget(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.time_budget(millis(ms))) }
+}
+
+/// A connection open this many milliseconds resets the failure count
+/// (default 60000; delivering an event does too).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_healthy_after(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.healthy_after(millis(ms))) }
+}
+
+/// Strict status policy (true): every non-2xx status closes the stream.
+/// Default false: 408, 429 and 5xx are retried.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_strict_status(
+    config: *mut sselink_config,
+    strict: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.strict_status(strict)) }
+}
+
+/// Retries this HTTP status whatever the rest of the policy says.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_retry_status(
+    config: *mut sselink_config,
+    status: u16,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.retry_status(status)) }
+}
+
+/// Closes the stream on this HTTP status whatever the rest of the policy
+/// says.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_permanent_status(
+    config: *mut sselink_config,
+    status: u16,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.permanent_status(status)) }
+}
+
+/// How many redirects one connect follows (default 10; 0 follows none).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_redirects(
+    config: *mut sselink_config,
+    max: u32,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_redirects(max)) }
+}
+
+/// The longest line accepted, in bytes (default 16 MiB; at least 1).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_line_length(
+    config: *mut sselink_config,
+    bytes: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_line_length(bytes)) }
+}
+
+/// The largest event accepted, in bytes: data as dispatched, type and id
+/// together (default 16 MiB; at least 1).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_event_size(
+    config: *mut sselink_config,
+    bytes: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_event_size(bytes)) }
+}
+
+/// How many items the channel to the caller holds: from 1 to 65536;
+/// default 256. Every slot is allocated when the stream starts.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_capacity(
+    config: *mut sselink_config,
+    items: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.capacity(items)) }
+}
+
+/// What the reader does when the channel is full:
+/// `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
+/// `SSELINK_OVERFLOW_DROP_NEWEST`, given as its number. Another number gives
+/// `SSELINK_RESULT_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_overflow(
+    config: *mut sselink_config,
+    overflow: u32,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        let overflow = match overflow {
+            0 => Overflow::Block,
+            1 => Overflow::DropOldest,
+            2 => Overflow::DropNewest,
+            _ => {
+                return config.bad_argument(SSELINK_RESULT_INVALID_ARGUMENT, "the overflow policy")
+            }
+        };
+        config.update(|b| b.overflow(overflow))
+    })
+}
+
+/// What the reader does when the channel to the caller is full; pass the
+/// number to `sselink_config_overflow`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sselink_overflow {
+    /// Wait for the caller: nothing is lost.
+    SSELINK_OVERFLOW_BLOCK = 0,
+    /// Never wait: a new item displaces the oldest queued one (dropped
+    /// events are counted by `sselink_stream_dropped`; the closing item is
+    /// never lost).
+    SSELINK_OVERFLOW_DROP_OLDEST = 1,
+    /// Never wait: a new event is dropped when the channel is full (counted
+    /// by `sselink_stream_dropped`); lifecycle items displace the oldest.
+    SSELINK_OVERFLOW_DROP_NEWEST = 2,
+}
+
+/// Delivers comment lines as `SSELINK_ITEM_KIND_COMMENT` items (default
+/// false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_comments(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.comments(enabled)) }
+}
+
+/// Drops an event whose own numeric id was already delivered (for servers
+/// whose ids are increasing sequence numbers). Default false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_deduplicate_ids(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.deduplicate_ids(enabled)) }
+}
+
+/// Dispatches an unfinished event when a response ends cleanly (default
+/// false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_dispatch_incomplete_at_eof(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.dispatch_incomplete_at_eof(enabled)) }
+}
+
+/// Trusts one more root certificate, PEM or DER (copied), in addition to the
+/// bundled Mozilla roots. A certificate that does not parse, or empty bytes,
+/// gives `SSELINK_RESULT_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `bytes` must be valid for
+/// reads of `bytes_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_root_certificate(
+    config: *mut sselink_config,
+    bytes: *const u8,
+    bytes_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe {
+        set_bytes(config, bytes, bytes_len, |b, bytes| {
+            b.root_certificate(bytes)
+        })
+    }
+}
+
+/// Verifies servers with the platform's certificate store instead of the
+/// bundled roots (default false).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_platform_roots(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.platform_roots(enabled)) }
+}
+
+/// The stack size of each stream's reader thread, in bytes: 0 (the
+/// default) for the system's default, otherwise at least 65536.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_reader_stack_size(
+    config: *mut sselink_config,
+    bytes: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.reader_stack_size(bytes)) }
+}

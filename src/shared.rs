@@ -1,0 +1,170 @@
+//! [`Shared`]: what a stream's handle and its reader thread share, and the
+//! [`Message`]s that travel from the reader to the handle.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::item::{CloseReason, Item, State};
+
+/// A type with no values: channels of it only ever disconnect, which is how
+/// close and the reader's exit are signalled.
+#[derive(Debug)]
+pub(crate) enum Never {}
+
+/// What travels from the reader to the handle, numbered in the order sent so
+/// that concurrent receivers can tell which came last.
+#[derive(Debug)]
+pub(crate) struct Message {
+    pub(crate) seq: u64,
+    pub(crate) body: MessageBody,
+}
+
+/// The content of a [`Message`].
+#[derive(Debug)]
+pub(crate) enum MessageBody {
+    /// Any item but `Closed`, which travels through [`Shared::finish`].
+    Item(Item),
+    /// The last event id changed without an event (a block with only `id`).
+    LastEventId(String),
+}
+
+/// State shared by the handle and its reader thread. Every method may be
+/// called from any thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: AtomicU8,
+    closed: AtomicBool,
+    /// The connection in progress and the restart flag, under one lock so
+    /// that a restart is applied exactly once, to the connection current when
+    /// it was asked for or to the next one.
+    connection: Mutex<Connection>,
+    dropped: AtomicU64,
+    /// Why the reader finished, set just before it exits. Receivers hand it
+    /// out once the channel is drained, so `Closed` is never queued behind a
+    /// full channel, never displaced by a drop policy, and never lost.
+    final_reason: Mutex<Option<CloseReason>>,
+}
+
+#[derive(Debug, Default)]
+struct Connection {
+    /// The agent of the connection in progress, for close and restart to shut
+    /// down. `None` between connections.
+    agent: Option<ureq::Agent>,
+    /// A restart was asked for and no connection has fulfilled it yet.
+    restart: bool,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Shared {
+        Shared {
+            state: AtomicU8::new(State::Connecting as u8),
+            closed: AtomicBool::new(false),
+            connection: Mutex::new(Connection::default()),
+            dropped: AtomicU64::new(0),
+            final_reason: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_state(&self, state: State) {
+        // Once closed, a stream stays closed.
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now != State::Closed as u8).then_some(state as u8)
+            });
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the stream closed by the caller. False if it already was.
+    pub(crate) fn close(&self) -> bool {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.set_state(State::Closed);
+        let agent = self.connection().agent.take();
+        if let Some(agent) = agent {
+            agent.shutdown();
+        }
+        true
+    }
+
+    /// Asks for a restart: the connection in progress, if any, is shut down
+    /// and the reader reconnects. False when the stream is finished.
+    pub(crate) fn request_restart(&self) -> bool {
+        if self.state() == State::Closed {
+            return false;
+        }
+        let mut connection = self.connection();
+        connection.restart = true;
+        if let Some(agent) = connection.agent.take() {
+            agent.shutdown();
+        }
+        true
+    }
+
+    /// Consumes a pending restart request.
+    pub(crate) fn take_restart(&self) -> bool {
+        std::mem::take(&mut self.connection().restart)
+    }
+
+    /// True while a restart is asked for and not yet taken.
+    pub(crate) fn restart_pending(&self) -> bool {
+        self.connection().restart
+    }
+
+    /// Makes `agent` the one close and restart shut down; the connection it
+    /// makes fulfils every restart asked for until now. False when the stream
+    /// is closed: the reader must not use the network.
+    pub(crate) fn install_agent(&self, agent: &ureq::Agent) -> bool {
+        let mut connection = self.connection();
+        if self.is_closed() {
+            return false;
+        }
+        connection.restart = false;
+        connection.agent = Some(agent.clone());
+        true
+    }
+
+    /// Forgets the agent of a finished connection.
+    pub(crate) fn clear_agent(&self) {
+        self.connection().agent = None;
+    }
+
+    pub(crate) fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records why the stream finished; the reader calls it once, last.
+    pub(crate) fn finish(&self, reason: CloseReason) {
+        self.set_state(State::Closed);
+        *self
+            .final_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(reason);
+    }
+
+    /// Why the reader finished, if it said.
+    pub(crate) fn final_reason(&self) -> Option<CloseReason> {
+        self.final_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
