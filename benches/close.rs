@@ -4,7 +4,7 @@
 //!
 //! Also ssecat's exit after SIGINT and SIGTERM (from sending the signal, with
 //! `kill`, to the process's exit), which needs the release example built:
-//! `cargo build --release --example ssecat && cargo bench --bench close`.
+//! `cargo build --release -p ssecat && cargo bench --bench close`.
 //! It prints a Markdown table.
 
 #[path = "../tests/support/server.rs"]
@@ -120,11 +120,10 @@ fn blocked_in_backoff(runs: usize) -> Samples {
 fn ssecat_signal(signal: &str, expected_code: i32, runs: usize) -> Samples {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let ssecat =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/examples/ssecat");
+    let ssecat = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/ssecat");
     assert!(
         ssecat.exists(),
-        "build it first: cargo build --release --example ssecat"
+        "build it first: cargo build --release -p ssecat"
     );
     let server = Server::start(|mut conn: Conn| {
         let _ = conn.sse_head().and_then(|()| conn.write("data: first\n\n"));

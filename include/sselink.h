@@ -169,6 +169,10 @@ typedef enum sselink_overflow {
 // configuration as it was and says why in `sselink_config_error`.
 typedef struct sselink_config sselink_config;
 
+// The headers a provider call adds, collected for one connect. Only valid
+// during the provider call that received it.
+typedef struct sselink_headers sselink_headers;
+
 // A live stream: one reader thread and its channel. Made by
 // `sselink_stream_connect`, released by `sselink_stream_free`.
 //
@@ -182,6 +186,20 @@ typedef struct sselink_config sselink_config;
 // until the next poll of that stream, so poll each stream from one thread
 // at a time.
 typedef struct sselink_stream sselink_stream;
+
+// Called on the stream's reader thread before every connect (reconnects
+// included) with the `userdata` given to `sselink_config_header_provider`;
+// adds headers with `sselink_headers_add`. Each name it adds replaces the
+// configured headers of that name; its headers count as sensitive (never
+// sent to another origin, never logged). It may be called from several
+// reader threads at once (one per stream made from the configuration), so
+// it must be thread-safe; it must not call other sselink functions, and it
+// should return quickly: a close waits for it.
+typedef void (*sselink_header_provider)(void *userdata, struct sselink_headers *headers);
+
+// Releases the provider's `userdata` once no configuration or stream uses
+// it any more; called once, on whichever thread drops the last use.
+typedef void (*sselink_release)(void *userdata);
 
 // A string sselink owns: `len` bytes at `ptr`, followed by a NUL that
 // `len` does not count. The bytes may contain NUL themselves (event data
@@ -539,6 +557,33 @@ enum sselink_result sselink_config_platform_roots(struct sselink_config *config,
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
 enum sselink_result sselink_config_reader_stack_size(struct sselink_config *config, size_t bytes);
+
+// Sets a header provider: `provider` is called with `userdata` before every
+// connect of every stream made from `config` (see
+// `sselink_header_provider`). `release`, if not NULL, is called once with
+// `userdata` when neither the configuration nor any stream made from it
+// uses the provider any more (after `sselink_config_free` and
+// `sselink_stream_free` of them all, or when another provider replaces it).
+// A NULL `provider` removes the provider. A header the provider adds that
+// `sselink_config_header` would refuse closes the stream with
+// `SSELINK_RESULT_HEADER_PROVIDER`.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration. `provider` must be safe to
+// call from any thread with `userdata` until `release` is called (or, with
+// a NULL `release`, as long as any stream made from `config` lives).
+enum sselink_result sselink_config_header_provider(struct sselink_config *config, sselink_header_provider provider, void *userdata, sselink_release release);
+
+// Adds one header to `headers`, inside a provider call. Name and value are
+// copied. Returns `SSELINK_RESULT_INVALID_ARGUMENT` for a string that is not
+// UTF-8; the header itself is checked when the request is built.
+//
+// # Safety
+//
+// `headers` must be NULL or the pointer a provider call received, during
+// that call; each string must be valid for reads of its length.
+enum sselink_result sselink_headers_add(struct sselink_headers *headers, const char *name, size_t name_len, const char *value, size_t value_len);
 
 // Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
 // 3 info, 4 debug, 5 trace) to `callback` with `userdata`. Replaces any

@@ -15,7 +15,6 @@ use url::Url;
 use crate::backoff::ReconnectPolicy;
 use crate::error::Error;
 use crate::parser::Limits;
-use crate::stream::Stream;
 
 /// Headers computed before every connect, for credentials that expire. Called
 /// on the reader thread; the headers it returns are never sent to another
@@ -42,10 +41,12 @@ pub enum Overflow {
     Block,
     /// The reader never waits: a new item that finds the channel full
     /// displaces the oldest queued one. Dropped events are counted in
-    /// [`Stream::dropped`]. The final `Closed` is never lost.
+    /// [`Stream::dropped`](crate::Stream::dropped). The final `Closed` is
+    /// never lost.
     DropOldest,
     /// The reader never waits: a new event that finds the channel full is
-    /// dropped (counted in [`Stream::dropped`]); a new lifecycle item
+    /// dropped (counted in [`Stream::dropped`](crate::Stream::dropped)); a new
+    /// lifecycle item
     /// displaces the oldest queued item instead.
     DropNewest,
 }
@@ -146,7 +147,8 @@ impl Options {
     }
 }
 
-/// Builds a [`Stream`]. Made by [`Stream::builder`]; every setter takes and
+/// Builds a [`Stream`](crate::Stream). Made by
+/// [`Stream::builder`](crate::Stream::builder); every setter takes and
 /// returns the builder. A setter given a value that cannot work records an
 /// [`Error::InvalidConfig`] (the first one is kept, see
 /// [`error`](Builder::error)) and [`connect`](Builder::connect) returns it
@@ -531,15 +533,6 @@ impl Builder {
             Ok(())
         };
         self.checked(check, |o| o.reader_stack_size = bytes)
-    }
-
-    /// Checks the configuration and starts the stream's reader thread. Returns
-    /// at once: the connection is made in the background, and its progress
-    /// arrives as items. Fails with [`Error::InvalidConfig`] for a setting
-    /// that cannot work and [`Error::Resource`] when the system refuses a
-    /// thread; never panics.
-    pub fn connect(self) -> Result<Stream, Error> {
-        Stream::start(self.build()?)
     }
 
     /// Checks what can only be checked together and produces the reader's

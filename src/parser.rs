@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use memchr::{memchr, memchr2};
 
-use crate::Event;
+use crate::event::Event;
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 

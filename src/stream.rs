@@ -333,6 +333,17 @@ impl Drop for Stream {
     }
 }
 
+impl Builder {
+    /// Checks the configuration and starts the stream's reader thread. Returns
+    /// at once: the connection is made in the background, and its progress
+    /// arrives as items. Fails with [`Error::InvalidConfig`] for a setting
+    /// that cannot work and [`Error::Resource`] when the system refuses a
+    /// thread; never panics.
+    pub fn connect(self) -> Result<Stream, Error> {
+        Stream::start(self.build()?)
+    }
+}
+
 /// Iterator over a stream's items, from [`Stream::iter`] or `&stream`.
 #[derive(Debug)]
 pub struct Iter<'a> {

@@ -1,4 +1,4 @@
-//! SPEC.md section 1 (parsing) and 6.1 (limits), each rule checked for the
+//! docs/behaviour.md §1 (parsing) and §6.1 (limits), each rule checked for the
 //! whole input, 1-byte and 2-byte chunks and random split points; plus
 //! property tests for chunking invariance and agreement with a reference
 //! parser written straight from the spec.
@@ -93,7 +93,7 @@ fn message(data: &str) -> Event {
     Event::new("", data)
 }
 
-// 1.1 UTF-8
+// behaviour §1.1: UTF-8
 
 #[test]
 fn invalid_utf8_becomes_replacement_character() {
@@ -117,7 +117,7 @@ fn multibyte_character_split_across_chunks_is_decoded_whole() {
     assert_eq!(outcome.0, vec![Parsed::Event(message("😀"))]);
 }
 
-// 1.2 BOM
+// behaviour §1.2: BOM
 
 #[test]
 fn one_leading_bom_is_stripped() {
@@ -149,7 +149,7 @@ fn bom_is_stripped_once_per_body() {
     assert_eq!(second.0, vec![Parsed::Event(message("2"))]);
 }
 
-// 1.3 Line endings
+// behaviour §1.3: Line endings
 
 #[test]
 fn crlf_lf_and_lone_cr_all_end_lines() {
@@ -188,7 +188,7 @@ fn line_ended_by_cr_is_processed_at_once() {
     );
 }
 
-// 1.4 Lines
+// behaviour §1.4: Lines
 
 #[test]
 fn blank_line_dispatches() {
@@ -239,7 +239,7 @@ fn field_names_are_case_sensitive_and_unknown_fields_ignored() {
     );
 }
 
-// 1.5 Fields
+// behaviour §1.5: Fields
 
 #[test]
 fn event_field_sets_the_type() {
@@ -305,7 +305,7 @@ fn absurd_retry_is_clamped_without_overflow() {
     assert_eq!(items, vec![Parsed::Retry(clamp), Parsed::Retry(clamp)]);
 }
 
-// 1.6 Dispatch
+// behaviour §1.6: Dispatch
 
 #[test]
 fn id_is_stored_at_dispatch_even_without_data() {
@@ -347,7 +347,7 @@ fn empty_event_field_means_message() {
     assert!(got[0].is("message"));
 }
 
-// 1.7 End of stream
+// behaviour §1.7: End of stream
 
 #[test]
 fn unfinished_event_is_discarded_at_end_of_body() {
@@ -397,7 +397,7 @@ fn abort_discards_the_unfinished_event_even_with_dispatch_at_eof() {
     assert_eq!(items, vec![Parsed::Event(message("next").with_id("1"))]);
 }
 
-// 1.8 Across reconnects; NUL in data
+// behaviour §1.8: Across reconnects; NUL in data
 
 #[test]
 fn last_event_id_survives_into_the_next_body() {

@@ -1,5 +1,5 @@
-//! The connection engine against real servers on 127.0.0.1 (SPEC sections 2
-//! to 8): requests, redirects, statuses, reconnection, liveness, close,
+//! The connection engine against real servers on 127.0.0.1 (docs/behaviour.md
+//! §2 to §8): requests, redirects, statuses, reconnection, liveness, close,
 //! back-pressure, de-duplication and limits.
 
 mod support;
@@ -57,7 +57,7 @@ fn next_retry(stream: &Stream) -> (Error, Duration) {
     }
 }
 
-// SPEC 2.1: default request
+// behaviour §2.1: default request
 
 #[test]
 fn sends_the_default_request_headers() {
@@ -88,7 +88,7 @@ fn seeded_last_event_id_is_sent_on_the_first_connect() {
     assert_eq!(stream.last_event_id(), "41");
 }
 
-// SPEC 2.2: custom request replayed; header provider
+// behaviour §2.2: custom request replayed; header provider
 
 #[test]
 fn custom_headers_method_query_and_body_are_replayed_on_every_reconnect() {
@@ -139,7 +139,7 @@ fn header_provider_is_called_before_every_connect() {
     assert!(calls.load(Ordering::SeqCst) >= 2);
 }
 
-// SPEC 2.3: redirects
+// behaviour §2.3: redirects
 
 #[test]
 fn redirects_are_followed_and_reconnects_start_from_the_original_url() {
@@ -259,7 +259,7 @@ fn redirects_are_followed_only_up_to_the_limit() {
     );
 }
 
-// SPEC 2.4: Content-Type
+// behaviour §2.4: Content-Type
 
 #[test]
 fn wrong_or_missing_content_type_fails_without_reconnecting() {
@@ -303,7 +303,7 @@ fn content_type_essence_is_case_insensitive_with_parameters_ignored() {
     );
 }
 
-// SPEC 3: statuses
+// behaviour §3: statuses
 
 #[test]
 fn no_content_stops_after_exactly_one_request() {
@@ -418,7 +418,7 @@ fn retry_after_sets_a_floor_for_429_and_503() {
     }
 }
 
-// SPEC 4: reconnection
+// behaviour §4: reconnection
 
 #[test]
 fn last_event_id_is_sent_on_reconnect_and_partial_event_discarded() {
@@ -701,7 +701,7 @@ fn a_panicking_header_provider_closes_the_stream_with_a_clear_error() {
     assert_eq!(server.connections(), 0, "no request without its headers");
 }
 
-// SPEC 5: liveness and close
+// behaviour §5: liveness and close
 
 #[test]
 fn idle_timeout_reconnects_and_every_byte_resets_it() {
@@ -938,7 +938,7 @@ fn a_restart_starts_a_new_outage_for_the_time_budget() {
     assert_eq!(delay, Duration::from_secs(1));
 }
 
-// SPEC 8: back-pressure
+// behaviour §8: back-pressure
 
 #[test]
 fn a_slow_consumer_loses_nothing_by_default() {
@@ -1040,7 +1040,7 @@ fn drop_policies_never_stall_the_reader_across_reconnects() {
     }
 }
 
-// SPEC 6: limits
+// behaviour §6: limits
 
 #[test]
 fn an_event_over_the_limit_closes_with_the_limit_error() {
@@ -1062,7 +1062,7 @@ fn an_event_over_the_limit_closes_with_the_limit_error() {
     assert!(error.to_string().contains("max_event_size"));
 }
 
-// SPEC 7: lifecycle
+// behaviour §7: lifecycle
 
 #[test]
 fn lifecycle_arrives_in_order() {

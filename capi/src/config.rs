@@ -49,7 +49,7 @@ impl sselink_config {
     /// Applies `change` to a copy of the builder and keeps the copy only when
     /// the setter accepted its value: a failing setter, or a panic inside
     /// one, leaves the configuration as it was.
-    fn update(&self, change: impl FnOnce(Builder) -> Builder) -> sselink_result {
+    pub(crate) fn update(&self, change: impl FnOnce(Builder) -> Builder) -> sselink_result {
         let mut builder = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
         let changed = change(builder.clone());
         if let Some(error) = changed.error() {
@@ -783,4 +783,37 @@ pub unsafe extern "C" fn sselink_config_reader_stack_size(
 ) -> sselink_result {
     // SAFETY: forwarded with the caller's promise about `config`.
     unsafe { set(config, |b| b.reader_stack_size(bytes)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_config(url: &str) -> *mut sselink_config {
+        let mut config = std::ptr::null_mut();
+        // SAFETY: `url` is valid for its length and `config` is writable.
+        let result = unsafe { sselink_config_new(url.as_ptr().cast(), url.len(), &mut config) };
+        assert_eq!(result, SSELINK_RESULT_OK);
+        config
+    }
+
+    #[test]
+    fn a_panic_inside_a_setter_leaves_the_configuration_as_it_was() {
+        let config = new_config("http://127.0.0.1:1/kept");
+        // SAFETY: `config` is live.
+        let result = unsafe { set(config, |_| panic!("a setter bug")) };
+        assert_eq!(result, SSELINK_RESULT_PANIC);
+        // SAFETY: `config` is live.
+        let builder = unsafe { &*config }.builder();
+        let shown = format!("{builder:?}");
+        assert!(shown.contains("127.0.0.1:1/kept"), "{shown}");
+        assert!(builder.error().is_none());
+        // SAFETY: `config` is live.
+        assert_eq!(
+            unsafe { sselink_config_capacity(config, 5) },
+            SSELINK_RESULT_OK
+        );
+        // SAFETY: `config` came from sselink_config_new and is freed once.
+        unsafe { sselink_config_free(config) };
+    }
 }

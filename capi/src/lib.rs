@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod config;
+mod headers;
 mod item;
 mod log;
 mod stream;
@@ -26,6 +27,7 @@ use std::ffi::c_char;
 use sselink_core::Error;
 
 pub use self::config::*;
+pub use self::headers::*;
 pub use self::item::*;
 pub use self::log::*;
 pub use self::stream::*;

@@ -19,8 +19,8 @@ echo "-- installing the servers' packages"
 [ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 npm ci --prefix "$here/node" --no-audit --no-fund --silent
-cargo build --release --example ssecat --locked
-ssecat="$root/target/release/examples/ssecat"
+cargo build --release -p ssecat --locked
+ssecat="$root/target/release/ssecat"
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }

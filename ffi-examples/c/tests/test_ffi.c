@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *base_url;
 
@@ -296,6 +297,53 @@ static int test_close_and_wait(void) {
     return 0;
 }
 
+/* A header provider with a token that rotates on every connect. */
+static atomic_int provider_calls;
+static atomic_int provider_releases;
+
+static void rotating_token(void *userdata, sselink_headers *headers) {
+    int n = atomic_fetch_add(&provider_calls, 1) + 1;
+    char value[64];
+    int len = snprintf(value, sizeof value, "Bearer %s-%d", (const char *)userdata, n);
+    sselink_headers_add(headers, "Authorization", 13, value, (size_t)len);
+}
+
+static void release_token(void *userdata) {
+    (void)userdata;
+    atomic_fetch_add(&provider_releases, 1);
+}
+
+static int test_header_provider_rotates_tokens(void) {
+    atomic_store(&provider_calls, 0);
+    atomic_store(&provider_releases, 0);
+    /* The server refuses any token it has seen: unique per process. */
+    static char prefix[32];
+    snprintf(prefix, sizeof prefix, "rotating-%ld", (long)getpid());
+    char url[512];
+    snprintf(url, sizeof url, "%s/token", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    fast_reconnect(config);
+    CHECK(sselink_config_header(config, "Authorization", 13, "Bearer stale", 12) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_header_provider(config, rotating_token, prefix, release_token) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    CHECK(atomic_load(&provider_releases) == 0); /* the stream still uses it */
+    for (int n = 1; n <= 3; n++) {
+        sselink_item item;
+        CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &item) == SSELINK_RESULT_OK);
+        char expected[64];
+        snprintf(expected, sizeof expected, "Bearer %s-%d", prefix, n);
+        CHECK(str_is(item.data, expected));
+    }
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    CHECK(atomic_load(&provider_releases) == 1);
+    CHECK(sselink_headers_add(NULL, "a", 1, "b", 1) == SSELINK_RESULT_NULL_ARGUMENT);
+    return 0;
+}
+
 static int test_data_with_nul(void) {
     sselink_stream *stream = open_stream("/nul", NULL);
     CHECK(stream != NULL);
@@ -414,6 +462,7 @@ int main(int argc, char **argv) {
         {"config error is a copy across threads", test_config_error_is_a_copy_across_threads},
         {"a refused thread is a resource error", test_refused_thread_is_a_resource_error},
         {"close and wait for the reader", test_close_and_wait},
+        {"header provider rotates tokens", test_header_provider_rotates_tokens},
         {"data containing NUL", test_data_with_nul},
         {"a 4 MiB event", test_four_mib_event},
         {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},

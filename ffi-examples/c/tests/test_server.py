@@ -10,10 +10,17 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
   /resume          without Last-Event-ID: id 5 and closes; with it: echoes it
   /nocontent       204
   /unauthorized    401 with a JSON body
+  /token           401 unless Authorization holds a token never seen before;
+                   else one event echoing it, then closes
 """
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+
+SEEN_TOKENS = set()
+SEEN_LOCK = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -76,6 +83,19 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_response(204)
                 self.send_header("Connection", "close")
                 self.end_headers()
+            elif url.path == "/token":
+                token = self.headers.get("Authorization", "")
+                with SEEN_LOCK:
+                    fresh = token.startswith("Bearer ") and token not in SEEN_TOKENS
+                    SEEN_TOKENS.add(token)
+                if fresh:
+                    self.head()
+                    self.send(f"data: {token}\n\n")
+                else:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
             elif url.path == "/unauthorized":
                 body = b'{"error":"bad token"}'
                 self.send_response(401)

@@ -1,0 +1,70 @@
+//! Every option exists in Rust and in C under the same name, and has a row
+//! in docs/options.md: this test compares the three lists and names what is
+//! missing where.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn read(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The public setters of `impl Builder` in the core's config.rs.
+fn rust_setters() -> BTreeSet<String> {
+    let source = read("src/config.rs");
+    let start = source
+        .find("\nimpl Builder {")
+        .expect("impl Builder in src/config.rs");
+    let block = &source[start..];
+    let end = block.find("\n}\n").expect("end of impl Builder");
+    block[..end]
+        .lines()
+        .filter_map(|line| line.strip_prefix("    pub fn "))
+        .map(|rest| rest.split(['(', '<']).next().unwrap().to_string())
+        .filter(|name| name != "error")
+        .collect()
+}
+
+/// The `sselink_config_*` setters in the committed header: the functions
+/// that take a mutable configuration first.
+fn c_setters() -> BTreeSet<String> {
+    read("include/sselink.h")
+        .lines()
+        .filter_map(|line| line.strip_prefix("enum sselink_result sselink_config_"))
+        .filter(|rest| rest.contains("(struct sselink_config *config"))
+        .map(|rest| rest.split('(').next().unwrap().to_string())
+        .collect()
+}
+
+/// The first column of the table in docs/options.md.
+fn documented() -> BTreeSet<String> {
+    read("docs/options.md")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .map(|rest| rest.split('`').next().unwrap().to_string())
+        .collect()
+}
+
+fn missing(from: &BTreeSet<String>, in_: &BTreeSet<String>) -> Vec<String> {
+    in_.difference(from).cloned().collect()
+}
+
+#[test]
+fn every_option_exists_in_rust_in_c_and_in_the_docs() {
+    let (rust, c, docs) = (rust_setters(), c_setters(), documented());
+    assert!(rust.len() >= 30, "too few Rust setters found: {rust:?}");
+    assert!(rust.contains("header") && rust.contains("reader_stack_size"));
+    assert_eq!(
+        (missing(&c, &rust), missing(&rust, &c)),
+        (vec![], vec![]),
+        "(Rust setters missing in C, C setters missing in Rust)"
+    );
+    assert_eq!(
+        (missing(&docs, &rust), missing(&rust, &docs)),
+        (vec![], vec![]),
+        "(Rust setters missing in docs/options.md, documented options missing in Rust)"
+    );
+}
