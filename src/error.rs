@@ -244,3 +244,107 @@ impl From<LimitExceeded> for Error {
         Error::Limit(limit)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    const CONNECT: Duration = Duration::from_secs(10);
+    const IDLE: Option<Duration> = Some(Duration::from_secs(45));
+
+    fn map(error: ureq::Error) -> Error {
+        Error::from_ureq(error, CONNECT, IDLE)
+    }
+
+    fn io(kind: io::ErrorKind) -> Error {
+        map(ureq::Error::Io(io::Error::new(kind, "from the socket")))
+    }
+
+    #[test]
+    fn transport_errors_map_to_kinds_a_program_can_match() {
+        assert!(matches!(map(ureq::Error::HostNotFound), Error::Dns(_)));
+        assert!(matches!(
+            io(io::ErrorKind::ConnectionRefused),
+            Error::ConnectionRefused(_)
+        ));
+        for kind in [
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::ConnectionAborted,
+            io::ErrorKind::BrokenPipe,
+            io::ErrorKind::UnexpectedEof,
+        ] {
+            assert!(matches!(io(kind), Error::ConnectionReset(_)), "{kind:?}");
+        }
+        assert!(matches!(map(ureq::Error::Tls("bad")), Error::Tls(_)));
+        let handshake = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::General("handshake".into()),
+        );
+        assert!(matches!(map(ureq::Error::Io(handshake)), Error::Tls(_)));
+        assert_eq!(
+            map(ureq::Error::Timeout(ureq::Timeout::Connect)),
+            Error::ConnectTimeout(CONNECT)
+        );
+        assert_eq!(
+            map(ureq::Error::Timeout(ureq::Timeout::PerRead)),
+            Error::IdleTimeout(Duration::from_secs(45))
+        );
+        assert!(matches!(io(io::ErrorKind::TimedOut), Error::IdleTimeout(_)));
+        assert!(matches!(
+            map(ureq::Error::ConnectionFailed),
+            Error::Network(_)
+        ));
+        // A ureq error wrapped in an I/O error, as body reads report them.
+        let wrapped = io::Error::other(ureq::Error::Timeout(ureq::Timeout::PerRead));
+        assert!(matches!(
+            map(ureq::Error::Io(wrapped)),
+            Error::IdleTimeout(_)
+        ));
+    }
+
+    #[test]
+    fn the_underlying_error_is_the_source() {
+        let error = io(io::ErrorKind::ConnectionRefused);
+        assert_eq!(error.source().unwrap().to_string(), "from the socket");
+        let exhausted = Error::AttemptsExhausted {
+            attempts: 3,
+            last: Box::new(error),
+        };
+        assert!(exhausted.source().unwrap().to_string().contains("refused"));
+        assert!(Error::EndOfStream.source().is_none());
+    }
+
+    #[test]
+    fn nested_messages_read_as_one_sentence() {
+        let exhausted = Error::AttemptsExhausted {
+            attempts: 3,
+            last: Box::new(io(io::ErrorKind::ConnectionRefused)),
+        };
+        assert_eq!(
+            exhausted.to_string(),
+            "gave up after 3 reconnect attempts (max_attempts), the last one because \
+             the server refused the connection (from the socket); check that it is \
+             running and the URL's port"
+        );
+        let budget = Error::TimeBudgetExhausted {
+            budget: Duration::from_secs(600),
+            last: Box::new(Error::EndOfStream),
+        };
+        assert_eq!(
+            budget.to_string(),
+            "gave up when the outage outlasted the 600s time budget, the last attempt \
+             failing because the server ended the response"
+        );
+    }
+
+    #[test]
+    fn equality_is_by_kind_and_text() {
+        assert_eq!(io(io::ErrorKind::BrokenPipe), io(io::ErrorKind::BrokenPipe));
+        assert_ne!(
+            Error::Redirect("x".into()),
+            Error::InvalidConfig("x".into())
+        );
+    }
+}

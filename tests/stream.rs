@@ -573,6 +573,34 @@ fn time_budget_closes_with_its_own_error() {
 }
 
 #[test]
+fn a_reset_connection_is_its_own_kind_and_is_retried() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            // Chunked, so that the reset cannot pass for the end of the body.
+            let _ = conn.write(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n17\r\ndata: before\n\ndata: cut\r\n",
+            );
+            std::thread::sleep(Duration::from_millis(50));
+            conn.reset();
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: after\n\n"));
+            conn.end();
+        }
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    assert_eq!(next_event(&stream).data(), "before");
+    let (error, _) = next_retry(&stream);
+    assert!(matches!(error, Error::ConnectionReset(_)), "{error}");
+    assert!(std::error::Error::source(&error).is_some());
+    assert_eq!(
+        next_event(&stream).data(),
+        "after",
+        "the cut event never arrives"
+    );
+}
+
+#[test]
 fn network_errors_are_retried() {
     // A port with nothing listening: connection refused, again and again.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

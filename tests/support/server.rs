@@ -71,6 +71,11 @@ impl Conn {
         self.write(head)
     }
 
+    /// Ends the connection with a TCP reset (RST) instead of a clean close.
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+    }
+
     /// Ends the response by closing the connection.
     pub fn end(self) {
         let _ = self.stream.shutdown(Shutdown::Both);
