@@ -213,7 +213,19 @@ typedef struct sselink_str {
 
 // Receives one log record: `level` 1 (error) to 5 (trace), the module that
 // logged it, and the message. Both strings are valid only during the call.
-// Called from sselink's reader threads, possibly from several at once.
+//
+// Called only on sselink's own threads (a stream's reader thread, or the
+// short-lived thread that bounds reading a failed response), never inside a
+// call the program made: holding a lock of its own around
+// `sselink_stream_close` and taking it in the callback is safe. Several
+// threads may call it at once.
+//
+// No record carries a credential: no value of a sensitive header
+// (`Authorization`, `Cookie`, `Proxy-Authorization`, headers set with
+// `sselink_config_sensitive_header` or by a header provider), no query
+// value, no URL userinfo, no body. URLs appear as scheme, host, port, path
+// and the query's parameter names; records of the HTTP client that carry
+// raw bytes or whole requests are never forwarded.
 typedef void (*sselink_log_callback)(void *userdata, uint32_t level, struct sselink_str target, struct sselink_str message);
 
 // One item of a stream, filled in by `sselink_stream_poll`. The caller
@@ -586,18 +598,18 @@ enum sselink_result sselink_config_header_provider(struct sselink_config *config
 enum sselink_result sselink_headers_add(struct sselink_headers *headers, const char *name, size_t name_len, const char *value, size_t value_len);
 
 // Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
-// 3 info, 4 debug, 5 trace) to `callback` with `userdata`. Replaces any
-// earlier callback; a NULL callback turns logging off. The callback runs on
-// sselink's threads, so it must be thread-safe, return quickly, and not
-// call sselink. Header values are never logged. Returns
-// `SSELINK_RESULT_LOGGER_TAKEN` if the process (a Rust part of it) already
-// installed another logger, `SSELINK_RESULT_INVALID_ARGUMENT` for a level
-// above 5.
+// 3 info, 4 debug, 5 trace) to `callback` with `userdata`, through the
+// redacting filter described at `sselink_log_callback`. Replaces any earlier
+// callback; a NULL callback turns logging off. May be called at any time,
+// also from inside the callback. Returns `SSELINK_RESULT_LOGGER_TAKEN` if
+// the process (a Rust part of it) already installed another logger,
+// `SSELINK_RESULT_INVALID_ARGUMENT` for a level above 5.
 //
 // # Safety
 //
 // `callback`, if not NULL, must be safe to call from any thread with
-// `userdata` until it is replaced or turned off.
+// `userdata` until it is replaced or turned off, and for the duration of a
+// call that had already started then.
 enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *userdata, uint32_t max_level);
 
 // Checks `config` and starts a stream: returns at once, the connection is

@@ -186,6 +186,24 @@ impl Error {
         }
     }
 
+    /// This error as sselink logs it: as [`Display`](fmt::Display) shows it,
+    /// but without a failed response's body, which is the server's text and
+    /// may echo what the request carried.
+    pub(crate) fn for_logs(&self) -> String {
+        match self {
+            Error::Status(failure) => format!("the server answered HTTP {}", failure.status),
+            Error::AttemptsExhausted { attempts, last } => format!(
+                "gave up after {attempts} reconnect attempts (max_attempts), the last one because {}",
+                last.for_logs()
+            ),
+            Error::TimeBudgetExhausted { budget, last } => format!(
+                "gave up when the outage outlasted the {budget:?} time budget, the last attempt failing because {}",
+                last.for_logs()
+            ),
+            other => other.to_string(),
+        }
+    }
+
     /// Maps a transport error onto a kind, keeping it as the cause.
     pub(crate) fn from_ureq(
         error: ureq::Error,

@@ -55,11 +55,20 @@
 //! # Logging
 //!
 //! Through the `log` crate: each connect, redirect and reconnect at debug
-//! level, dropped input at warn. Header values, the query string and bodies
-//! are never logged. `ureq` redacts header values in its own debug output but
-//! logs whole URLs, query included, at debug, and the raw bytes of each
-//! connection at trace: keep the `ureq` target at info or above where
-//! credentials travel in URLs or where traffic must not be logged.
+//! level, dropped or unsendable input at warn, a terminal error at warn.
+//! sselink's own records (targets `sselink::*`) never carry a header value,
+//! a query value (URLs show the parameter names, each value as `***`), URL
+//! userinfo, a request body, or a failed response's body.
+//!
+//! Its dependencies log more. At trace, `ureq_proto::util` dumps the raw
+//! bytes of every request, credentials included, and `ureq::run` shows whole
+//! URLs with their query; at debug, `ureq_proto::client` dumps requests. The
+//! full list of targets, and what each may carry, is in [`redact`]. A program
+//! that logs at debug or trace should either wrap its logger in
+//! [`redact::RedactingLogger`], which drops what could carry a credential and
+//! rewrites URLs, or keep the `ureq` and `ureq_proto` targets at `info` or
+//! above (they log nothing there). The C library's log callback always
+//! applies the redacting filter.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

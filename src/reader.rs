@@ -148,7 +148,10 @@ impl Reader {
                 Next::GiveUp(error) => return self.finish(CloseReason::Error(error)),
             };
             let error = error.unwrap_or(Error::EndOfStream);
-            log::debug!("reconnect attempt {next_attempt} in {delay:?} after: {error}");
+            log::debug!(
+                "reconnect attempt {next_attempt} in {delay:?} after: {}",
+                error.for_logs()
+            );
             self.shared.set_state(State::Reconnecting);
             let retrying = Item::Retrying {
                 error,
@@ -202,7 +205,7 @@ impl Reader {
     /// Records why the stream ended; receivers hand it out after the queue.
     fn finish(&mut self, reason: CloseReason) {
         match &reason {
-            CloseReason::Error(error) => log::warn!("stream closed: {error}"),
+            CloseReason::Error(error) => log::warn!("stream closed: {}", error.for_logs()),
             reason => log::debug!("stream closed: {reason}"),
         }
         self.shared.finish(reason);

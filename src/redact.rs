@@ -1,5 +1,27 @@
 //! What sselink lets into logs and messages: URLs without their userinfo and
-//! with every query value hidden.
+//! with every query value hidden, and a filter for the log records of
+//! sselink and its dependencies that keeps credentials out of them.
+//!
+//! # What the `log` records of a stream may carry
+//!
+//! sselink's own records (targets `sselink::*`) never carry a header value,
+//! a query value, URL userinfo or a body. Its dependencies log under these
+//! targets (for the ureq and ureq-proto versions sselink is built with):
+//!
+//! | target | what it logs | the filter |
+//! |---|---|---|
+//! | `ureq_proto::util` | the raw bytes of every request and response, headers and bodies included, at trace | dropped |
+//! | `ureq_proto::client`, `ureq_proto::client::*`, `ureq_proto::ext`, `ureq_proto::server` | protocol state dumps that hold whole requests | dropped |
+//! | `ureq::run` | each request and response: the URL (with its query at trace), non-sensitive headers, a redirect's Location | URLs and Location rewritten |
+//! | `ureq::pool`, `ureq::body`, `ureq::util`, `ureq::error`, `ureq::unversioned::*`, `ureq::tls::rustls` | connection pool keys, addresses, TLS set-up | URLs rewritten |
+//! | `rustls::*`, `rustls_platform_verifier::*` | the TLS handshake (no HTTP data) | URLs rewritten |
+//!
+//! Any other target is dropped by the filter. A Rust program that installs
+//! its own logger can wrap it in [`RedactingLogger`] to apply the same rule,
+//! or silence `ureq` and `ureq_proto` (level `off`, or at most `info`, where
+//! neither logs anything) in its logger's configuration.
+
+use std::borrow::Cow;
 
 use url::Url;
 
@@ -70,6 +92,176 @@ fn redacted_text(text: &str) -> String {
     out.escape_debug().to_string()
 }
 
+/// What the filter does with the records of one target.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Treatment {
+    /// Forwarded with every URL, and ureq's Location values, rewritten.
+    Rewrite,
+    /// Never forwarded: the records carry raw bytes or whole requests.
+    Drop,
+}
+
+/// Every target sselink and its dependencies log under, for the versions in
+/// Cargo.lock. A target matches an entry equal to it or below it (`a::b`
+/// matches `a`); the longest entry wins.
+const TARGETS: [(&str, Treatment); 17] = [
+    ("sselink", Treatment::Rewrite),
+    ("rustls", Treatment::Rewrite),
+    ("rustls_platform_verifier", Treatment::Rewrite),
+    ("ureq::run", Treatment::Rewrite),
+    ("ureq::pool", Treatment::Rewrite),
+    ("ureq::body", Treatment::Rewrite),
+    ("ureq::util", Treatment::Rewrite),
+    ("ureq::error", Treatment::Rewrite),
+    ("ureq::unversioned::transport", Treatment::Rewrite),
+    ("ureq::unversioned::resolver", Treatment::Rewrite),
+    ("ureq::tls::rustls", Treatment::Rewrite),
+    ("ureq_proto::util", Treatment::Drop),
+    ("ureq_proto::client", Treatment::Drop),
+    ("ureq_proto::ext", Treatment::Drop),
+    ("ureq_proto::server", Treatment::Drop),
+    ("ureq", Treatment::Drop),
+    ("ureq_proto", Treatment::Drop),
+];
+
+fn treatment(target: &str) -> Option<Treatment> {
+    TARGETS
+        .iter()
+        .filter(|(known, _)| {
+            target == *known
+                || target
+                    .strip_prefix(known)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+        .max_by_key(|(known, _)| known.len())
+        .map(|(_, treatment)| *treatment)
+}
+
+/// True when `target` is one the filter knows, by name or as a module below
+/// one it names (the catch-all `ureq` and `ureq_proto` entries aside, which
+/// drop modules not listed one by one).
+pub fn is_known_log_target(target: &str) -> bool {
+    TARGETS
+        .iter()
+        .filter(|(known, _)| !matches!(*known, "ureq" | "ureq_proto"))
+        .any(|(known, _)| {
+            target == *known
+                || target
+                    .strip_prefix(known)
+                    .is_some_and(|rest| rest.starts_with("::"))
+        })
+}
+
+/// The message of a log record as it may be shown: `None` when the record
+/// must not be forwarded at all (raw bytes or whole requests, or a target the
+/// filter does not know), otherwise the message with every URL rewritten by
+/// [`url_for_logs`] and ureq's Location values hidden the same way.
+pub fn redact_log_message<'m>(target: &str, message: &'m str) -> Option<Cow<'m, str>> {
+    match treatment(target)? {
+        Treatment::Drop => None,
+        Treatment::Rewrite => Some(rewrite_locations(rewrite_urls(message))),
+    }
+}
+
+/// Every `scheme://...` in `text`, up to a space or a delimiter, rewritten.
+fn rewrite_urls(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |p| p + 1);
+        let end = rest[at + 3..]
+            .find(|c: char| c.is_whitespace() || "\"'<>,)}]`".contains(c))
+            .map_or(rest.len(), |p| at + 3 + p);
+        out.push_str(&rest[..start]);
+        out.push_str(&url_for_logs(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// ureq shows a response's Location, which may be a relative reference with
+/// a query: `"location": "..."` values are rewritten as URLs.
+fn rewrite_locations(text: Cow<'_, str>) -> Cow<'_, str> {
+    const KEY: &str = "\"location\": \"";
+    if !text.contains(KEY) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest: &str = &text;
+    while let Some(at) = rest.find(KEY) {
+        let value_start = at + KEY.len();
+        let value_end = rest[value_start..]
+            .find('"')
+            .map_or(rest.len(), |p| value_start + p);
+        out.push_str(&rest[..value_start]);
+        out.push_str(&url_for_logs(&rest[value_start..value_end]));
+        rest = &rest[value_end..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// A logger that applies [`redact_log_message`] to every record before
+/// handing it to the logger it wraps: records that could carry a credential
+/// are dropped, URLs lose their userinfo and query values.
+///
+/// ```
+/// struct Stderr;
+/// impl log::Log for Stderr {
+///     fn enabled(&self, _: &log::Metadata) -> bool { true }
+///     fn log(&self, record: &log::Record) { eprintln!("{} {}", record.target(), record.args()) }
+///     fn flush(&self) {}
+/// }
+/// static LOGGER: sselink::redact::RedactingLogger<Stderr> =
+///     sselink::redact::RedactingLogger::new(Stderr);
+///
+/// log::set_logger(&LOGGER).unwrap();
+/// log::set_max_level(log::LevelFilter::Debug);
+/// ```
+#[derive(Debug)]
+pub struct RedactingLogger<L> {
+    inner: L,
+}
+
+impl<L: log::Log> RedactingLogger<L> {
+    /// Wraps `inner`; usable in a `static`.
+    pub const fn new(inner: L) -> RedactingLogger<L> {
+        RedactingLogger { inner }
+    }
+}
+
+impl<L: log::Log> log::Log for RedactingLogger<L> {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        treatment(metadata.target()) == Some(Treatment::Rewrite) && self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record) {
+        let message = record.args().to_string();
+        let Some(message) = redact_log_message(record.target(), &message) else {
+            return;
+        };
+        self.inner.log(
+            &log::Record::builder()
+                .args(format_args!("{message}"))
+                .metadata(record.metadata().clone())
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +274,42 @@ mod tests {
         );
         assert_eq!(url_for_logs("http://h/e"), "http://h/e");
         assert_eq!(url_for_logs("http://h/e?"), "http://h/e?");
+    }
+
+    #[test]
+    fn log_messages_lose_userinfo_query_values_and_locations() {
+        let m = |target, text| redact_log_message(target, text).map(Cow::into_owned);
+        assert_eq!(
+            m("ureq::run", "GET http://u*****:******@h:1/p?api_key=K, x"),
+            Some("GET http://h:1/p?api_key=***, x".into())
+        );
+        assert_eq!(
+            m(
+                "ureq::run",
+                r#"Response { headers: {"location": "/moved?token=T"} }"#
+            ),
+            Some(r#"Response { headers: {"location": "/moved?***"} }"#.into())
+        );
+        assert_eq!(
+            m("sselink::reader", "open: HTTP 200"),
+            Some("open: HTTP 200".into())
+        );
+        assert_eq!(m("ureq_proto::util", "61 75 74 68 authorization"), None);
+        assert_eq!(m("ureq_proto::client::amended", "Call { .. }"), None);
+        assert_eq!(
+            m("ureq::somewhere_new", "x"),
+            None,
+            "unknown ureq modules are dropped"
+        );
+        assert_eq!(m("other_crate", "x"), None, "unknown targets are dropped");
+        assert_eq!(
+            m("ureq::unversioned::transport::tcp", "Connected"),
+            Some("Connected".into())
+        );
+        assert!(is_known_log_target("ureq::unversioned::transport::tcp"));
+        assert!(is_known_log_target("rustls::client::hs"));
+        assert!(!is_known_log_target("ureq::somewhere_new"));
+        assert!(!is_known_log_target("sselinkish"));
     }
 
     #[test]

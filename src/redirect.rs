@@ -45,13 +45,14 @@ pub(crate) fn next_hop(
     }
     let location = encode_location(raw).ok_or_else(|| {
         Error::Redirect(format!(
-            "the Location of HTTP {status} holds control bytes ({}); the server is misconfigured",
-            raw.escape_ascii()
+            "the Location of HTTP {status} holds control bytes; the server is misconfigured"
         ))
     })?;
+    // Messages show the Location without its query values: they may be logged.
     let url = from.join(&location).map_err(|e| {
         Error::Redirect(format!(
-            "the Location `{location}` of HTTP {status} is not a URL ({e})"
+            "the Location `{}` of HTTP {status} is not a URL ({e})",
+            crate::redact::url_for_logs(&location)
         ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {

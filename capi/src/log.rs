@@ -1,13 +1,28 @@
-//! An optional log callback for C callers.
+//! An optional log callback for C callers, fed through sselink's redacting
+//! filter.
 
 use std::ffi::c_void;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use sselink_core::redact::redact_log_message;
 
 use super::{ffi_guard, sselink_result, sselink_str};
 
 /// Receives one log record: `level` 1 (error) to 5 (trace), the module that
 /// logged it, and the message. Both strings are valid only during the call.
-/// Called from sselink's reader threads, possibly from several at once.
+///
+/// Called only on sselink's own threads (a stream's reader thread, or the
+/// short-lived thread that bounds reading a failed response), never inside a
+/// call the program made: holding a lock of its own around
+/// `sselink_stream_close` and taking it in the callback is safe. Several
+/// threads may call it at once.
+///
+/// No record carries a credential: no value of a sensitive header
+/// (`Authorization`, `Cookie`, `Proxy-Authorization`, headers set with
+/// `sselink_config_sensitive_header` or by a header provider), no query
+/// value, no URL userinfo, no body. URLs appear as scheme, host, port, path
+/// and the query's parameter names; records of the HTTP client that carry
+/// raw bytes or whole requests are never forwarded.
 pub type sselink_log_callback = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -22,26 +37,46 @@ struct Sink {
     userdata: *mut c_void,
 }
 
-// SAFETY: the caller of sselink_set_log_callback promises that the callback
+// SAFETY: the caller of sselink_log_set_callback promises that the callback
 // may be called from any thread with this userdata, as its doc requires.
 unsafe impl Send for Sink {}
 // SAFETY: as above; the sink itself is never mutated while shared.
 unsafe impl Sync for Sink {}
 
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
+static SINK: RwLock<Option<Arc<Sink>>> = RwLock::new(None);
+
+/// True on the threads sselink starts, which are all named `sselink-...`.
+fn on_sselink_thread() -> bool {
+    std::thread::current()
+        .name()
+        .is_some_and(|name| name.starts_with("sselink-"))
+}
 
 struct CallbackLogger;
 
 impl log::Log for CallbackLogger {
     fn enabled(&self, _: &log::Metadata) -> bool {
-        true
+        on_sselink_thread()
     }
 
     fn log(&self, record: &log::Record) {
-        let sink = SINK.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(sink) = sink.as_ref() else { return };
+        if !on_sselink_thread() {
+            return;
+        }
+        // The sink is cloned out: no lock is held while the callback runs,
+        // so a callback that replaces the callback cannot deadlock.
+        let sink = SINK
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(Arc::clone);
+        let Some(sink) = sink else { return };
+        let message = record.args().to_string();
+        let Some(message) = redact_log_message(record.target(), &message) else {
+            return;
+        };
         let target = format!("{}\0", record.target());
-        let message = format!("{}\0", record.args());
+        let message = format!("{message}\0");
         // SAFETY: the callback was registered with the promise that it can
         // be called from any thread; the strings outlive the call.
         unsafe {
@@ -62,18 +97,18 @@ static LOGGER: CallbackLogger = CallbackLogger;
 static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 /// Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
-/// 3 info, 4 debug, 5 trace) to `callback` with `userdata`. Replaces any
-/// earlier callback; a NULL callback turns logging off. The callback runs on
-/// sselink's threads, so it must be thread-safe, return quickly, and not
-/// call sselink. Header values are never logged. Returns
-/// `SSELINK_RESULT_LOGGER_TAKEN` if the process (a Rust part of it) already
-/// installed another logger, `SSELINK_RESULT_INVALID_ARGUMENT` for a level
-/// above 5.
+/// 3 info, 4 debug, 5 trace) to `callback` with `userdata`, through the
+/// redacting filter described at `sselink_log_callback`. Replaces any earlier
+/// callback; a NULL callback turns logging off. May be called at any time,
+/// also from inside the callback. Returns `SSELINK_RESULT_LOGGER_TAKEN` if
+/// the process (a Rust part of it) already installed another logger,
+/// `SSELINK_RESULT_INVALID_ARGUMENT` for a level above 5.
 ///
 /// # Safety
 ///
 /// `callback`, if not NULL, must be safe to call from any thread with
-/// `userdata` until it is replaced or turned off.
+/// `userdata` until it is replaced or turned off, and for the duration of a
+/// call that had already started then.
 #[no_mangle]
 pub unsafe extern "C" fn sselink_log_set_callback(
     callback: sselink_log_callback,
@@ -94,7 +129,7 @@ pub unsafe extern "C" fn sselink_log_set_callback(
             return sselink_result::SSELINK_RESULT_LOGGER_TAKEN;
         }
         *SINK.write().unwrap_or_else(PoisonError::into_inner) =
-            callback.map(|callback| Sink { callback, userdata });
+            callback.map(|callback| Arc::new(Sink { callback, userdata }));
         log::set_max_level(if callback.is_some() {
             level
         } else {

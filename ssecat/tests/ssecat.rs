@@ -119,6 +119,9 @@ fn max_events_exits_zero_after_that_many() {
     let output = run(&["--max-events", "3", &server.url("/")]);
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(stdout(&output).lines().count(), 3);
+    let output = run(&["--max-events", "0", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "", "zero events: none printed");
 }
 
 #[test]
@@ -197,6 +200,43 @@ fn terminal_errors_exit_one_with_a_one_line_message() {
 }
 
 #[test]
+fn its_own_output_never_shows_credentials() {
+    // A redirect with a secret in its Location's query, then a 401: every
+    // lifecycle line and the final error on stderr.
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(302, &["Location: /next?token=LOCATIONSECRET"], "");
+        } else {
+            let _ = conn.respond(401, &[], "");
+        }
+        conn.end();
+    });
+    let url = format!(
+        "http://user:USERSECRET@{}/events?api_key=QUERYSECRET",
+        server.addr()
+    );
+    let output = run(&[
+        "-H",
+        "Authorization: Bearer HEADERSECRET",
+        "--last-event-id",
+        "7",
+        &url,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("connecting to http://127.0.0.1:"), "{err}");
+    assert!(err.contains("/events?api_key=***"), "{err}");
+    for secret in [
+        "USERSECRET",
+        "QUERYSECRET",
+        "HEADERSECRET",
+        "LOCATIONSECRET",
+    ] {
+        assert!(!err.contains(secret), "{secret} shown: {err}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_two() {
     for args in [
         &["--no-such-option"][..],
@@ -204,6 +244,13 @@ fn usage_errors_exit_two() {
         &["ftp://127.0.0.1/"],
         &["--idle-timeout", "-3", "http://127.0.0.1:1/"],
         &["-d", "@/no/such/file", "http://127.0.0.1:1/"],
+        // A timeout too large for any clock, rejected before connecting.
+        &["--connect-timeout", "1e19", "http://127.0.0.1:1/"],
+        &["--idle-timeout", "1e19", "http://127.0.0.1:1/"],
+        &["--connect-timeout", "0", "http://127.0.0.1:1/"],
+        // An id a header cannot carry.
+        &["--last-event-id", "a\u{1}b", "http://127.0.0.1:1/"],
+        &["-H", "Content-Length: 5", "http://127.0.0.1:1/"],
     ] {
         let output = run(args);
         assert_eq!(

@@ -10,6 +10,7 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
   /resume          without Last-Event-ID: id 5 and closes; with it: echoes it
   /nocontent       204
   /unauthorized    401 with a JSON body
+  /redirect        302 to /events?n=1&token=LOCATIONSECRET (any method)
   /token           401 unless Authorization holds a token never seen before;
                    else one event echoing it, then closes
 """
@@ -83,6 +84,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_response(204)
                 self.send_header("Connection", "close")
                 self.end_headers()
+            elif url.path == "/redirect":
+                length = int(self.headers.get("Content-Length", "0"))
+                if length:
+                    self.rfile.read(length)
+                self.send_response(302)
+                self.send_header("Location", "/events?n=1&token=LOCATIONSECRET")
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
             elif url.path == "/token":
                 token = self.headers.get("Authorization", "")
                 with SEEN_LOCK:
@@ -109,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         self.close_connection = True
+
+    do_POST = do_GET
 
 
 def main():
