@@ -504,6 +504,16 @@ enum sselink_result sselink_config_max_event_size(struct sselink_config *config,
 // configuration.
 enum sselink_result sselink_config_capacity(struct sselink_config *config, size_t items);
 
+// The most bytes of events and comments the channel holds (default 64 MiB;
+// at least 1). With `sselink_config_capacity` it bounds a slow consumer's
+// memory; whichever bound is reached first makes the channel full.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *config, size_t bytes);
+
 // What the reader does when the channel is full:
 // `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
 // `SSELINK_OVERFLOW_DROP_NEWEST`, given as its number. Another number gives
@@ -708,6 +718,14 @@ enum sselink_state sselink_stream_state(const struct sselink_stream *stream);
 //
 // `stream` must be NULL or a live stream.
 uint64_t sselink_stream_dropped(const struct sselink_stream *stream);
+
+// The bytes of the events and comments waiting in the stream's channel;
+// 0 for NULL. Any thread.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream.
+size_t sselink_stream_queued_bytes(const struct sselink_stream *stream);
 
 // Copies the last event id of the items polled so far (or the seeded one)
 // into `buffer`, NUL-terminated, and its length without the NUL into

@@ -110,6 +110,7 @@ pub(crate) struct Options {
     pub(crate) limits: Limits,
     pub(crate) dispatch_incomplete_at_eof: bool,
     pub(crate) capacity: usize,
+    pub(crate) max_queued_bytes: usize,
     pub(crate) overflow: Overflow,
     pub(crate) deduplicate_ids: bool,
     pub(crate) comments: bool,
@@ -137,6 +138,7 @@ impl Options {
             limits: Limits::default(),
             dispatch_incomplete_at_eof: false,
             capacity: 256,
+            max_queued_bytes: 64 << 20,
             overflow: Overflow::Block,
             deduplicate_ids: false,
             comments: false,
@@ -477,6 +479,17 @@ impl Builder {
             Ok(())
         };
         self.checked(check, |o| o.capacity = items)
+    }
+
+    /// The most bytes of events and comments (their data, type and id) the
+    /// channel holds; default 64 MiB, at least 1. With
+    /// [`capacity`](Builder::capacity) it bounds a slow consumer's memory:
+    /// whichever bound is reached first makes the channel full, and the
+    /// [`overflow`](Builder::overflow) policy applies. One item larger than
+    /// the bound still passes when the channel is empty.
+    pub fn max_queued_bytes(self, bytes: usize) -> Builder {
+        let check = check_nonzero("max_queued_bytes", bytes);
+        self.checked(check, |o| o.max_queued_bytes = bytes)
     }
 
     /// What happens when the channel is full. Default [`Overflow::Block`].

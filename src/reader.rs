@@ -69,6 +69,8 @@ pub(crate) struct Channels {
     pub(crate) queued: Receiver<Message>,
     pub(crate) closing: Receiver<Never>,
     pub(crate) restart_requests: Receiver<()>,
+    /// A receiver took bytes out of the channel.
+    pub(crate) room: Receiver<()>,
 }
 
 /// The reader thread's state. Owned by that thread alone.
@@ -576,11 +578,12 @@ impl Reader {
         self.send_body(MessageBody::Item(item), droppable)
     }
 
-    /// Hands a message to the caller under the overflow policy. `Block`
-    /// waits for room. A drop policy never waits: a `droppable` message
-    /// (event, comment, id change) that finds the channel full is dropped
-    /// (drop-newest) or displaces the oldest queued item (drop-oldest); a
-    /// lifecycle item always displaces the oldest queued item.
+    /// Hands a message to the caller under the overflow policy. The channel
+    /// is full when it holds `capacity` items or `max_queued_bytes` bytes.
+    /// `Block` waits for room. A drop policy never waits: a `droppable`
+    /// message (event, comment, id change) that finds the channel full is
+    /// dropped (drop-newest) or displaces the oldest queued items
+    /// (drop-oldest); a lifecycle item always displaces the oldest.
     fn send_body(&mut self, body: MessageBody, droppable: bool) -> Result<(), Stop> {
         if self.shared.is_closed() {
             return Err(Stop);
@@ -588,38 +591,74 @@ impl Reader {
         self.seq += 1;
         let message = Message {
             seq: self.seq,
+            bytes: body_bytes(&body),
             body,
         };
-        let channels = &self.channels;
         let overflow = self.config.options.overflow;
         if overflow == Overflow::Block {
+            self.wait_for_room(message.bytes)?;
+            // Counted before it is sent: a receiver may take it at once.
+            self.shared.add_queued(message.bytes);
+            let channels = &self.channels;
             return select! {
                 send(channels.items, message) -> sent => sent.map_err(|_| Stop),
                 recv(channels.closing) -> _ => Err(Stop),
             };
         }
-        let message = match channels.items.try_send(message) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Disconnected(_)) => return Err(Stop),
-            Err(TrySendError::Full(message)) => message,
-        };
-        if droppable && overflow == Overflow::DropNewest {
-            count_if_event(&self.shared, &message);
-            return Ok(());
-        }
-        // Make room by removing the oldest item. The reader is the only
-        // sender, so the room stays made.
-        if let Ok(oldest) = channels.queued.try_recv() {
+        while self.channels.items.is_full() || !self.has_room(message.bytes) {
+            if droppable && overflow == Overflow::DropNewest {
+                count_if_event(&self.shared, &message);
+                return Ok(());
+            }
+            // The reader is the only sender, so the room it makes stays made.
+            let Ok(oldest) = self.channels.queued.try_recv() else {
+                break;
+            };
+            self.shared.remove_queued(oldest.bytes);
             count_if_event(&self.shared, &oldest);
         }
-        match channels.items.try_send(message) {
+        self.shared.add_queued(message.bytes);
+        let bytes = message.bytes;
+        match self.channels.items.try_send(message) {
             Ok(()) => Ok(()),
             Err(TrySendError::Disconnected(_)) => Err(Stop),
             Err(TrySendError::Full(message)) => {
+                self.shared.remove_queued(bytes);
                 count_if_event(&self.shared, &message);
                 Ok(())
             }
         }
+    }
+
+    /// True when `bytes` more fit under the byte bound. An empty channel
+    /// takes any item, so one larger than the bound cannot stall the stream.
+    fn has_room(&self, bytes: usize) -> bool {
+        let queued = self.shared.queued_bytes();
+        queued == 0 || queued.saturating_add(bytes) <= self.config.options.max_queued_bytes
+    }
+
+    /// Waits until `bytes` more fit under the byte bound; receivers signal
+    /// `room` whenever they take bytes out.
+    fn wait_for_room(&self, bytes: usize) -> Result<(), Stop> {
+        while !self.has_room(bytes) {
+            select! {
+                recv(self.channels.room) -> _ => {}
+                recv(self.channels.closing) -> _ => return Err(Stop),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a message counts against the byte bound.
+fn body_bytes(body: &MessageBody) -> usize {
+    match body {
+        MessageBody::Item(Item::Event(event)) => {
+            event.data().len() + event.event_type().len() + event.id().len()
+        }
+        MessageBody::Item(Item::Comment(text)) => text.len(),
+        MessageBody::LastEventId(id) => id.len(),
+        MessageBody::Item(_) => 0,
     }
 }
 

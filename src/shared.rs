@@ -1,7 +1,7 @@
 //! [`Shared`]: what a stream's handle and its reader thread share, and the
 //! [`Message`]s that travel from the reader to the handle.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::item::{CloseReason, Item, State};
@@ -16,6 +16,9 @@ pub(crate) enum Never {}
 #[derive(Debug)]
 pub(crate) struct Message {
     pub(crate) seq: u64,
+    /// What the message counts against the queue's byte bound: the strings
+    /// of an event or a comment, 0 for lifecycle items.
+    pub(crate) bytes: usize,
     pub(crate) body: MessageBody,
 }
 
@@ -39,6 +42,8 @@ pub(crate) struct Shared {
     /// it was asked for or to the next one.
     connection: Mutex<Connection>,
     dropped: AtomicU64,
+    /// Bytes of the events and comments in the channel.
+    queued_bytes: AtomicUsize,
     /// Why the reader finished, set just before it exits. Receivers hand it
     /// out once the channel is drained, so `Closed` is never queued behind a
     /// full channel, never displaced by a drop policy, and never lost.
@@ -61,6 +66,7 @@ impl Shared {
             closed: AtomicBool::new(false),
             connection: Mutex::new(Connection::default()),
             dropped: AtomicU64::new(0),
+            queued_bytes: AtomicUsize::new(0),
             final_reason: Mutex::new(None),
         }
     }
@@ -143,6 +149,20 @@ impl Shared {
 
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Counts a message going into the channel.
+    pub(crate) fn add_queued(&self, bytes: usize) {
+        self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// Counts a message leaving the channel.
+    pub(crate) fn remove_queued(&self, bytes: usize) {
+        self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+    }
+
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Acquire)
     }
 
     /// Records why the stream finished; the reader calls it once, last.

@@ -41,6 +41,8 @@ pub struct Stream {
     close_signal: Mutex<Option<Sender<Never>>>,
     closing: Receiver<Never>,
     restarts: Sender<()>,
+    /// Tells a reader waiting under the byte bound that bytes were taken.
+    room: Sender<()>,
     /// Disconnects when the reader thread has exited.
     reader_exit: Receiver<Never>,
     /// The last event id of the items handed out, with the number of the
@@ -107,6 +109,7 @@ impl Stream {
         let (items_tx, items) = bounded(config.options.capacity);
         let (close_signal, closing) = bounded::<Never>(0);
         let (restarts, restart_requests) = bounded(1);
+        let (room, room_signals) = bounded(1);
         let (exit_signal, reader_exit) = bounded::<Never>(0);
         let shared = Arc::new(Shared::new());
         let last_event_id = Mutex::new((0, config.options.last_event_id.clone()));
@@ -119,6 +122,7 @@ impl Stream {
             queued: items.clone(),
             closing: closing.clone(),
             restart_requests,
+            room: room_signals,
         };
         let reader = Reader::new(config, Arc::clone(&shared), channels);
         thread
@@ -133,6 +137,7 @@ impl Stream {
             close_signal: Mutex::new(Some(close_signal)),
             closing,
             restarts,
+            room,
             reader_exit,
             last_event_id,
             finished: AtomicBool::new(false),
@@ -207,6 +212,12 @@ impl Stream {
             .unwrap_or_else(PoisonError::into_inner)
             .1
             .clone()
+    }
+
+    /// The bytes of the events and comments waiting in the channel (see
+    /// [`Builder::max_queued_bytes`]). Any thread, any time.
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.queued_bytes()
     }
 
     /// Events discarded by an [`Overflow`](crate::Overflow) drop policy so far.
@@ -290,6 +301,10 @@ impl Stream {
                     .unwrap_or(CloseReason::Error(Error::ReaderDied));
                 return self.finish(Item::Closed(reason));
             };
+            if message.bytes > 0 {
+                self.shared.remove_queued(message.bytes);
+                let _ = self.room.try_send(());
+            }
             // A close that raced with this receive wins: nothing after close.
             if self.shared.is_closed() {
                 continue;
@@ -399,6 +414,7 @@ mod tests {
     fn orphan(items: Receiver<Message>) -> (Stream, Sender<Never>) {
         let (close_signal, closing) = bounded::<Never>(0);
         let (restarts, _) = bounded(1);
+        let (room, _) = bounded(1);
         let (exit_signal, reader_exit) = bounded::<Never>(0);
         drop(exit_signal);
         let stream = Stream {
@@ -407,6 +423,7 @@ mod tests {
             close_signal: Mutex::new(None),
             closing,
             restarts,
+            room,
             reader_exit,
             last_event_id: Mutex::new((0, String::new())),
             finished: AtomicBool::new(false),
@@ -417,6 +434,7 @@ mod tests {
     fn item(seq: u64, item: Item) -> Message {
         Message {
             seq,
+            bytes: 0,
             body: MessageBody::Item(item),
         }
     }

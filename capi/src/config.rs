@@ -639,6 +639,23 @@ pub unsafe extern "C" fn sselink_config_capacity(
     unsafe { set(config, |b| b.capacity(items)) }
 }
 
+/// The most bytes of events and comments the channel holds (default 64 MiB;
+/// at least 1). With `sselink_config_capacity` it bounds a slow consumer's
+/// memory; whichever bound is reached first makes the channel full.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_max_queued_bytes(
+    config: *mut sselink_config,
+    bytes: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.max_queued_bytes(bytes)) }
+}
+
 /// What the reader does when the channel is full:
 /// `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
 /// `SSELINK_OVERFLOW_DROP_NEWEST`, given as its number. Another number gives

@@ -264,6 +264,20 @@ pub unsafe extern "C" fn sselink_stream_dropped(stream: *const sselink_stream) -
     })
 }
 
+/// The bytes of the events and comments waiting in the stream's channel;
+/// 0 for NULL. Any thread.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_queued_bytes(stream: *const sselink_stream) -> usize {
+    ffi_guard!(0, {
+        // SAFETY: the caller promises a non-NULL `stream` is live.
+        unsafe { stream.as_ref() }.map_or(0, |h| h.stream.queued_bytes())
+    })
+}
+
 /// Copies the last event id of the items polled so far (or the seeded one)
 /// into `buffer`, NUL-terminated, and its length without the NUL into
 /// `*len`. Any thread. With `SSELINK_RESULT_BUFFER_TOO_SMALL`, `*len` is the

@@ -49,6 +49,7 @@ int main(int argc, char **argv) {
                 events[i]++;
             } else if (result == SSELINK_RESULT_CLOSED || event.kind == SSELINK_ITEM_KIND_CLOSED) {
                 fprintf(stderr, "[%d] ended after %ld events\n", i, events[i]);
+                sselink_stream_close_and_wait(streams[i], 5000);
                 sselink_stream_free(streams[i]);
                 streams[i] = NULL;
                 open--;

@@ -61,7 +61,9 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    sselink_stream_close(stream);
+    /* Wait for the reader thread too: a program about to exit (or to unload
+     * the library) should leave no sselink thread behind. */
+    sselink_stream_close_and_wait(stream, 5000);
     sselink_stream_free(stream);
     return status;
 }

@@ -3,9 +3,11 @@
  * Prints one line per test and a closing "N passed, M failed" line. */
 #include "sselink.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,76 @@ static int test_invalid_url_and_header(void) {
     CHECK(sselink_config_error(config, buffer, len, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL);
     CHECK(sselink_config_error(config, buffer, len + 1, &len) == SSELINK_RESULT_OK && strlen(buffer) == len);
     sselink_config_free(config);
+    return 0;
+}
+
+/* Extreme values are refused by the setter that receives them, with a
+ * message; the configuration stays usable. */
+static int test_setter_extremes(void) {
+    char buffer[512];
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
+    /* Capacities that cannot be allocated. */
+    CHECK(sselink_config_capacity(config, SIZE_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "capacity") != NULL);
+    CHECK(sselink_config_capacity(config, (size_t)4294967296ull) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_capacity(config, 65536) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_capacity(config, 65537) == SSELINK_RESULT_INVALID_CONFIG);
+    /* Timeouts: zero connect timeout, and values no clock can hold. */
+    CHECK(sselink_config_connect_timeout(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "more than zero") != NULL);
+    CHECK(sselink_config_connect_timeout(config, UINT64_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "at most a year") != NULL);
+    CHECK(sselink_config_idle_timeout(config, UINT64_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_idle_timeout(config, 0) == SSELINK_RESULT_OK); /* 0: no idle timer */
+    CHECK(sselink_config_reconnect_delay(config, UINT64_MAX, 1) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_time_budget(config, UINT64_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_healthy_after(config, UINT64_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_jitter(config, (double)NAN) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_jitter(config, -0.5) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_max_queued_bytes(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_reader_stack_size(config, 100) == SSELINK_RESULT_INVALID_CONFIG);
+    /* Certificates: garbage DER is refused like bad PEM, not ignored. */
+    const uint8_t garbage[] = {0x30, 0x03, 0x01, 0x02, 0x03};
+    CHECK(sselink_config_root_certificate(config, garbage, sizeof garbage) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "certificate") != NULL);
+    const char *bad_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+    CHECK(sselink_config_root_certificate(config, (const uint8_t *)bad_pem, strlen(bad_pem)) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_root_certificate(config, NULL, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    /* An id a header cannot carry. */
+    CHECK(sselink_config_last_event_id(config, "a\x01b", 3) == SSELINK_RESULT_INVALID_CONFIG);
+    /* After all that the configuration still connects. */
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    sselink_config_free(config);
+    return 0;
+}
+
+/* Fields that do not apply to an item's kind are zero; an event without a
+ * retry field says -1. */
+static int test_fields_that_do_not_apply_are_zero(void) {
+    sselink_stream *stream = open_stream("/events?n=1", no_reconnect);
+    CHECK(stream != NULL);
+    sselink_item item;
+    int events = 0;
+    sselink_result result;
+    while ((result = sselink_stream_poll(stream, 10000, &item)) == SSELINK_RESULT_OK) {
+        if (item.kind == SSELINK_ITEM_KIND_EVENT) {
+            CHECK(item.retry_ms == -1);
+            events++;
+        } else {
+            CHECK(item.retry_ms == 0);
+            CHECK(item.kind == SSELINK_ITEM_KIND_CLOSED || item.delay_ms == 0);
+            CHECK(item.id.len == 0 && item.id.ptr != NULL && item.id.ptr[0] == '\0');
+        }
+        if (item.kind == SSELINK_ITEM_KIND_CLOSED) {
+            break;
+        }
+    }
+    CHECK(result == SSELINK_RESULT_OK && events == 1);
+    sselink_stream_free(stream);
     return 0;
 }
 
@@ -531,6 +603,8 @@ int main(int argc, char **argv) {
         {"close from another thread while polling", test_close_from_another_thread},
         {"NULL arguments and double close", test_null_arguments_and_double_close},
         {"invalid URL and header", test_invalid_url_and_header},
+        {"setter extremes are refused with a message", test_setter_extremes},
+        {"fields that do not apply are zero", test_fields_that_do_not_apply_are_zero},
         {"config error is a copy across threads", test_config_error_is_a_copy_across_threads},
         {"a refused thread is a resource error", test_refused_thread_is_a_resource_error},
         {"close and wait for the reader", test_close_and_wait},

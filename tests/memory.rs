@@ -1,0 +1,141 @@
+//! The channel is bounded in bytes as well as items (docs/behaviour.md §8):
+//! a slow consumer of 4 MiB events holds at most `max_queued_bytes` of them,
+//! under each overflow policy. Peak resident memory (VmHWM) is read from
+//! /proc and printed; without the byte bound the 256-item channel would hold
+//! all 120 MiB. Its own test binary, one test, so that the peak is this
+//! test's alone.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sselink::{Item, Overflow, State, Stream};
+use support::server::{Conn, Server, PATIENCE};
+
+const EVENT: usize = 4 << 20;
+const COUNT: usize = 30;
+const BOUND: usize = 16 << 20;
+
+/// A `VmHWM` or `VmRSS` figure of this process, in bytes.
+fn proc_status(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} not in /proc/self/status"));
+    let kib: usize = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// A server that sends COUNT events of EVENT bytes, ids 0.., then closes.
+fn flood() -> Server {
+    Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        let data = "x".repeat(EVENT);
+        for i in 0..COUNT {
+            if conn.write(format!("id: {i}\ndata: {data}\n\n")).is_err() {
+                return;
+            }
+        }
+        conn.end();
+    })
+}
+
+/// Polls `done` every millisecond, for at most PATIENCE.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The ids of the events received until the stream closes.
+fn drain(stream: &Stream) -> Vec<usize> {
+    let mut ids = Vec::new();
+    while let Ok(item) = stream.recv_timeout(PATIENCE) {
+        match item {
+            Item::Event(event) => {
+                assert_eq!(event.data().len(), EVENT);
+                ids.push(event.id().parse().unwrap());
+            }
+            Item::Closed(_) => break,
+            _ => {}
+        }
+    }
+    ids
+}
+
+fn stream(server: &Server, overflow: Overflow) -> Stream {
+    Stream::builder(&server.url("/"))
+        .max_queued_bytes(BOUND)
+        .overflow(overflow)
+        .reconnect(false)
+        .connect()
+        .unwrap()
+}
+
+#[test]
+fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
+    let baseline = proc_status("VmRSS:");
+
+    // Block: the reader stops at the bound; nothing is lost.
+    let server = flood();
+    let blocked = stream(&server, Overflow::Block);
+    wait_until("the queue to fill", || {
+        blocked.queued_bytes() >= BOUND - EVENT
+    });
+    // The reader is now waiting for room; give it every chance to overfill.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        blocked.queued_bytes() <= BOUND,
+        "{}",
+        blocked.queued_bytes()
+    );
+    let at_the_bound = proc_status("VmRSS:");
+    assert_eq!(drain(&blocked), (0..COUNT).collect::<Vec<_>>());
+    assert_eq!(blocked.dropped(), 0);
+
+    // Drop oldest: the newest events stay, the count says what went.
+    let server = flood();
+    let oldest = stream(&server, Overflow::DropOldest);
+    wait_until("the reader to finish", || oldest.state() == State::Closed);
+    assert!(oldest.queued_bytes() <= BOUND);
+    let kept = drain(&oldest);
+    assert_eq!(kept.len() as u64 + oldest.dropped(), COUNT as u64);
+    assert!(oldest.dropped() > 0);
+    assert_eq!(kept.last(), Some(&(COUNT - 1)), "the newest is kept");
+
+    // Drop newest: the oldest events stay.
+    let server = flood();
+    let newest = stream(&server, Overflow::DropNewest);
+    wait_until("the reader to finish", || newest.state() == State::Closed);
+    assert!(newest.queued_bytes() <= BOUND);
+    let kept = drain(&newest);
+    assert_eq!(kept.len() as u64 + newest.dropped(), COUNT as u64);
+    assert!(newest.dropped() > 0);
+    assert_eq!(kept.first(), Some(&0), "the oldest is kept");
+
+    let peak = proc_status("VmHWM:");
+    eprintln!(
+        "resident: {} MiB before, {} MiB with the queue at the bound, peak {} MiB \
+         ({COUNT} events of {} MiB, bound {} MiB)",
+        baseline >> 20,
+        at_the_bound >> 20,
+        peak >> 20,
+        EVENT >> 20,
+        BOUND >> 20
+    );
+    // The bound, the event being parsed, decoded and sent, and the server's
+    // own buffers: far below the 120 MiB an item bound alone would allow.
+    assert!(
+        peak.saturating_sub(baseline) < 80 << 20,
+        "peak {} MiB over a baseline of {} MiB",
+        peak >> 20,
+        baseline >> 20
+    );
+}

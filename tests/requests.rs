@@ -1,0 +1,273 @@
+//! The request at its edges (docs/behaviour.md §2, §4.2): what sselink sends
+//! and what a caller may replace, redirects with raw bytes in Location, a
+//! failed response whose body drips, and servers that ask for no delay.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sselink::{Builder, CloseReason, Error, Item, Stream};
+use support::server::{Conn, Server, PATIENCE};
+
+fn quick(url: &str) -> Builder {
+    Stream::builder(url)
+        .reconnect_delay(Duration::from_millis(10), Duration::from_millis(80))
+        .jitter(0.0)
+}
+
+fn next_event(stream: &Stream) -> sselink::Event {
+    loop {
+        match stream.recv_timeout(PATIENCE).expect("no item in time") {
+            Item::Event(event) => return event,
+            Item::Closed(reason) => panic!("closed: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+fn count(request: &support::server::Request, name: &str) -> usize {
+    request.headers.iter().filter(|(n, _)| n == name).count()
+}
+
+fn held_open(body: &'static str) -> impl Fn(Conn) + Send + Sync {
+    move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.client_closed_within(PATIENCE);
+    }
+}
+
+#[test]
+fn a_callers_header_replaces_the_built_in_one() {
+    let server = Server::start(held_open("data: x\n\n"));
+    let stream = Stream::builder(&server.url("/"))
+        .header("Accept", "text/event-stream, application/json")
+        .header("Cache-Control", "max-age=0")
+        .connect()
+        .unwrap();
+    let request = server.request();
+    assert_eq!(
+        request.header("accept"),
+        Some("text/event-stream, application/json")
+    );
+    assert_eq!(request.header("cache-control"), Some("max-age=0"));
+    assert_eq!(
+        (count(&request, "accept"), count(&request, "cache-control")),
+        (1, 1)
+    );
+    next_event(&stream);
+}
+
+#[test]
+fn a_request_without_a_body_has_no_content_length() {
+    let server = Server::start(held_open("data: x\n\n"));
+    let stream = Stream::builder(&server.url("/")).connect().unwrap();
+    let request = server.request();
+    assert_eq!(request.method, "GET");
+    assert_eq!(
+        request.header("content-length"),
+        None,
+        "{:?}",
+        request.headers
+    );
+    next_event(&stream);
+}
+
+#[test]
+fn a_303_after_a_post_drops_the_body_and_its_content_type() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(303, &["Location: /next"], "");
+            conn.end();
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+            conn.client_closed_within(PATIENCE);
+        }
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .method("POST")
+        .header("Content-Type", "application/json")
+        .body(r#"{"q":1}"#)
+        .connect()
+        .unwrap();
+    let post = server.request();
+    assert_eq!(
+        (post.method.as_str(), post.body.as_slice()),
+        ("POST", &br#"{"q":1}"#[..])
+    );
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    let get = server.request();
+    assert_eq!(get.method, "GET");
+    assert_eq!(get.header("content-type"), None, "{:?}", get.headers);
+    assert_eq!(get.header("content-length"), None);
+    assert!(get.body.is_empty());
+    next_event(&stream);
+}
+
+#[test]
+fn a_location_with_raw_utf8_is_followed_percent_encoded() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(302, &["Location: /café"], "");
+            conn.end();
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+            conn.client_closed_within(PATIENCE);
+        }
+    });
+    let stream = Stream::builder(&server.url("/")).connect().unwrap();
+    server.request();
+    assert_eq!(server.request().target, "/caf%C3%A9");
+    next_event(&stream);
+}
+
+#[test]
+fn framing_headers_from_a_provider_close_the_stream_with_its_own_error() {
+    let server = Server::start(held_open(""));
+    let stream = quick(&server.url("/"))
+        .header_provider(|| vec![("Content-Length".into(), "5".into())])
+        .connect()
+        .unwrap();
+    let reason = loop {
+        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
+            break reason;
+        }
+    };
+    assert!(
+        matches!(&reason, CloseReason::Error(Error::HeaderProvider(m)) if m.contains("frames the request")),
+        "{reason}"
+    );
+    assert!(
+        server.request_within(Duration::from_millis(100)).is_none(),
+        "nothing sent"
+    );
+    assert!(
+        stream.close_and_wait(PATIENCE),
+        "the reader is not spinning"
+    );
+}
+
+#[test]
+fn a_slow_failed_body_does_not_hold_the_retry_back() {
+    // 503 with Retry-After: 1 and a body that drips a byte a second without
+    // end. The idle timeout is 45 s; the excerpt may take one second.
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ =
+                conn.write("HTTP/1.1 503 Busy\r\nRetry-After: 1\r\nContent-Length: 1000\r\n\r\nx");
+            while conn.write("y").is_ok() && !conn.client_closed_within(Duration::from_secs(1)) {}
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: back\n\n"));
+            conn.client_closed_within(PATIENCE);
+        }
+    });
+    let started = Instant::now();
+    let stream = Stream::builder(&server.url("/"))
+        .idle_timeout(Some(Duration::from_secs(45)))
+        .jitter(0.0)
+        .connect()
+        .unwrap();
+    let (error, delay) = loop {
+        if let Item::Retrying { error, delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
+            break (error, delay);
+        }
+    };
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(delay, Duration::from_secs(1), "Retry-After is the floor");
+    assert!(
+        started.elapsed() < PATIENCE,
+        "the excerpt waited for the idle timeout"
+    );
+    assert_eq!(next_event(&stream).data(), "back");
+}
+
+#[test]
+fn retry_zero_allows_one_immediate_reconnect_then_backs_off() {
+    // Every connection is an empty 200 after `retry: 0`: no event, so every
+    // drop is a failure. Without a floor this was thousands of requests a
+    // second; with it the delays double from 10 ms.
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("retry: 0\n\n"));
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .jitter(0.0)
+        .connect()
+        .unwrap();
+    let delays: Vec<Duration> = (0..6)
+        .map(|_| loop {
+            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
+                break delay;
+            }
+        })
+        .collect();
+    assert_eq!(delays, [0, 20, 40, 80, 160, 320].map(Duration::from_millis));
+    stream.close();
+    assert!(
+        server.connections() <= 7,
+        "{} connections",
+        server.connections()
+    );
+}
+
+#[test]
+fn zero_reconnect_settings_still_back_off() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &[], "");
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect_delay(Duration::ZERO, Duration::ZERO)
+        .jitter(0.0)
+        .connect()
+        .unwrap();
+    let delays: Vec<Duration> = (0..8)
+        .map(|_| loop {
+            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
+                break delay;
+            }
+        })
+        .collect();
+    assert_eq!(
+        delays,
+        [0, 20, 40, 80, 160, 320, 640, 1000].map(Duration::from_millis)
+    );
+}
+
+#[test]
+fn many_provided_headers_replace_configured_ones_in_linear_time() {
+    // 20,000 configured headers and 20,000 provided ones of the same names
+    // (an HTTP header map holds at most 32,768). Replacing them one by one
+    // took seconds; the connect below is refused, so the time until the
+    // first retry is the time spent on headers.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let names: Vec<String> = (0..20_000).map(|i| format!("x-h{i}")).collect();
+    let mut builder = quick(&format!("http://127.0.0.1:{port}/"));
+    for name in &names {
+        builder = builder.header(name, "configured");
+    }
+    let provided: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (n.clone(), "provided".into()))
+        .collect();
+    let started = Instant::now();
+    let stream = builder
+        .header_provider(move || provided.clone())
+        .connect()
+        .unwrap();
+    loop {
+        if let Item::Retrying { error, .. } = stream.recv_timeout(PATIENCE).unwrap() {
+            assert!(matches!(error, Error::ConnectionRefused(_)), "{error}");
+            break;
+        }
+    }
+    // A sanity bound a thousand times the linear cost, not a benchmark.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
