@@ -120,3 +120,23 @@ impl Event {
         serde_json::from_str(&self.data)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_follows_the_accessors() {
+        assert_eq!(Event::new("", "hi"), Event::new("message", "hi"));
+        assert_ne!(Event::new("", "hi"), Event::new("other", "hi"));
+        assert_ne!(Event::new("", "hi"), Event::new("", "hi").with_id("1"));
+        assert_ne!(
+            Event::new("", "hi"),
+            Event::new("", "hi").with_retry(Duration::from_millis(1))
+        );
+        assert_eq!(
+            Event::new("message", "hi").with_id("1"),
+            Event::new("", "hi").with_id("1")
+        );
+    }
+}
