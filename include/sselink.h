@@ -99,6 +99,11 @@ typedef enum sselink_result {
   SSELINK_RESULT_RESOURCE = 116,
   // The reader thread stopped unexpectedly, a bug (`Error::ReaderDied`).
   SSELINK_RESULT_READER_DIED = 117,
+  // The stream was closed while a post waited or was in flight
+  // (`Error::Closed`).
+  SSELINK_RESULT_STREAM_CLOSED = 118,
+  // A post did not finish within its timeout (`Error::Deadline`).
+  SSELINK_RESULT_DEADLINE = 119,
   // An error kind this version of the header does not name.
   SSELINK_RESULT_OTHER_ERROR = 199,
 } sselink_result;
@@ -172,6 +177,10 @@ typedef struct sselink_config sselink_config;
 // The headers a provider call adds, collected for one connect. Only valid
 // during the provider call that received it.
 typedef struct sselink_headers sselink_headers;
+
+// The final response to a post: made by `sselink_stream_post`, released by
+// `sselink_post_response_free`. Owns its strings; any thread may read it.
+typedef struct sselink_post_response sselink_post_response;
 
 // A live stream: one reader thread and its channel. Made by
 // `sselink_stream_connect`, released by `sselink_stream_free`.
@@ -525,6 +534,107 @@ enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_overflow(struct sselink_config *config, uint32_t overflow);
 
+// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
+// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
+// given as its number. Another number gives
+// `SSELINK_RESULT_INVALID_ARGUMENT`.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, uint32_t shape);
+
+// Resets the failure count as soon as a connection opens (R1). Default
+// false.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, bool enabled);
+
+// Uses the server's `retry` field as the reconnection time (default true);
+// false ignores it (R2).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_server_retry(struct sselink_config *config, bool enabled);
+
+// Retries every non-2xx status except the permanent ones given with
+// `sselink_config_permanent_status` (and 204, which closes): R2's policy.
+// Default false.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *config, bool enabled);
+
+// Accepts any 2xx response as an event stream, whatever its Content-Type.
+// Default false.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_any_content_type(struct sselink_config *config, bool enabled);
+
+// Resumes from the highest numeric id seen instead of the last (R2's
+// high-water mark). Default false.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_resume_from_highest_id(struct sselink_config *config, bool enabled);
+
+// Delivers only events of this type (call again for more types); the rest
+// never cross the channel. Default: every type.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_filter_event_type(struct sselink_config *config, const char *value, size_t value_len);
+
+// Where `sselink_stream_post` sends: by default the stream URL without a
+// trailing `/stream`.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_post_url(struct sselink_config *config, const char *value, size_t value_len);
+
+// How many attempts a post makes at most (default 10; at least 1).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_post_attempts(struct sselink_config *config, uint32_t attempts);
+
+// The first delay between post attempts and its cap, in milliseconds
+// (default 500 and 8000).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_post_delay(struct sselink_config *config, uint64_t initial_ms, uint64_t max_ms);
+
+// How long a post may take, all attempts included, in milliseconds
+// (default 60000; more than zero).
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_post_timeout(struct sselink_config *config, uint64_t ms);
+
 // Delivers comment lines as `SSELINK_ITEM_KIND_COMMENT` items (default
 // false).
 //
@@ -621,6 +731,70 @@ enum sselink_result sselink_headers_add(struct sselink_headers *headers, const c
 // `userdata` until it is replaced or turned off, and for the duration of a
 // call that had already started then.
 enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *userdata, uint32_t max_level);
+
+// Posts `body` (`body_len` bytes of JSON) back to the server and waits for
+// the outcome, on the calling thread: see the Rust `Stream::post`. It goes
+// to the configured `post_url` (by default the stream URL without a
+// trailing `/stream`) with the stream's headers (the provider's fetched
+// afresh for each attempt) and `Content-Type: application/json` unless a
+// header sets another; 429, 5xx and network errors are retried with backoff
+// and `Retry-After`. `timeout_ms` bounds it all (negative: the configured
+// `post_timeout`).
+//
+// Returns `SSELINK_RESULT_OK` with the final response in `*out` (whatever
+// its status: check `sselink_post_response_status`), or the reason there is
+// none: `SSELINK_RESULT_ATTEMPTS_EXHAUSTED` after network errors,
+// `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
+// is closed before or during the post (`sselink_stream_close` from another
+// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`. Any
+// thread may post, also while another polls.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream; `body` must be valid for reads of
+// `body_len` bytes (NULL allowed with length 0); `out` must be NULL or valid
+// for a write.
+enum sselink_result sselink_stream_post(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out);
+
+// The HTTP status of `response`; 0 for NULL.
+//
+// # Safety
+//
+// `response` must be NULL or a live response.
+uint16_t sselink_post_response_status(const struct sselink_post_response *response);
+
+// How many attempts the post took, from 1; 0 for NULL.
+//
+// # Safety
+//
+// `response` must be NULL or a live response.
+uint32_t sselink_post_response_attempts(const struct sselink_post_response *response);
+
+// The body of `response` (at most 1 MiB), valid until
+// `sselink_post_response_free`; an empty string for NULL.
+//
+// # Safety
+//
+// `response` must be NULL or a live response.
+struct sselink_str sselink_post_response_body(const struct sselink_post_response *response);
+
+// Writes the value of header `name` (case-insensitive) of `response` to
+// `*value`, valid until `sselink_post_response_free`. Returns
+// `SSELINK_RESULT_INVALID_ARGUMENT` when the response has no such header.
+//
+// # Safety
+//
+// `response` must be NULL or a live response; `name` must be valid for
+// reads of `name_len` bytes; `value` must be NULL or valid for a write.
+enum sselink_result sselink_post_response_header(const struct sselink_post_response *response, const char *name, size_t name_len, struct sselink_str *value);
+
+// Releases a post response; NULL is ignored.
+//
+// # Safety
+//
+// `response` must be NULL or come from `sselink_stream_post`, not be freed
+// already, and not be in use by another thread.
+void sselink_post_response_free(struct sselink_post_response *response);
 
 // Checks `config` and starts a stream: returns at once, the connection is
 // made in the background and its progress arrives through
@@ -726,6 +900,45 @@ uint64_t sselink_stream_dropped(const struct sselink_stream *stream);
 //
 // `stream` must be NULL or a live stream.
 size_t sselink_stream_queued_bytes(const struct sselink_stream *stream);
+
+// The number of response headers the item last polled from `stream`
+// carries: an OPEN item's, or those of the failed response behind a
+// RETRYING or CLOSED item with an `http_status`. 0 otherwise, and for NULL.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream.
+size_t sselink_stream_item_header_count(const struct sselink_stream *stream);
+
+// Writes the name (lowercase) and value of header `index` of the item last
+// polled from `stream` (see `sselink_stream_item_header_count`). The views
+// stay valid until the next poll of `stream`. Returns
+// `SSELINK_RESULT_INVALID_ARGUMENT` for an index past the last header.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream; `name` and `value` must be NULL
+// or valid for a write.
+enum sselink_result sselink_stream_item_header(const struct sselink_stream *stream, size_t index, struct sselink_str *name, struct sselink_str *value);
+
+// Writes the value of the header named `name` (case-insensitive; the first
+// if several) of the item last polled from `stream`, valid until the next
+// poll. Returns `SSELINK_RESULT_INVALID_ARGUMENT` when there is none.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream; `name` must be valid for reads of
+// `name_len` bytes; `value` must be NULL or valid for a write.
+enum sselink_result sselink_stream_item_header_value(const struct sselink_stream *stream, const char *name, size_t name_len, struct sselink_str *value);
+
+// The start of the body (at most 8 KiB) of the failed response behind the
+// RETRYING or CLOSED item last polled from `stream`; empty otherwise, and
+// for NULL. Valid until the next poll of `stream`.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream.
+struct sselink_str sselink_stream_item_body(const struct sselink_stream *stream);
 
 // Copies the last event id of the items polled so far (or the seeded one)
 // into `buffer`, NUL-terminated, and its length without the NUL into

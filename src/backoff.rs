@@ -21,6 +21,24 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// about once a second for long.
 pub const MIN_BACKOFF_CAP: Duration = Duration::from_secs(1);
 
+/// How jitter changes a delay. Each shape uses [`ReconnectPolicy::jitter`]
+/// as its fraction `j` and a random `u` in `[0, 1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JitterShape {
+    /// Adds up to `j` times the delay, within the cap, and never undercuts
+    /// the server's `retry`. The default (with `j` = 0.5).
+    #[default]
+    Add,
+    /// Multiplies the delay by `1 - j + j·u` (with `j` = 0.5: a factor in
+    /// `[0.5, 1.0)`), rounds down to whole milliseconds, then caps it: the
+    /// hub observer's shape (R1). It may undercut the server's `retry`.
+    Scale,
+    /// Adds `j·(2u - 1)` times the delay (with `j` = 0.25: plus or minus
+    /// 25 %), after the cap, never below zero: the worker transport's shape
+    /// (R2). It may undercut the server's `retry`.
+    Around,
+}
+
 /// When and how a stream reconnects after its connection drops. Set through
 /// the [`Builder`](crate::Builder); the stream checks the values when it is
 /// created.
@@ -35,9 +53,11 @@ pub struct ReconnectPolicy {
     /// The cap of the doubling delay. Default 30 s. A server `retry` larger
     /// than the cap is still honoured (it is a floor).
     pub max_delay: Duration,
-    /// Random extra of up to this fraction of the delay, spreading clients
-    /// that lost the same server. Default 0.5; 0 disables it; from 0 to 1.
+    /// The jitter fraction, spreading clients that lost the same server.
+    /// Default 0.5; 0 disables it; from 0 to 1. See [`JitterShape`].
     pub jitter: f64,
+    /// How the jitter applies. Default [`JitterShape::Add`].
+    pub shape: JitterShape,
     /// A connection that stays open this long, or delivers an event, resets
     /// the failure count. Default 60 s.
     pub healthy_after: Duration,
@@ -57,6 +77,7 @@ impl Default for ReconnectPolicy {
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             jitter: 0.5,
+            shape: JitterShape::Add,
             healthy_after: Duration::from_secs(60),
             max_attempts: 0,
             time_budget: Duration::ZERO,
@@ -74,10 +95,9 @@ impl ReconnectPolicy {
     ///
     /// The first failure waits the base. Each further one doubles from
     /// `max(base, MIN_BACKOFF)` up to the cap, `max(max_delay, base,
-    /// MIN_BACKOFF_CAP)`; jitter adds up to [`jitter`](Self::jitter) times
-    /// that within the cap. The result is
-    /// never below the base or `retry_after` (each clamped to
-    /// [`MAX_SERVER_DELAY`]). Any input gives a delay, never a panic: values
+    /// MIN_BACKOFF_CAP)`; then the [`shape`](Self::shape) applies the
+    /// jitter. The result is never below `retry_after`, nor, with the default
+    /// shape, below the base (each clamped to [`MAX_SERVER_DELAY`]). Any input gives a delay, never a panic: values
     /// out of range (a NaN included) count as the nearest valid one, or as no
     /// jitter.
     pub fn delay(
@@ -89,18 +109,37 @@ impl ReconnectPolicy {
     ) -> Duration {
         let base = reconnection_time.min(MAX_SERVER_DELAY);
         let cap = self.max_delay.max(base).max(MIN_BACKOFF_CAP);
-        let grown = if failures <= 1 {
+        let uncapped = if failures <= 1 {
             base
         } else {
             let doublings = (failures - 1).min(31);
-            base.max(MIN_BACKOFF)
-                .saturating_mul(1u32 << doublings)
-                .min(cap)
+            base.max(MIN_BACKOFF).saturating_mul(1u32 << doublings)
         };
-        let jitter = unit_interval(self.jitter) * unit_interval(unit);
-        let jittered = grown.saturating_add(grown.mul_f64(jitter)).min(cap);
-        let floor = base.max(retry_after.unwrap_or_default().min(MAX_SERVER_DELAY));
-        jittered.max(floor)
+        let grown = uncapped.min(cap);
+        let (j, u) = (unit_interval(self.jitter), unit_interval(unit));
+        let retry_after = retry_after.unwrap_or_default().min(MAX_SERVER_DELAY);
+        match self.shape {
+            JitterShape::Add => {
+                let jittered = grown.saturating_add(grown.mul_f64(j * u)).min(cap);
+                jittered.max(base).max(retry_after)
+            }
+            JitterShape::Scale => {
+                // R1 caps after the jitter.
+                let scaled = uncapped.mul_f64(1.0 - j + j * u);
+                let whole_ms =
+                    Duration::from_millis(u64::try_from(scaled.as_millis()).unwrap_or(u64::MAX));
+                whole_ms.min(cap).max(retry_after)
+            }
+            JitterShape::Around => {
+                let spread = grown.mul_f64(j * (2.0 * u - 1.0).abs());
+                let jittered = if u < 0.5 {
+                    grown.saturating_sub(spread)
+                } else {
+                    grown.saturating_add(spread)
+                };
+                jittered.max(retry_after)
+            }
+        }
     }
 }
 
@@ -316,6 +355,59 @@ mod tests {
                 let _ = p.delay(0, Duration::ZERO, None, unit);
             }
         }
+    }
+
+    #[test]
+    fn the_r1_shape_scales_by_half_to_one_rounds_down_and_caps() {
+        let p = ReconnectPolicy {
+            shape: JitterShape::Scale,
+            ..policy()
+        };
+        // R1: min(floor(1000 * 2^attempts * jitter), 30000), jitter in [0.5, 1).
+        assert_eq!(p.delay(1, S(1), None, 0.0), MS(500));
+        assert_eq!(p.delay(1, S(1), None, 0.5), MS(750));
+        assert_eq!(p.delay(3, S(1), None, 0.999), MS(3998));
+        assert_eq!(p.delay(5, S(1), None, 0.999), MS(15_992));
+        assert_eq!(p.delay(6, S(1), None, 0.0), S(16));
+        assert_eq!(
+            p.delay(6, S(1), None, 0.999),
+            S(30),
+            "capped after the jitter"
+        );
+        assert_eq!(
+            p.delay(1, MS(1001), None, 0.0),
+            MS(500),
+            "whole milliseconds, rounded down"
+        );
+        assert!(
+            p.delay(1, S(4), None, 0.0) < S(4),
+            "undercuts the server's retry"
+        );
+        assert_eq!(
+            p.delay(1, S(1), Some(S(7)), 0.0),
+            S(7),
+            "Retry-After still floors"
+        );
+    }
+
+    #[test]
+    fn the_r2_shape_is_plus_or_minus_a_quarter_after_the_cap() {
+        let p = ReconnectPolicy {
+            shape: JitterShape::Around,
+            jitter: 0.25,
+            ..policy()
+        };
+        // R2: d = min(1000 * 2^(n-1), 30000); d + d * 0.25 * (2r - 1).
+        assert_eq!(p.delay(1, S(1), None, 0.0), MS(750));
+        assert_eq!(p.delay(1, S(1), None, 0.5), S(1));
+        assert_eq!(p.delay(2, S(1), None, 0.75), MS(2250));
+        assert_eq!(p.delay(9, S(1), None, 0.0), MS(22_500));
+        assert_eq!(
+            p.delay(9, S(1), None, 0.999_999),
+            MS(37_499) + Duration::from_nanos(985_000)
+        );
+        let full = ReconnectPolicy { jitter: 1.0, ..p };
+        assert_eq!(full.delay(1, S(1), None, 0.0), S(0), "never below zero");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use ureq::http::{HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::backoff::ReconnectPolicy;
+use crate::backoff::{JitterShape, ReconnectPolicy};
 use crate::error::Error;
 use crate::parser::Limits;
 
@@ -60,6 +60,7 @@ pub enum Overflow {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct StatusPolicy {
     pub(crate) strict: bool,
+    pub(crate) retry_all: bool,
     pub(crate) retry: Vec<u16>,
     pub(crate) permanent: Vec<u16>,
 }
@@ -72,6 +73,9 @@ impl StatusPolicy {
         }
         if self.permanent.contains(&status) || self.strict {
             return true;
+        }
+        if self.retry_all {
+            return false;
         }
         match status {
             408 | 429 => false,
@@ -113,7 +117,16 @@ pub(crate) struct Options {
     pub(crate) max_queued_bytes: usize,
     pub(crate) overflow: Overflow,
     pub(crate) deduplicate_ids: bool,
+    pub(crate) resume_from_highest_id: bool,
+    pub(crate) reset_on_open: bool,
+    pub(crate) server_retry: bool,
+    pub(crate) any_content_type: bool,
+    pub(crate) event_types: Vec<String>,
     pub(crate) comments: bool,
+    pub(crate) post_url: Option<Url>,
+    pub(crate) post_attempts: u32,
+    pub(crate) post_delay: (Duration, Duration),
+    pub(crate) post_timeout: Duration,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) platform_roots: bool,
     pub(crate) reader_stack_size: usize,
@@ -141,7 +154,16 @@ impl Options {
             max_queued_bytes: 64 << 20,
             overflow: Overflow::Block,
             deduplicate_ids: false,
+            resume_from_highest_id: false,
+            reset_on_open: false,
+            server_retry: true,
+            any_content_type: false,
+            event_types: Vec::new(),
             comments: false,
+            post_url: None,
+            post_attempts: 10,
+            post_delay: (Duration::from_millis(500), Duration::from_secs(8)),
+            post_timeout: Duration::from_secs(60),
             root_certificates: Vec::new(),
             platform_roots: false,
             reader_stack_size: 0,
@@ -393,6 +415,31 @@ impl Builder {
         self.checked(check, |o| o.reconnect.jitter = fraction)
     }
 
+    /// How the jitter applies (default [`JitterShape::Add`]); the other
+    /// shapes reproduce the reference clients exactly, undercutting the
+    /// server's `retry` included.
+    pub fn jitter_shape(mut self, shape: JitterShape) -> Builder {
+        self.options.reconnect.shape = shape;
+        self
+    }
+
+    /// Resets the failure count as soon as a connection opens (true), as the
+    /// hub observer (R1) does, instead of after a healthy period or an event
+    /// (false, the default).
+    pub fn reset_on_open(mut self, yes: bool) -> Builder {
+        self.options.reset_on_open = yes;
+        self
+    }
+
+    /// Uses the server's `retry` field as the reconnection time (true, the
+    /// default, as the standard says); false ignores it, as the worker
+    /// transport (R2) does. The field still reaches the caller in
+    /// [`Event::retry`](crate::Event::retry).
+    pub fn server_retry(mut self, yes: bool) -> Builder {
+        self.options.server_retry = yes;
+        self
+    }
+
     /// Gives up after `attempts` consecutive failed reconnect attempts; 0
     /// (the default) never gives up.
     pub fn max_attempts(mut self, attempts: u32) -> Builder {
@@ -419,6 +466,22 @@ impl Builder {
     /// are retried, other 3xx and 4xx close.
     pub fn strict_status(mut self, strict: bool) -> Builder {
         self.options.status_policy.strict = strict;
+        self
+    }
+
+    /// Retries every status that is not a 2xx (true) except those given to
+    /// [`permanent_status`](Builder::permanent_status) and 204, which always
+    /// closes: the worker transport's policy (R2) with 401, 403 and 404
+    /// permanent. Default false.
+    pub fn retry_all_statuses(mut self, yes: bool) -> Builder {
+        self.options.status_policy.retry_all = yes;
+        self
+    }
+
+    /// Accepts any 2xx response as an event stream, whatever its
+    /// Content-Type (true). Default false: only `text/event-stream`.
+    pub fn any_content_type(mut self, yes: bool) -> Builder {
+        self.options.any_content_type = yes;
         self
     }
 
@@ -507,11 +570,70 @@ impl Builder {
         self
     }
 
+    /// Resumes from the highest numeric id seen so far (true) instead of the
+    /// last one (false, the default), in `Last-Event-ID` and the resume query
+    /// parameter: the worker transport's high-water mark (R2). Without a
+    /// numeric id yet, the last id is sent.
+    pub fn resume_from_highest_id(mut self, yes: bool) -> Builder {
+        self.options.resume_from_highest_id = yes;
+        self
+    }
+
+    /// Delivers only events of type `name` (and of the other names given the
+    /// same way); the rest are dropped in the reader thread and never cross
+    /// the channel, though their ids still move the last event id. Default:
+    /// every type. `message` names events without an `event` field.
+    pub fn filter_event_type(mut self, name: impl Into<String>) -> Builder {
+        self.options.event_types.push(name.into());
+        self
+    }
+
     /// Delivers comment lines as [`Item::Comment`](crate::Item::Comment).
     /// Off by default.
     pub fn comments(mut self, yes: bool) -> Builder {
         self.options.comments = yes;
         self
+    }
+
+    /// Where [`Stream::post`](crate::Stream::post) sends: by default the
+    /// stream URL with a trailing `/stream` taken off its path (and its query
+    /// as configured).
+    pub fn post_url(self, url: &str) -> Builder {
+        match parse_url(url) {
+            Ok(url) => self.checked(Ok(()), |o| o.post_url = Some(url)),
+            Err(why) => self.invalid(format!("post_url: {why}")),
+        }
+    }
+
+    /// How many attempts a post makes at most (default 10; at least 1).
+    /// 429, 5xx and network errors are retried; other statuses are final.
+    pub fn post_attempts(self, attempts: u32) -> Builder {
+        let check = if attempts == 0 {
+            Err("post_attempts must be at least 1".into())
+        } else {
+            Ok(())
+        };
+        self.checked(check, |o| o.post_attempts = attempts)
+    }
+
+    /// The first delay between post attempts and the cap of its doubling
+    /// (default 500 ms and 8 s); the stream's jitter applies, and a
+    /// `Retry-After` sets a floor.
+    pub fn post_delay(self, initial: Duration, max: Duration) -> Builder {
+        let check = check_duration("the initial post delay", initial)
+            .and_then(|()| check_duration("the maximum post delay", max));
+        self.checked(check, |o| o.post_delay = (initial, max))
+    }
+
+    /// How long a post may take, all attempts and waits included (default
+    /// 60 s; more than zero, at most a year).
+    pub fn post_timeout(self, timeout: Duration) -> Builder {
+        let check = if timeout.is_zero() {
+            Err("the post timeout must be more than zero".into())
+        } else {
+            check_duration("post_timeout", timeout)
+        };
+        self.checked(check, |o| o.post_timeout = timeout)
     }
 
     /// Trusts one more root certificate (PEM, one or more, or DER), in
@@ -572,6 +694,58 @@ pub(crate) struct Config {
     /// The URL with the query parameters added.
     pub(crate) url: Url,
     pub(crate) tls: ureq::tls::TlsConfig,
+}
+
+impl Config {
+    /// A fresh agent with the stream's connect and TLS settings: one per
+    /// connection or post, so that close can shut each down. `per_read` is
+    /// the idle timer; `deadline` bounds a whole call (posts only).
+    pub(crate) fn agent(
+        &self,
+        per_read: Option<Duration>,
+        deadline: Option<Duration>,
+    ) -> ureq::Agent {
+        let options = &self.options;
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .allow_non_standard_methods(true)
+            .timeout_resolve(Some(options.connect_timeout))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_per_read(per_read)
+            .timeout_global(deadline)
+            .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
+            .tls_config(self.tls.clone())
+            .max_idle_connections(0)
+            .build()
+            .new_agent()
+    }
+
+    /// The caller's headers with the provider's on top, each provided name
+    /// replacing the configured ones: what every request carries. Calls the
+    /// provider, on the calling thread.
+    pub(crate) fn request_headers(&self) -> Result<Vec<HeaderOption>, Error> {
+        let mut headers = self.options.headers.clone();
+        let Some(provider) = &self.options.header_provider else {
+            return Ok(headers);
+        };
+        let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
+            .map_err(|_| Error::HeaderProvider("it panicked".into()))?;
+        let mut names = std::collections::HashSet::with_capacity(provided.len());
+        let mut checked = Vec::with_capacity(provided.len());
+        for (name, value) in provided {
+            let (name, value) = check_header(&name, &value).map_err(Error::HeaderProvider)?;
+            names.insert(name.clone());
+            checked.push(HeaderOption {
+                name,
+                value,
+                sensitive: true,
+            });
+        }
+        headers.retain(|h| !names.contains(&h.name));
+        headers.extend(checked);
+        Ok(headers)
+    }
 }
 
 fn parse_url(url: &str) -> Result<Url, String> {

@@ -116,6 +116,14 @@ pub enum Error {
     #[error("the system refused a resource ({0}); lower the number of streams or raise the process's limits")]
     Resource(#[source] Cause),
 
+    /// The stream was closed while a post was waiting or in flight.
+    #[error("the stream was closed")]
+    Closed,
+
+    /// A post did not finish within its timeout.
+    #[error("the post did not finish within {0:?} (its timeout)")]
+    Deadline(Duration),
+
     /// The reader thread stopped without saying why. A bug in sselink.
     #[error("sselink's reader thread stopped unexpectedly; please report this bug")]
     ReaderDied,

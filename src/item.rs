@@ -21,6 +21,8 @@ pub enum Item {
     Open {
         /// The HTTP status, normally 200.
         status: u16,
+        /// The response headers, names lowercase, in the order received.
+        headers: Vec<(String, String)>,
     },
     /// An event.
     Event(Event),

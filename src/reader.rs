@@ -3,7 +3,6 @@
 //! Policy lives elsewhere: delays and giving up in [`crate::backoff`],
 //! redirects in [`crate::redirect`], response checks in [`crate::response`].
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -14,12 +13,12 @@ use ureq::Body;
 use url::Url;
 
 use crate::backoff::{Jitter, Next, Outage};
-use crate::config::{check_header, Config, HeaderOption, Overflow};
+use crate::config::{Config, HeaderOption, Overflow};
 use crate::error::{Error, HttpFailure};
 use crate::item::{CloseReason, Item, State};
 use crate::parser::{Parsed, Parser};
 use crate::redirect::{is_redirect, next_hop};
-use crate::response::{check_content_type, parse_retry_after};
+use crate::response::{check_content_type, header_pairs, parse_retry_after};
 use crate::shared::{Message, MessageBody, Never, Shared};
 
 /// The caller closed the stream: the reader exits without a word.
@@ -84,6 +83,8 @@ pub(crate) struct Reader {
     jitter: Jitter,
     outage: Outage,
     highest_id: Option<u64>,
+    /// The highest numeric id seen on any event or id change.
+    highest_seen: Option<u64>,
     /// The number of the next message sent.
     seq: u64,
     /// The last event id that could not be sent as a header, warned about once.
@@ -91,14 +92,15 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    pub(crate) fn new(config: Config, shared: Arc<Shared>, channels: Channels) -> Reader {
+    pub(crate) fn new(config: Arc<Config>, shared: Arc<Shared>, channels: Channels) -> Reader {
         let options = &config.options;
         let mut parser = Parser::with_limits(options.limits)
             .dispatch_incomplete_at_eof(options.dispatch_incomplete_at_eof);
         parser.set_last_event_id(options.last_event_id.clone());
+        let highest_seen = options.last_event_id.parse().ok();
         Reader {
             reconnection_time: options.reconnect.initial_delay,
-            config: Arc::new(config),
+            config,
             shared,
             channels,
             parser,
@@ -106,6 +108,7 @@ impl Reader {
             jitter: Jitter::new(),
             outage: Outage::default(),
             highest_id: None,
+            highest_seen,
             seq: 0,
             unsendable_id: None,
         }
@@ -241,12 +244,18 @@ impl Reader {
             return self.unless_stopped(outcome);
         }
         let content_type = response.headers().get(header::CONTENT_TYPE);
-        if let Err(error) = check_content_type(content_type.map(HeaderValue::as_bytes)) {
-            return Ok(Outcome::fatal(error));
+        if !self.config.options.any_content_type {
+            if let Err(error) = check_content_type(content_type.map(HeaderValue::as_bytes)) {
+                return Ok(Outcome::fatal(error));
+            }
         }
         log::debug!("open: HTTP {status}");
+        if self.config.options.reset_on_open {
+            self.outage.reset();
+        }
         self.shared.set_state(State::Open);
-        self.send(Item::Open { status }, false)?;
+        let headers = header_pairs(response.headers());
+        self.send(Item::Open { status, headers }, false)?;
         let outcome = self.read_body(response.into_body());
         self.unless_stopped(outcome)
     }
@@ -263,45 +272,11 @@ impl Reader {
     }
 
     fn new_agent(&self) -> ureq::Agent {
-        let options = &self.config.options;
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .allow_non_standard_methods(true)
-            .timeout_resolve(Some(options.connect_timeout))
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_per_read(options.idle_timeout)
-            .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
-            .tls_config(self.config.tls.clone())
-            .max_idle_connections(0)
-            .build()
-            .new_agent()
+        self.config.agent(self.config.options.idle_timeout, None)
     }
 
-    /// The caller's headers with the provider's on top, each provided name
-    /// replacing the configured ones.
     fn headers(&self) -> Result<Vec<HeaderOption>, Outcome> {
-        let mut headers = self.config.options.headers.clone();
-        let Some(provider) = &self.config.options.header_provider else {
-            return Ok(headers);
-        };
-        let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
-            .map_err(|_| Outcome::fatal(Error::HeaderProvider("it panicked".into())))?;
-        let mut names = HashSet::with_capacity(provided.len());
-        let mut checked = Vec::with_capacity(provided.len());
-        for (name, value) in provided {
-            let (name, value) = check_header(&name, &value)
-                .map_err(|why| Outcome::fatal(Error::HeaderProvider(why)))?;
-            names.insert(name.clone());
-            checked.push(HeaderOption {
-                name,
-                value,
-                sensitive: true,
-            });
-        }
-        headers.retain(|h| !names.contains(&h.name));
-        headers.extend(checked);
-        Ok(headers)
+        self.config.request_headers().map_err(Outcome::fatal)
     }
 
     /// Sends the request and follows redirects. Reconnects always start from
@@ -359,6 +334,7 @@ impl Reader {
         let Some(id) = self.sendable_id() else {
             return url;
         };
+        let id = String::from_utf8_lossy(id.as_bytes()).into_owned();
         let encoded_name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
         let mut query: Vec<&str> = url
             .query()
@@ -376,6 +352,12 @@ impl Reader {
     /// The last event id, when it can travel in a header; `None` when there
     /// is none or it holds a control character (warned about once per id).
     fn sendable_id(&mut self) -> Option<HeaderValue> {
+        if let (true, Some(highest)) = (
+            self.config.options.resume_from_highest_id,
+            self.highest_seen,
+        ) {
+            return Some(HeaderValue::from(highest));
+        }
         let id = self.parser.last_event_id();
         if id.is_empty() {
             return None;
@@ -444,16 +426,7 @@ impl Reader {
     /// the start of its body for the caller.
     fn failed_response(&self, response: Response<Body>, agent: &ureq::Agent) -> Outcome {
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = header_pairs(response.headers());
         let retry_after = response
             .headers()
             .get(header::RETRY_AFTER)
@@ -540,22 +513,43 @@ impl Reader {
         for item in parsed.drain(..) {
             match item {
                 Parsed::Event(event) => {
-                    if self.config.options.deduplicate_ids && self.is_replay(&event) {
+                    any_event = true;
+                    let options = &self.config.options;
+                    if options.deduplicate_ids && self.is_replay(&event) {
                         log::debug!("dropped a replayed event");
                         continue;
                     }
-                    any_event = true;
+                    self.note_numeric_id(event.id());
+                    let types = &self.config.options.event_types;
+                    if !types.is_empty() && !types.iter().any(|t| event.is(t)) {
+                        // Filtered out, but its id still counts for resuming.
+                        self.send_body(MessageBody::LastEventId(event.id), true)?;
+                        continue;
+                    }
                     self.send(Item::Event(event), true)?;
                 }
                 Parsed::Comment(text) if self.config.options.comments => {
                     self.send(Item::Comment(text), true)?
                 }
                 Parsed::Comment(_) => {}
-                Parsed::Retry(time) => self.reconnection_time = time,
-                Parsed::LastEventId(id) => self.send_body(MessageBody::LastEventId(id), true)?,
+                Parsed::Retry(time) if self.config.options.server_retry => {
+                    self.reconnection_time = time
+                }
+                Parsed::Retry(_) => {}
+                Parsed::LastEventId(id) => {
+                    self.note_numeric_id(&id);
+                    self.send_body(MessageBody::LastEventId(id), true)?
+                }
             }
         }
         Ok(any_event)
+    }
+
+    /// Keeps the highest numeric id seen, for `resume_from_highest_id`.
+    fn note_numeric_id(&mut self, id: &str) {
+        if let Ok(n) = id.parse::<u64>() {
+            self.highest_seen = Some(self.highest_seen.map_or(n, |h| h.max(n)));
+        }
     }
 
     /// True for an event whose own numeric id was delivered already. Events

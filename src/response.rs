@@ -20,6 +20,20 @@ pub(crate) fn check_content_type(found: Option<&[u8]>) -> Result<(), Error> {
     }
 }
 
+/// A response's headers as (lowercase name, value) pairs, in order; values
+/// that are not UTF-8 are decoded lossily.
+pub(crate) fn header_pairs(headers: &ureq::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// `Retry-After` as delay-seconds or an HTTP date, relative to `now`, clamped
 /// to [`MAX_SERVER_DELAY`]. `None` when the value is neither.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {

@@ -44,10 +44,29 @@ pub(crate) struct Shared {
     dropped: AtomicU64,
     /// Bytes of the events and comments in the channel.
     queued_bytes: AtomicUsize,
+    /// The agents of posts in progress, by number, for close to shut down.
+    posts: Mutex<Vec<(u64, ureq::Agent)>>,
+    next_post: AtomicU64,
     /// Why the reader finished, set just before it exits. Receivers hand it
     /// out once the channel is drained, so `Closed` is never queued behind a
     /// full channel, never displaced by a drop policy, and never lost.
     final_reason: Mutex<Option<CloseReason>>,
+}
+
+/// A post's agent, registered with [`Shared::register_post`] until dropped.
+pub(crate) struct PostRegistration<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for PostRegistration<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .posts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(id, _)| *id != self.id);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -67,6 +86,8 @@ impl Shared {
             connection: Mutex::new(Connection::default()),
             dropped: AtomicU64::new(0),
             queued_bytes: AtomicUsize::new(0),
+            posts: Mutex::new(Vec::new()),
+            next_post: AtomicU64::new(0),
             final_reason: Mutex::new(None),
         }
     }
@@ -98,7 +119,23 @@ impl Shared {
         if let Some(agent) = agent {
             agent.shutdown();
         }
+        let posts = std::mem::take(&mut *self.posts.lock().unwrap_or_else(PoisonError::into_inner));
+        for (_, agent) in posts {
+            agent.shutdown();
+        }
         true
+    }
+
+    /// Makes `agent`, a post's, one that close shuts down, until the
+    /// returned guard is dropped. `None` when the stream is closed.
+    pub(crate) fn register_post(&self, agent: &ureq::Agent) -> Option<PostRegistration<'_>> {
+        let mut posts = self.posts.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.is_closed() {
+            return None;
+        }
+        let id = self.next_post.fetch_add(1, Ordering::Relaxed);
+        posts.push((id, agent.clone()));
+        Some(PostRegistration { shared: self, id })
     }
 
     /// Asks for a restart: the connection in progress, if any, is shut down

@@ -12,6 +12,7 @@ use crate::config::{Builder, Config};
 use crate::error::Error;
 use crate::event::Event;
 use crate::item::{CloseReason, Item, State};
+use crate::post::PostResponse;
 use crate::reader::{Channels, Reader};
 use crate::shared::{Message, MessageBody, Never, Shared};
 
@@ -35,6 +36,7 @@ use crate::shared::{Message, MessageBody, Never, Shared};
 /// # Ok::<(), sselink::Error>(())
 /// ```
 pub struct Stream {
+    config: Arc<Config>,
     shared: Arc<Shared>,
     items: Receiver<Message>,
     /// Dropped on close: every `select` on `closing` wakes.
@@ -106,6 +108,7 @@ impl Stream {
     }
 
     pub(crate) fn start(config: Config) -> Result<Stream, Error> {
+        let config = Arc::new(config);
         let (items_tx, items) = bounded(config.options.capacity);
         let (close_signal, closing) = bounded::<Never>(0);
         let (restarts, restart_requests) = bounded(1);
@@ -124,7 +127,7 @@ impl Stream {
             restart_requests,
             room: room_signals,
         };
-        let reader = Reader::new(config, Arc::clone(&shared), channels);
+        let reader = Reader::new(Arc::clone(&config), Arc::clone(&shared), channels);
         thread
             .spawn(move || {
                 let _exit_signal = exit_signal;
@@ -132,6 +135,7 @@ impl Stream {
             })
             .map_err(|e| Error::Resource(Arc::new(e)))?;
         Ok(Stream {
+            config,
             shared,
             items,
             close_signal: Mutex::new(Some(close_signal)),
@@ -251,6 +255,46 @@ impl Stream {
             recv(self.reader_exit) -> _ => true,
             default(timeout) => false,
         }
+    }
+
+    /// Posts `body` (JSON) back to the server and waits for the outcome: the
+    /// write path. It goes to [`Builder::post_url`] (by default the stream
+    /// URL without a trailing `/stream`), with the stream's headers
+    /// (the provider's fetched afresh for every attempt) and
+    /// `Content-Type: application/json` unless a header sets another. 429,
+    /// 5xx and network errors are retried with backoff
+    /// ([`Builder::post_attempts`], [`Builder::post_delay`]), honouring
+    /// `Retry-After`; other statuses are final. Runs on the calling thread,
+    /// for at most [`Builder::post_timeout`]; any thread may post, also while
+    /// another receives.
+    ///
+    /// `Ok` carries the final response, whatever its status (check
+    /// [`PostResponse::is_success`]); `Err` says why there was none:
+    /// [`Error::AttemptsExhausted`] after network errors,
+    /// [`Error::Deadline`], [`Error::Closed`] when the stream is closed
+    /// before or during the post (close interrupts it at once).
+    pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
+        self.post_within(body, self.config.options.post_timeout)
+    }
+
+    /// [`post`](Stream::post) with its own timeout instead of
+    /// [`Builder::post_timeout`].
+    pub fn post_within(
+        &self,
+        body: impl AsRef<[u8]>,
+        timeout: Duration,
+    ) -> Result<PostResponse, Error> {
+        if self.shared.is_closed() {
+            return Err(Error::Closed);
+        }
+        let timeout = timeout.min(crate::config::MAX_DURATION);
+        crate::post::post(
+            &self.config,
+            &self.shared,
+            &self.closing,
+            body.as_ref(),
+            timeout,
+        )
     }
 
     /// Drops the current connection and reconnects at once with the last
@@ -418,6 +462,7 @@ mod tests {
         let (exit_signal, reader_exit) = bounded::<Never>(0);
         drop(exit_signal);
         let stream = Stream {
+            config: Arc::new(Builder::new("http://127.0.0.1:1/").build().unwrap()),
             shared: Arc::new(Shared::new()),
             items,
             close_signal: Mutex::new(None),
@@ -447,10 +492,24 @@ mod tests {
             Wait::Until(Instant::now() + Duration::from_secs(5)),
         ] {
             let (sender, items) = bounded::<Message>(4);
-            sender.send(item(1, Item::Open { status: 200 })).unwrap();
+            sender
+                .send(item(
+                    1,
+                    Item::Open {
+                        status: 200,
+                        headers: vec![],
+                    },
+                ))
+                .unwrap();
             drop(sender); // the reader died, as a panic would leave it
             let (stream, _keep_open) = orphan(items);
-            assert_eq!(stream.next_item(wait), Ok(Item::Open { status: 200 }));
+            assert_eq!(
+                stream.next_item(wait),
+                Ok(Item::Open {
+                    status: 200,
+                    headers: vec![]
+                })
+            );
             assert_eq!(
                 stream.next_item(Wait::Forever),
                 Ok(Item::Closed(CloseReason::Error(Error::ReaderDied)))
@@ -462,11 +521,25 @@ mod tests {
     #[test]
     fn the_recorded_reason_is_handed_out_once_after_the_queue() {
         let (sender, items) = bounded::<Message>(4);
-        sender.send(item(1, Item::Open { status: 200 })).unwrap();
+        sender
+            .send(item(
+                1,
+                Item::Open {
+                    status: 200,
+                    headers: vec![],
+                },
+            ))
+            .unwrap();
         let (stream, _keep_open) = orphan(items);
         stream.shared.finish(CloseReason::Ended);
         drop(sender);
-        assert_eq!(stream.recv(), Ok(Item::Open { status: 200 }));
+        assert_eq!(
+            stream.recv(),
+            Ok(Item::Open {
+                status: 200,
+                headers: vec![]
+            })
+        );
         assert_eq!(stream.recv(), Ok(Item::Closed(CloseReason::Ended)));
         assert_eq!(stream.recv(), Err(RecvError));
     }

@@ -801,7 +801,7 @@ fn close_from_another_thread_wakes_a_blocked_receiver() {
     });
     let stream = Arc::new(quick(&server.url("/")).connect().unwrap());
     assert!(matches!(next(&stream), Item::Connecting { .. }));
-    assert!(matches!(next(&stream), Item::Open { status: 200 }));
+    assert!(matches!(next(&stream), Item::Open { status: 200, .. }));
     let receiver = {
         let stream = Arc::clone(&stream);
         std::thread::spawn(move || stream.recv())
@@ -1116,13 +1116,20 @@ fn lifecycle_arrives_in_order() {
 
     let stream = quick(&server.url("/")).comments(true).connect().unwrap();
     let first: Vec<Item> = (0..4).map(|_| next(&stream)).collect();
+    let Item::Open { status, headers } = &first[1] else {
+        panic!("{first:?}")
+    };
+    assert_eq!(*status, 200);
+    assert!(
+        headers.contains(&("content-type".into(), "text/event-stream".into())),
+        "the response headers come with Open: {headers:?}"
+    );
     assert_eq!(
-        first,
+        [&first[0], &first[2], &first[3]],
         [
-            Item::Connecting { attempt: 0 },
-            Item::Open { status: 200 },
-            Item::Comment("hello".into()),
-            Item::Event(Event::new("", "x")),
+            &Item::Connecting { attempt: 0 },
+            &Item::Comment("hello".into()),
+            &Item::Event(Event::new("", "x")),
         ]
     );
     assert!(matches!(next(&stream), Item::Retrying { attempt: 1, .. }));

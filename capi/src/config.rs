@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use sselink_core::{Builder, Error, Overflow, Stream};
+use sselink_core::{Builder, Error, JitterShape, Overflow, Stream};
 
 use super::{bytes_arg, copy_out, ffi_guard, sselink_result, str_arg, try_ref};
 
@@ -698,6 +698,212 @@ pub enum sselink_overflow {
     /// Never wait: a new event is dropped when the channel is full (counted
     /// by `sselink_stream_dropped`); lifecycle items displace the oldest.
     SSELINK_OVERFLOW_DROP_NEWEST = 2,
+}
+
+/// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
+/// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
+/// given as its number. Another number gives
+/// `SSELINK_RESULT_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_jitter_shape(
+    config: *mut sselink_config,
+    shape: u32,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        let shape = match shape {
+            0 => JitterShape::Add,
+            1 => JitterShape::Scale,
+            2 => JitterShape::Around,
+            _ => return config.bad_argument(SSELINK_RESULT_INVALID_ARGUMENT, "the jitter shape"),
+        };
+        config.update(|b| b.jitter_shape(shape))
+    })
+}
+
+/// How the jitter applies; pass the number to `sselink_config_jitter_shape`.
+/// The Rust `JitterShape` of the same name.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sselink_jitter_shape {
+    /// Adds up to `jitter` times the delay; never undercuts the server's retry.
+    SSELINK_JITTER_SHAPE_ADD = 0,
+    /// Multiplies by `1 - jitter + jitter * u`, then caps (R1, with 0.5).
+    SSELINK_JITTER_SHAPE_SCALE = 1,
+    /// Adds `jitter * (2u - 1)` times the delay after the cap (R2, with 0.25).
+    SSELINK_JITTER_SHAPE_AROUND = 2,
+}
+
+/// Resets the failure count as soon as a connection opens (R1). Default
+/// false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_reset_on_open(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.reset_on_open(enabled)) }
+}
+
+/// Uses the server's `retry` field as the reconnection time (default true);
+/// false ignores it (R2).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_server_retry(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.server_retry(enabled)) }
+}
+
+/// Retries every non-2xx status except the permanent ones given with
+/// `sselink_config_permanent_status` (and 204, which closes): R2's policy.
+/// Default false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_retry_all_statuses(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.retry_all_statuses(enabled)) }
+}
+
+/// Accepts any 2xx response as an event stream, whatever its Content-Type.
+/// Default false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_any_content_type(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.any_content_type(enabled)) }
+}
+
+/// Resumes from the highest numeric id seen instead of the last (R2's
+/// high-water mark). Default false.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_resume_from_highest_id(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.resume_from_highest_id(enabled)) }
+}
+
+/// Delivers only events of this type (call again for more types); the rest
+/// never cross the channel. Default: every type.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_filter_event_type(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe {
+        set_string(config, value, value_len, |b, text| {
+            b.filter_event_type(text)
+        })
+    }
+}
+
+/// Where `sselink_stream_post` sends: by default the stream URL without a
+/// trailing `/stream`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_post_url(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.post_url(text)) }
+}
+
+/// How many attempts a post makes at most (default 10; at least 1).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_post_attempts(
+    config: *mut sselink_config,
+    attempts: u32,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.post_attempts(attempts)) }
+}
+
+/// The first delay between post attempts and its cap, in milliseconds
+/// (default 500 and 8000).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_post_delay(
+    config: *mut sselink_config,
+    initial_ms: u64,
+    max_ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.post_delay(millis(initial_ms), millis(max_ms))) }
+}
+
+/// How long a post may take, all attempts included, in milliseconds
+/// (default 60000; more than zero).
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_post_timeout(
+    config: *mut sselink_config,
+    ms: u64,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.post_timeout(millis(ms))) }
 }
 
 /// Delivers comment lines as `SSELINK_ITEM_KIND_COMMENT` items (default

@@ -83,6 +83,12 @@ pub(crate) struct ItemBuffers {
     data: Vec<u8>,
     id: Vec<u8>,
     message: Vec<u8>,
+    /// The response headers of an OPEN item, or of the failed response
+    /// behind a RETRYING or CLOSED item: names and values, each followed by
+    /// a NUL.
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The body excerpt of a failed response, followed by a NUL.
+    body: Vec<u8>,
 }
 
 const EMPTY: &str = "\0";
@@ -105,6 +111,8 @@ impl ItemBuffers {
             delay_ms: 0,
             attempt: 0,
         };
+        self.headers.clear();
+        fill_terminated(&mut self.body, b"");
         match item {
             Item::Event(event) => {
                 out.event_type = self.text(Field::EventType, event.event_type().as_bytes());
@@ -122,9 +130,10 @@ impl ItemBuffers {
                 out.kind = SSELINK_ITEM_KIND_CONNECTING;
                 out.attempt = attempt;
             }
-            Item::Open { status } => {
+            Item::Open { status, headers } => {
                 out.kind = SSELINK_ITEM_KIND_OPEN;
                 out.http_status = status;
+                self.keep_headers(&headers);
             }
             Item::Retrying {
                 error,
@@ -132,6 +141,7 @@ impl ItemBuffers {
                 attempt,
             } => {
                 out.kind = SSELINK_ITEM_KIND_RETRYING;
+                self.keep_failure(&error);
                 out.error = sselink_result::of(&error);
                 out.http_status = error.status().unwrap_or(0);
                 out.message = self.text(Field::Message, error.to_string().as_bytes());
@@ -145,6 +155,7 @@ impl ItemBuffers {
                     CloseReason::NoContent => sselink_close_reason::SSELINK_CLOSE_REASON_NO_CONTENT,
                     CloseReason::Ended => sselink_close_reason::SSELINK_CLOSE_REASON_ENDED,
                     CloseReason::Error(error) => {
+                        self.keep_failure(error);
                         out.error = sselink_result::of(error);
                         out.http_status = error.status().unwrap_or(0);
                         sselink_close_reason::SSELINK_CLOSE_REASON_ERROR
@@ -158,6 +169,58 @@ impl ItemBuffers {
             _ => out.kind = SSELINK_ITEM_KIND_CONNECTING,
         }
         out
+    }
+
+    fn keep_headers(&mut self, headers: &[(String, String)]) {
+        self.headers.extend(headers.iter().map(|(name, value)| {
+            let mut name = name.as_bytes().to_vec();
+            name.push(0);
+            let mut value = value.as_bytes().to_vec();
+            value.push(0);
+            (name, value)
+        }));
+    }
+
+    /// The headers and body excerpt of the failed response behind `error`.
+    fn keep_failure(&mut self, error: &sselink_core::Error) {
+        let mut error = error;
+        while let sselink_core::Error::AttemptsExhausted { last, .. }
+        | sselink_core::Error::TimeBudgetExhausted { last, .. } = error
+        {
+            error = last;
+        }
+        if let sselink_core::Error::Status(failure) = error {
+            self.keep_headers(&failure.headers);
+            fill_terminated(&mut self.body, failure.body.as_bytes());
+        }
+    }
+
+    /// The number of headers the last item carries.
+    pub(crate) fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// The header at `index`, as views into the buffers.
+    pub(crate) fn header_at(&self, index: usize) -> Option<(sselink_str, sselink_str)> {
+        self.headers.get(index).map(|(name, value)| {
+            (
+                sselink_str::of_terminated(name),
+                sselink_str::of_terminated(value),
+            )
+        })
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    pub(crate) fn header_value(&self, name: &str) -> Option<sselink_str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n[..n.len() - 1].eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| sselink_str::of_terminated(value))
+    }
+
+    /// The body excerpt of the failed response behind the last item.
+    pub(crate) fn body(&self) -> sselink_str {
+        sselink_str::of_terminated(&self.body)
     }
 
     fn text(&mut self, field: Field, bytes: &[u8]) -> sselink_str {
@@ -188,7 +251,10 @@ mod tests {
         let mut buffers = ItemBuffers::default();
         for item in [
             Item::Connecting { attempt: 3 },
-            Item::Open { status: 200 },
+            Item::Open {
+                status: 200,
+                headers: vec![],
+            },
             Item::Comment("c".into()),
             Item::Closed(CloseReason::Ended),
         ] {

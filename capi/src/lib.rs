@@ -20,6 +20,7 @@ mod config;
 mod headers;
 mod item;
 mod log;
+mod post;
 mod stream;
 
 use std::ffi::c_char;
@@ -30,6 +31,7 @@ pub use self::config::*;
 pub use self::headers::*;
 pub use self::item::*;
 pub use self::log::*;
+pub use self::post::*;
 pub use self::stream::*;
 
 /// Runs `$body`, turning a panic into `$fallback`: no panic crosses the C ABI.
@@ -124,6 +126,11 @@ pub enum sselink_result {
     SSELINK_RESULT_RESOURCE = 116,
     /// The reader thread stopped unexpectedly, a bug (`Error::ReaderDied`).
     SSELINK_RESULT_READER_DIED = 117,
+    /// The stream was closed while a post waited or was in flight
+    /// (`Error::Closed`).
+    SSELINK_RESULT_STREAM_CLOSED = 118,
+    /// A post did not finish within its timeout (`Error::Deadline`).
+    SSELINK_RESULT_DEADLINE = 119,
     /// An error kind this version of the header does not name.
     SSELINK_RESULT_OTHER_ERROR = 199,
 }
@@ -151,6 +158,8 @@ impl sselink_result {
             Error::HeaderProvider(_) => SSELINK_RESULT_HEADER_PROVIDER,
             Error::Resource(_) => SSELINK_RESULT_RESOURCE,
             Error::ReaderDied => SSELINK_RESULT_READER_DIED,
+            Error::Closed => SSELINK_RESULT_STREAM_CLOSED,
+            Error::Deadline(_) => SSELINK_RESULT_DEADLINE,
             _ => SSELINK_RESULT_OTHER_ERROR,
         }
     }
@@ -274,7 +283,7 @@ pub extern "C" fn sselink_result_message(result: i32) -> *const c_char {
 
 fn result_message(result: i32) -> &'static str {
     use sselink_result::*;
-    const MESSAGES: [(sselink_result, &str); 27] = [
+    const MESSAGES: [(sselink_result, &str); 29] = [
         (SSELINK_RESULT_OK, "success\0"),
         (
             SSELINK_RESULT_TIMEOUT,
@@ -359,6 +368,14 @@ fn result_message(result: i32) -> &'static str {
             "the reader thread stopped unexpectedly; please report it\0",
         ),
         (
+            SSELINK_RESULT_STREAM_CLOSED,
+            "the stream was closed during the post\0",
+        ),
+        (
+            SSELINK_RESULT_DEADLINE,
+            "the post did not finish within its timeout\0",
+        ),
+        (
             SSELINK_RESULT_OTHER_ERROR,
             "an error this version does not name\0",
         ),
@@ -380,7 +397,7 @@ mod tests {
     fn every_code_has_its_own_message() {
         let codes: Vec<i32> = [0, 1, 2, 3, 4, 5, 6, 7]
             .into_iter()
-            .chain(100..=117)
+            .chain(100..=119)
             .chain([199])
             .collect();
         let messages: std::collections::HashSet<&str> =
@@ -425,6 +442,8 @@ mod tests {
             Error::HeaderProvider(String::new()),
             Error::Resource(cause()),
             Error::ReaderDied,
+            Error::Closed,
+            Error::Deadline(Duration::ZERO),
         ];
         let codes: std::collections::HashSet<i32> = errors
             .iter()

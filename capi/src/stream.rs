@@ -7,7 +7,7 @@ use std::time::Duration;
 use sselink_core::{CloseReason, Item, RecvTimeoutError, State, Stream, TryRecvError};
 
 use super::item::{sselink_item, ItemBuffers};
-use super::{copy_out, ffi_guard, sselink_config, sselink_result, try_ref};
+use super::{copy_out, ffi_guard, sselink_config, sselink_result, sselink_str, str_arg, try_ref};
 
 use sselink_result::*;
 
@@ -27,6 +27,18 @@ pub struct sselink_stream {
     stream: Stream,
     /// The strings of the last polled item; held during a poll.
     buffers: Mutex<ItemBuffers>,
+}
+
+impl sselink_stream {
+    /// The Rust stream behind the handle.
+    pub(crate) fn stream(&self) -> &Stream {
+        &self.stream
+    }
+
+    /// The buffers of the last polled item; waits for a poll in progress.
+    fn buffers(&self) -> std::sync::MutexGuard<'_, ItemBuffers> {
+        self.buffers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Where a stream is now; the Rust `State` of the same name.
@@ -275,6 +287,110 @@ pub unsafe extern "C" fn sselink_stream_queued_bytes(stream: *const sselink_stre
     ffi_guard!(0, {
         // SAFETY: the caller promises a non-NULL `stream` is live.
         unsafe { stream.as_ref() }.map_or(0, |h| h.stream.queued_bytes())
+    })
+}
+
+/// The number of response headers the item last polled from `stream`
+/// carries: an OPEN item's, or those of the failed response behind a
+/// RETRYING or CLOSED item with an `http_status`. 0 otherwise, and for NULL.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_item_header_count(stream: *const sselink_stream) -> usize {
+    ffi_guard!(0, {
+        // SAFETY: the caller promises a non-NULL `stream` is live.
+        unsafe { stream.as_ref() }.map_or(0, |h| h.buffers().header_count())
+    })
+}
+
+/// Writes the name (lowercase) and value of header `index` of the item last
+/// polled from `stream` (see `sselink_stream_item_header_count`). The views
+/// stay valid until the next poll of `stream`. Returns
+/// `SSELINK_RESULT_INVALID_ARGUMENT` for an index past the last header.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream; `name` and `value` must be NULL
+/// or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_item_header(
+    stream: *const sselink_stream,
+    index: usize,
+    name: *mut sselink_str,
+    value: *mut sselink_str,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let handle = try_ref!(stream);
+        if name.is_null() || value.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        match handle.buffers().header_at(index) {
+            Some((n, v)) => {
+                // SAFETY: both are non-NULL and the caller promises they are writable.
+                unsafe {
+                    name.write(n);
+                    value.write(v);
+                }
+                SSELINK_RESULT_OK
+            }
+            None => SSELINK_RESULT_INVALID_ARGUMENT,
+        }
+    })
+}
+
+/// Writes the value of the header named `name` (case-insensitive; the first
+/// if several) of the item last polled from `stream`, valid until the next
+/// poll. Returns `SSELINK_RESULT_INVALID_ARGUMENT` when there is none.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream; `name` must be valid for reads of
+/// `name_len` bytes; `value` must be NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_item_header_value(
+    stream: *const sselink_stream,
+    name: *const c_char,
+    name_len: usize,
+    value: *mut sselink_str,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let handle = try_ref!(stream);
+        if value.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        // SAFETY: the caller promises `name` is valid for `name_len` bytes.
+        let name = match unsafe { str_arg(name, name_len) } {
+            Ok(name) => name,
+            Err(code) => return code,
+        };
+        match handle.buffers().header_value(name) {
+            Some(v) => {
+                // SAFETY: `value` is non-NULL and the caller promises it is writable.
+                unsafe { value.write(v) };
+                SSELINK_RESULT_OK
+            }
+            None => SSELINK_RESULT_INVALID_ARGUMENT,
+        }
+    })
+}
+
+/// The start of the body (at most 8 KiB) of the failed response behind the
+/// RETRYING or CLOSED item last polled from `stream`; empty otherwise, and
+/// for NULL. Valid until the next poll of `stream`.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_item_body(stream: *const sselink_stream) -> sselink_str {
+    ffi_guard!(sselink_str::of_static("\0"), {
+        // SAFETY: the caller promises a non-NULL `stream` is live.
+        match unsafe { stream.as_ref() } {
+            Some(handle) => handle.buffers().body(),
+            None => sselink_str::of_static("\0"),
+        }
     })
 }
 

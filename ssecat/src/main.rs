@@ -296,7 +296,7 @@ fn report(item: &Item, url: &str) {
             eprintln!("connecting to {}", sselink::redact::url_for_logs(url))
         }
         Item::Connecting { attempt } => eprintln!("reconnecting (attempt {attempt})"),
-        Item::Open { status } => eprintln!("open: HTTP {status}"),
+        Item::Open { status, .. } => eprintln!("open: HTTP {status}"),
         Item::Retrying { error, delay, .. } => {
             eprintln!("retrying in {:.2} s: {error}", delay.as_secs_f64())
         }

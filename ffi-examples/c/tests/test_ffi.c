@@ -416,6 +416,78 @@ static int test_header_provider_rotates_tokens(void) {
     return 0;
 }
 
+/* The write path: a 429 is retried, the 200 echoes the body. */
+static int test_post_is_retried_and_answers(void) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    char post_url[512];
+    snprintf(post_url, sizeof post_url, "%s/flaky?key=%ld", base_url, (long)getpid());
+    CHECK(sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_delay(config, 10, 50) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_attempts(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    const char *body = "{\"result\":42}";
+    sselink_post_response *response = NULL;
+    CHECK(sselink_stream_post(NULL, NULL, 0, -1, &response) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_stream_post(stream, (const uint8_t *)body, strlen(body), 10000, &response) == SSELINK_RESULT_OK);
+    CHECK(sselink_post_response_status(response) == 200);
+    CHECK(sselink_post_response_attempts(response) == 2);
+    CHECK(str_is(sselink_post_response_body(response), body));
+    sselink_str value;
+    CHECK(sselink_post_response_header(response, "Content-Type", 12, &value) == SSELINK_RESULT_OK);
+    CHECK(value.len == 16 && memcmp(value.ptr, "application/json", 16) == 0);
+    CHECK(sselink_post_response_header(response, "X-None", 6, &value) == SSELINK_RESULT_INVALID_ARGUMENT);
+    sselink_post_response_free(response);
+    sselink_post_response_free(NULL);
+    sselink_stream_close(stream);
+    response = (sselink_post_response *)0x1;
+    CHECK(sselink_stream_post(stream, (const uint8_t *)body, strlen(body), 1000, &response) == SSELINK_RESULT_STREAM_CLOSED);
+    CHECK(response == (sselink_post_response *)0x1);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* Response headers reach C with OPEN; a failed response's headers and body
+ * with the CLOSED item. */
+static int test_response_headers_and_failed_bodies(void) {
+    sselink_stream *stream = open_stream("/events?n=1", no_reconnect);
+    CHECK(stream != NULL);
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_OPEN, &item) == SSELINK_RESULT_OK);
+    sselink_str value;
+    CHECK(sselink_stream_item_header_value(stream, "x-stream", 8, &value) == SSELINK_RESULT_OK);
+    CHECK(str_is(value, "test-server"));
+    size_t count = sselink_stream_item_header_count(stream);
+    CHECK(count >= 3);
+    int found = 0;
+    for (size_t i = 0; i < count; i++) {
+        sselink_str name;
+        CHECK(sselink_stream_item_header(stream, i, &name, &value) == SSELINK_RESULT_OK);
+        found += str_is(name, "content-type") && str_is(value, "text/event-stream");
+    }
+    CHECK(found == 1);
+    CHECK(sselink_stream_item_header(stream, count, &value, &value) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_stream_item_body(stream).len == 0);
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_EVENT, &item) == SSELINK_RESULT_OK);
+    CHECK(sselink_stream_item_header_count(stream) == 0);
+    sselink_stream_free(stream);
+
+    stream = open_stream("/unauthorized", NULL);
+    CHECK(stream != NULL);
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &item) == SSELINK_RESULT_OK);
+    CHECK(item.http_status == 401);
+    CHECK(str_is(sselink_stream_item_body(stream), "{\"error\":\"bad token\"}"));
+    CHECK(sselink_stream_item_header_value(stream, "Content-Type", 12, &value) == SSELINK_RESULT_OK);
+    CHECK(str_is(value, "application/json"));
+    sselink_stream_free(stream);
+    CHECK(sselink_stream_item_header_count(NULL) == 0);
+    return 0;
+}
+
 static int test_data_with_nul(void) {
     sselink_stream *stream = open_stream("/nul", NULL);
     CHECK(stream != NULL);
@@ -609,6 +681,8 @@ int main(int argc, char **argv) {
         {"a refused thread is a resource error", test_refused_thread_is_a_resource_error},
         {"close and wait for the reader", test_close_and_wait},
         {"header provider rotates tokens", test_header_provider_rotates_tokens},
+        {"post is retried and answers", test_post_is_retried_and_answers},
+        {"response headers and failed bodies reach C", test_response_headers_and_failed_bodies},
         {"data containing NUL", test_data_with_nul},
         {"a 4 MiB event", test_four_mib_event},
         {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},

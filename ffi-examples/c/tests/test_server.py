@@ -10,6 +10,8 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
   /resume          without Last-Event-ID: id 5 and closes; with it: echoes it
   /nocontent       204
   /unauthorized    401 with a JSON body
+  /flaky?key=K     (POST) 429 with Retry-After: 0 on the first post of key K,
+                   then 200 echoing the body
   /redirect        302 to /events?n=1&token=LOCATIONSECRET (any method)
   /token           401 unless Authorization holds a token never seen before;
                    else one event echoing it, then closes
@@ -20,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 
+FLAKY_KEYS = set()
 SEEN_TOKENS = set()
 SEEN_LOCK = threading.Lock()
 
@@ -34,6 +37,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Stream", "test-server")
         self.send_header("Connection", "close")
         self.end_headers()
 
@@ -84,6 +88,27 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_response(204)
                 self.send_header("Connection", "close")
                 self.end_headers()
+            elif url.path == "/flaky":
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length) if length else b""
+                key = query.get("key", [""])[0]
+                with SEEN_LOCK:
+                    first = key not in FLAKY_KEYS
+                    FLAKY_KEYS.add(key)
+                if first:
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Length", "9")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.send(b"slow down")
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.send(body)
             elif url.path == "/redirect":
                 length = int(self.headers.get("Content-Length", "0"))
                 if length:

@@ -1,0 +1,189 @@
+//! `sselink_stream_post`: the write path for C callers, and the response it
+//! returns.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use sselink_core::PostResponse;
+
+use super::{bytes_arg, ffi_guard, sselink_result, sselink_str, sselink_stream, str_arg, try_ref};
+
+use sselink_result::*;
+
+/// The final response to a post: made by `sselink_stream_post`, released by
+/// `sselink_post_response_free`. Owns its strings; any thread may read it.
+pub struct sselink_post_response {
+    response: PostResponse,
+    /// The body followed by a NUL that the body's length does not count.
+    body: Vec<u8>,
+}
+
+/// Posts `body` (`body_len` bytes of JSON) back to the server and waits for
+/// the outcome, on the calling thread: see the Rust `Stream::post`. It goes
+/// to the configured `post_url` (by default the stream URL without a
+/// trailing `/stream`) with the stream's headers (the provider's fetched
+/// afresh for each attempt) and `Content-Type: application/json` unless a
+/// header sets another; 429, 5xx and network errors are retried with backoff
+/// and `Retry-After`. `timeout_ms` bounds it all (negative: the configured
+/// `post_timeout`).
+///
+/// Returns `SSELINK_RESULT_OK` with the final response in `*out` (whatever
+/// its status: check `sselink_post_response_status`), or the reason there is
+/// none: `SSELINK_RESULT_ATTEMPTS_EXHAUSTED` after network errors,
+/// `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
+/// is closed before or during the post (`sselink_stream_close` from another
+/// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`. Any
+/// thread may post, also while another polls.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream; `body` must be valid for reads of
+/// `body_len` bytes (NULL allowed with length 0); `out` must be NULL or valid
+/// for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_post(
+    stream: *mut sselink_stream,
+    body: *const u8,
+    body_len: usize,
+    timeout_ms: i32,
+    out: *mut *mut sselink_post_response,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let handle = try_ref!(stream);
+        if out.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        // SAFETY: the caller promises `body` is valid for `body_len` bytes.
+        let body = match unsafe { bytes_arg(body, body_len) } {
+            Ok(body) => body,
+            Err(code) => return code,
+        };
+        let outcome = match u64::try_from(timeout_ms) {
+            Ok(ms) => handle.stream().post_within(body, Duration::from_millis(ms)),
+            Err(_) => handle.stream().post(body),
+        };
+        match outcome {
+            Ok(response) => {
+                let mut body = response.body.clone();
+                body.push(0);
+                let boxed = Box::new(sselink_post_response { response, body });
+                // SAFETY: `out` is non-NULL and the caller promises it is writable.
+                unsafe { out.write(Box::into_raw(boxed)) };
+                SSELINK_RESULT_OK
+            }
+            Err(error) => sselink_result::of(&error),
+        }
+    })
+}
+
+/// The HTTP status of `response`; 0 for NULL.
+///
+/// # Safety
+///
+/// `response` must be NULL or a live response.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_response_status(
+    response: *const sselink_post_response,
+) -> u16 {
+    ffi_guard!(0, {
+        // SAFETY: the caller promises a non-NULL `response` is live.
+        unsafe { response.as_ref() }.map_or(0, |r| r.response.status)
+    })
+}
+
+/// How many attempts the post took, from 1; 0 for NULL.
+///
+/// # Safety
+///
+/// `response` must be NULL or a live response.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_response_attempts(
+    response: *const sselink_post_response,
+) -> u32 {
+    ffi_guard!(0, {
+        // SAFETY: the caller promises a non-NULL `response` is live.
+        unsafe { response.as_ref() }.map_or(0, |r| r.response.attempts)
+    })
+}
+
+/// The body of `response` (at most 1 MiB), valid until
+/// `sselink_post_response_free`; an empty string for NULL.
+///
+/// # Safety
+///
+/// `response` must be NULL or a live response.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_response_body(
+    response: *const sselink_post_response,
+) -> sselink_str {
+    ffi_guard!(sselink_str::of_static("\0"), {
+        // SAFETY: the caller promises a non-NULL `response` is live.
+        match unsafe { response.as_ref() } {
+            Some(r) => sselink_str::of_terminated(&r.body),
+            None => sselink_str::of_static("\0"),
+        }
+    })
+}
+
+/// Writes the value of header `name` (case-insensitive) of `response` to
+/// `*value`, valid until `sselink_post_response_free`. Returns
+/// `SSELINK_RESULT_INVALID_ARGUMENT` when the response has no such header.
+///
+/// # Safety
+///
+/// `response` must be NULL or a live response; `name` must be valid for
+/// reads of `name_len` bytes; `value` must be NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_response_header(
+    response: *const sselink_post_response,
+    name: *const c_char,
+    name_len: usize,
+    value: *mut sselink_str,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let response = try_ref!(response);
+        if value.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        // SAFETY: the caller promises `name` is valid for `name_len` bytes.
+        let name = match unsafe { str_arg(name, name_len) } {
+            Ok(name) => name,
+            Err(code) => return code,
+        };
+        let found = response
+            .response
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+        match found {
+            Some((_, v)) => {
+                let view = sselink_str {
+                    ptr: v.as_ptr().cast(),
+                    len: v.len(),
+                };
+                // SAFETY: `value` is non-NULL and the caller promises it is
+                // writable. The view is not NUL-terminated: use `len`.
+                unsafe { value.write(view) };
+                SSELINK_RESULT_OK
+            }
+            None => SSELINK_RESULT_INVALID_ARGUMENT,
+        }
+    })
+}
+
+/// Releases a post response; NULL is ignored.
+///
+/// # Safety
+///
+/// `response` must be NULL or come from `sselink_stream_post`, not be freed
+/// already, and not be in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_response_free(response: *mut sselink_post_response) {
+    ffi_guard!((), {
+        if !response.is_null() {
+            // SAFETY: the caller promises `response` came from Box::into_raw
+            // in sselink_stream_post and is freed once.
+            drop(unsafe { Box::from_raw(response) });
+        }
+    })
+}

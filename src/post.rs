@@ -1,0 +1,229 @@
+//! The write path: [`Stream::post`](crate::Stream::post) sends a JSON body
+//! back to the server, with the stream's headers, and retries what can be
+//! retried. Runs on the caller's thread; close interrupts it.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{select, Receiver};
+use ureq::http::{header, HeaderName, Request};
+use url::Url;
+
+use crate::backoff::{Jitter, ReconnectPolicy};
+use crate::config::Config;
+use crate::error::Error;
+use crate::response::parse_retry_after;
+use crate::shared::{Never, Shared};
+
+/// The most bytes of a post's response body kept.
+pub const POST_BODY_LIMIT: usize = 1 << 20;
+
+/// The final answer to a post: a 2xx, a status that is not retried, or the
+/// last retried status once the attempts ran out. Check
+/// [`is_success`](PostResponse::is_success).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers, names lowercase, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The response body, at most [`POST_BODY_LIMIT`] bytes.
+    pub body: Vec<u8>,
+    /// How many attempts it took, from 1.
+    pub attempts: u32,
+}
+
+impl PostResponse {
+    /// True for a 2xx status.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    /// A final response: 2xx or not retried.
+    Done(PostResponse),
+    /// Retry after at least `floor` (a `Retry-After`), unless this was the
+    /// last attempt; `response` is kept in case it was.
+    Retry {
+        response: Option<PostResponse>,
+        error: Error,
+        floor: Option<Duration>,
+    },
+}
+
+/// The URL posts go to: `post_url` when set, otherwise the stream URL with a
+/// trailing `/stream` taken off its path.
+pub(crate) fn post_url(config: &Config) -> Url {
+    if let Some(url) = &config.options.post_url {
+        return url.clone();
+    }
+    let mut url = config.url.clone();
+    if let Some(path) = url.path().strip_suffix("/stream") {
+        let path = if path.is_empty() { "/" } else { path }.to_string();
+        url.set_path(&path);
+    }
+    url
+}
+
+/// Posts `body` under the stream's post policy, within `timeout`, giving up
+/// at once when the stream closes.
+pub(crate) fn post(
+    config: &Arc<Config>,
+    shared: &Shared,
+    closing: &Receiver<Never>,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<PostResponse, Error> {
+    let options = &config.options;
+    let policy = ReconnectPolicy {
+        initial_delay: options.post_delay.0,
+        max_delay: options.post_delay.1,
+        ..options.reconnect.clone()
+    };
+    let url = post_url(config);
+    let deadline = Instant::now().checked_add(timeout);
+    let mut jitter = Jitter::new();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let left = time_left(deadline, timeout)?;
+        let outcome = attempt_once(config, shared, &url, body, left, attempt)?;
+        let (response, error, floor) = match outcome {
+            Attempt::Done(response) => return Ok(response),
+            Attempt::Retry {
+                response,
+                error,
+                floor,
+            } => (response, error, floor),
+        };
+        if attempt >= options.post_attempts {
+            return match response {
+                Some(response) => Ok(response),
+                None => Err(Error::AttemptsExhausted {
+                    attempts: attempt,
+                    last: Box::new(error),
+                }),
+            };
+        }
+        let delay = policy.delay(attempt, policy.initial_delay, floor, jitter.unit());
+        log::debug!(
+            "post attempt {attempt} failed ({}); retrying in {delay:?}",
+            error.for_logs()
+        );
+        if time_left(deadline, timeout)? <= delay {
+            return Err(Error::Deadline(timeout));
+        }
+        select! {
+            recv(closing) -> _ => return Err(Error::Closed),
+            default(delay) => {}
+        }
+    }
+}
+
+fn time_left(deadline: Option<Instant>, timeout: Duration) -> Result<Duration, Error> {
+    match deadline {
+        None => Ok(timeout),
+        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(left),
+            _ => Err(Error::Deadline(timeout)),
+        },
+    }
+}
+
+/// One request, with an agent that close can shut down.
+fn attempt_once(
+    config: &Config,
+    shared: &Shared,
+    url: &Url,
+    body: &[u8],
+    left: Duration,
+    attempt: u32,
+) -> Result<Attempt, Error> {
+    let options = &config.options;
+    let headers = config.request_headers()?;
+    let mut request = Request::post(url.as_str());
+    let content_type = HeaderName::from_static("content-type");
+    if !headers.iter().any(|h| h.name == content_type) {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    for h in &headers {
+        request = request.header(&h.name, &h.value);
+    }
+    let request = request
+        .body(body)
+        .map_err(|e| Error::InvalidConfig(format!("the post cannot be built ({e})")))?;
+    let agent = config.agent(options.idle_timeout, Some(left));
+    let Some(registration) = shared.register_post(&agent) else {
+        return Err(Error::Closed);
+    };
+    log::debug!("POST {} (attempt {attempt})", crate::redact::redacted(url));
+    let result = agent.run(request);
+    let closed = shared.is_closed();
+    let outcome = match result {
+        Err(_) if closed => Err(Error::Closed),
+        Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Err(Error::Deadline(left)),
+        Err(error) => Ok(Attempt::Retry {
+            response: None,
+            error: Error::from_ureq(error, options.connect_timeout, options.idle_timeout),
+            floor: None,
+        }),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let headers = crate::response::header_pairs(response.headers());
+            let floor = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let mut body = Vec::new();
+            let read = response
+                .into_body()
+                .into_reader()
+                .take(POST_BODY_LIMIT as u64)
+                .read_to_end(&mut body);
+            if read.is_err() && shared.is_closed() {
+                return Err(Error::Closed);
+            }
+            let response = PostResponse {
+                status,
+                headers,
+                body,
+                attempts: attempt,
+            };
+            if status == 429 || (500..600).contains(&status) {
+                let error = Error::Status(Box::new(crate::error::HttpFailure {
+                    status,
+                    headers: response.headers.clone(),
+                    body: String::from_utf8_lossy(
+                        &response.body[..response
+                            .body
+                            .len()
+                            .min(crate::error::HttpFailure::BODY_LIMIT)],
+                    )
+                    .into_owned(),
+                    permanent: false,
+                }));
+                Ok(Attempt::Retry {
+                    response: Some(response),
+                    error,
+                    floor,
+                })
+            } else {
+                Ok(Attempt::Done(response))
+            }
+        }
+    };
+    drop(registration);
+    outcome
+}

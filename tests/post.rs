@@ -1,0 +1,215 @@
+//! The write path (docs/behaviour.md §10): a JSON body posted back with the
+//! stream's headers, retried on 429, 5xx and network errors, final on other
+//! statuses, bounded by a timeout and interrupted by close.
+
+mod support;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sselink::{Builder, Error, Stream};
+use support::server::{Conn, Server, PATIENCE};
+
+/// A stream that never connects anywhere useful (its reader retries in the
+/// background), posting to `post_url` with quick retries.
+fn poster(post_url: &str) -> Builder {
+    Stream::builder("http://127.0.0.1:9/events/stream")
+        .reconnect_delay(Duration::from_secs(30), Duration::from_secs(30))
+        .post_url(post_url)
+        .post_delay(Duration::from_millis(10), Duration::from_millis(40))
+        .jitter(0.0)
+}
+
+/// A server answering each post with the next status of `statuses`.
+fn answering(statuses: &'static [u16]) -> Server {
+    Server::start(move |mut conn: Conn| {
+        let status = statuses[conn.request.index.min(statuses.len() - 1)];
+        let _ = conn.respond(status, &[], &format!("answer {}", conn.request.index));
+        conn.end();
+    })
+}
+
+#[test]
+fn a_429_is_retried_then_200_is_the_answer() {
+    let server = answering(&[429, 200]);
+    let stream = poster(&server.url("/events"))
+        .header("Authorization", "Bearer t")
+        .connect()
+        .unwrap();
+    let response = stream.post(r#"{"n":1}"#).unwrap();
+    assert!(response.is_success());
+    assert_eq!((response.status, response.attempts), (200, 2));
+    assert_eq!(response.body, b"answer 1");
+    for _ in 0..2 {
+        let request = server.request();
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.target, "/events");
+        assert_eq!(request.body, br#"{"n":1}"#);
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("authorization"), Some("Bearer t"));
+    }
+}
+
+#[test]
+fn three_500s_then_201() {
+    let server = answering(&[500, 502, 503, 201]);
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let response = stream.post("{}").unwrap();
+    assert_eq!((response.status, response.attempts), (201, 4));
+    assert_eq!(server.connections(), 4);
+}
+
+#[test]
+fn a_400_is_final_and_not_retried() {
+    let server = answering(&[400, 200]);
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let response = stream.post("{}").unwrap();
+    assert!(!response.is_success());
+    assert_eq!((response.status, response.attempts), (400, 1));
+    assert_eq!(response.body, b"answer 0");
+    assert!(server.request_within(Duration::from_millis(100)).is_some());
+    assert!(
+        server.request_within(Duration::from_millis(100)).is_none(),
+        "not retried"
+    );
+}
+
+#[test]
+fn the_last_retried_status_is_the_answer_once_attempts_run_out() {
+    let server = answering(&[503]);
+    let stream = poster(&server.url("/p"))
+        .post_attempts(3)
+        .connect()
+        .unwrap();
+    let response = stream.post("{}").unwrap();
+    assert_eq!((response.status, response.attempts), (503, 3));
+    assert_eq!(server.connections(), 3);
+}
+
+#[test]
+fn a_refused_connection_is_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let stream = poster(&format!("http://127.0.0.1:{port}/p"))
+        .post_attempts(3)
+        .connect()
+        .unwrap();
+    match stream.post("{}") {
+        Err(Error::AttemptsExhausted { attempts: 3, last }) => {
+            assert!(matches!(*last, Error::ConnectionRefused(_)), "{last}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn retry_after_sets_the_floor_of_the_wait() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.respond(429, &["Retry-After: 1"], "");
+        } else {
+            let _ = conn.respond(200, &[], "");
+        }
+        conn.end();
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let started = Instant::now();
+    assert_eq!(stream.post("{}").unwrap().status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn close_during_a_backoff_returns_at_once() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &["Retry-After: 3600"], "");
+        conn.end();
+    });
+    let stream = Arc::new(
+        poster(&server.url("/p"))
+            .post_timeout(Duration::from_secs(7200))
+            .connect()
+            .unwrap(),
+    );
+    let posting = {
+        let stream = Arc::clone(&stream);
+        std::thread::spawn(move || stream.post("{}"))
+    };
+    server.request();
+    // The post now waits out the hour; close must end the wait.
+    std::thread::sleep(Duration::from_millis(50));
+    let closed = Instant::now();
+    stream.close();
+    let outcome = posting.join().unwrap();
+    assert!(matches!(outcome, Err(Error::Closed)), "{outcome:?}");
+    assert!(closed.elapsed() < PATIENCE);
+    assert!(
+        matches!(stream.post("{}"), Err(Error::Closed)),
+        "after close"
+    );
+}
+
+#[test]
+fn close_during_a_request_in_flight_returns_at_once() {
+    let server = Server::start(|mut conn: Conn| {
+        conn.client_closed_within(PATIENCE); // never answers
+    });
+    let stream = Arc::new(poster(&server.url("/p")).connect().unwrap());
+    let posting = {
+        let stream = Arc::clone(&stream);
+        std::thread::spawn(move || stream.post("{}"))
+    };
+    server.request();
+    stream.close();
+    assert!(matches!(posting.join().unwrap(), Err(Error::Closed)));
+}
+
+#[test]
+fn the_timeout_bounds_every_attempt_and_wait() {
+    let server = Server::start(|mut conn: Conn| {
+        conn.client_closed_within(PATIENCE); // never answers
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let started = Instant::now();
+    match stream.post_within("{}", Duration::from_millis(200)) {
+        Err(Error::Deadline(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < PATIENCE);
+}
+
+#[test]
+fn the_default_url_drops_a_trailing_stream_and_headers_are_fresh_per_attempt() {
+    // The stream's own GET gets the first 500; the post the second, then 200.
+    let server = answering(&[500, 500, 200]);
+    let calls = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&calls);
+    let stream = Stream::builder(&server.url("/v2/session/7/events/stream"))
+        .reconnect(false)
+        .post_delay(Duration::from_millis(10), Duration::from_millis(10))
+        .header_provider(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            vec![("Authorization".into(), format!("Bearer token-{n}"))]
+        })
+        .connect()
+        .unwrap();
+    let mut tokens = Vec::new();
+    // The stream's own GET comes first (it gets a 500 and stops).
+    let get = server.request();
+    assert_eq!(get.method, "GET");
+    let response = stream.post("{}").unwrap();
+    assert_eq!(response.status, 200);
+    for _ in 0..2 {
+        let post = server.request();
+        assert_eq!(post.target, "/v2/session/7/events");
+        tokens.push(post.header("authorization").unwrap().to_string());
+    }
+    assert_ne!(tokens[0], tokens[1], "refreshed: {tokens:?}");
+}
