@@ -901,6 +901,23 @@ uint64_t sselink_stream_dropped(const struct sselink_stream *stream);
 // `stream` must be NULL or a live stream.
 size_t sselink_stream_queued_bytes(const struct sselink_stream *stream);
 
+// Writes to `*fd` a file descriptor that is readable while `stream` has
+// items waiting (made on the first call; later calls give the same one), for
+// waiting on many streams with poll, epoll, kqueue or an event loop instead
+// of a blocked thread each. When it is readable, call `sselink_stream_poll`
+// with timeout 0 until it returns `SSELINK_RESULT_TIMEOUT` (or
+// `SSELINK_RESULT_CLOSED`): that makes it unreadable until the next item.
+// It is also readable once the stream is finished or closed. sselink owns
+// it: never read from it or close it; it stays valid until
+// `sselink_stream_free`. Returns `SSELINK_RESULT_RESOURCE` when the system
+// refuses a socket pair.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream; `fd` must be NULL or valid for a
+// write.
+enum sselink_result sselink_stream_fd(const struct sselink_stream *stream, int *fd);
+
 // The number of response headers the item last polled from `stream`
 // carries: an OPEN item's, or those of the failed response behind a
 // RETRYING or CLOSED item with an `http_status`. 0 otherwise, and for NULL.

@@ -81,6 +81,8 @@ mod item;
 pub mod parser;
 mod post;
 mod reader;
+#[cfg(unix)]
+mod readiness;
 pub mod redact;
 mod redirect;
 mod response;
@@ -94,4 +96,6 @@ pub use event::Event;
 pub use item::{CloseReason, Item, State};
 pub use parser::{Limit, LimitExceeded, Limits, Parsed, Parser};
 pub use post::{PostResponse, POST_BODY_LIMIT};
+#[cfg(unix)]
+pub use readiness::Readiness;
 pub use stream::{Events, Iter, RecvError, RecvTimeoutError, Stream, TryRecvError};

@@ -594,10 +594,12 @@ impl Reader {
             // Counted before it is sent: a receiver may take it at once.
             self.shared.add_queued(message.bytes);
             let channels = &self.channels;
-            return select! {
-                send(channels.items, message) -> sent => sent.map_err(|_| Stop),
-                recv(channels.closing) -> _ => Err(Stop),
-            };
+            select! {
+                send(channels.items, message) -> sent => sent.map_err(|_| Stop)?,
+                recv(channels.closing) -> _ => return Err(Stop),
+            }
+            self.signal_if_first();
+            return Ok(());
         }
         while self.channels.items.is_full() || !self.has_room(message.bytes) {
             if droppable && overflow == Overflow::DropNewest {
@@ -614,13 +616,24 @@ impl Reader {
         self.shared.add_queued(message.bytes);
         let bytes = message.bytes;
         match self.channels.items.try_send(message) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.signal_if_first();
+                Ok(())
+            }
             Err(TrySendError::Disconnected(_)) => Err(Stop),
             Err(TrySendError::Full(message)) => {
                 self.shared.remove_queued(bytes);
                 count_if_event(&self.shared, &message);
                 Ok(())
             }
+        }
+    }
+
+    /// After a send: the channel went from empty to holding an item, so a
+    /// readiness descriptor, if there is one, becomes readable.
+    fn signal_if_first(&self) {
+        if self.channels.items.len() == 1 {
+            self.shared.wake();
         }
     }
 

@@ -2,7 +2,7 @@
 //! [`Message`]s that travel from the reader to the handle.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::item::{CloseReason, Item, State};
 
@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     /// The agents of posts in progress, by number, for close to shut down.
     posts: Mutex<Vec<(u64, ureq::Agent)>>,
     next_post: AtomicU64,
+    /// The readiness file descriptor, made when a caller first asks for it.
+    #[cfg(unix)]
+    readiness: OnceLock<crate::readiness::Readiness>,
     /// Why the reader finished, set just before it exits. Receivers hand it
     /// out once the channel is drained, so `Closed` is never queued behind a
     /// full channel, never displaced by a drop policy, and never lost.
@@ -88,6 +91,8 @@ impl Shared {
             queued_bytes: AtomicUsize::new(0),
             posts: Mutex::new(Vec::new()),
             next_post: AtomicU64::new(0),
+            #[cfg(unix)]
+            readiness: OnceLock::new(),
             final_reason: Mutex::new(None),
         }
     }
@@ -123,7 +128,45 @@ impl Shared {
         for (_, agent) in posts {
             agent.shutdown();
         }
+        self.wake();
         true
+    }
+
+    /// The readiness descriptor, made on first use.
+    #[cfg(unix)]
+    pub(crate) fn readiness(&self) -> std::io::Result<&crate::readiness::Readiness> {
+        if let Some(readiness) = self.readiness.get() {
+            return Ok(readiness);
+        }
+        let made = crate::readiness::Readiness::new()?;
+        let readiness = self.readiness.get_or_init(|| made);
+        // Items may already wait, or the stream may be finished.
+        readiness.wake();
+        Ok(readiness)
+    }
+
+    /// Makes the readiness descriptor readable, if there is one.
+    pub(crate) fn wake(&self) {
+        #[cfg(unix)]
+        if let Some(readiness) = self.readiness.get() {
+            readiness.wake();
+        }
+    }
+
+    /// The channel was found empty: clears the readiness descriptor, if
+    /// there is one, unless `nothing_to_hand_out` says that an item arrived
+    /// or the stream finished meanwhile (a wake that came while the old byte
+    /// was still pending wrote nothing, so it is made again here).
+    pub(crate) fn drained(&self, nothing_to_hand_out: impl FnOnce() -> bool) {
+        #[cfg(unix)]
+        if let Some(readiness) = self.readiness.get() {
+            readiness.clear();
+            if !nothing_to_hand_out() {
+                readiness.wake();
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = nothing_to_hand_out;
     }
 
     /// Makes `agent`, a post's, one that close shuts down, until the
@@ -209,6 +252,14 @@ impl Shared {
             .final_reason
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(reason);
+        self.wake();
+    }
+
+    /// True once the stream is closed or its reader has recorded why it
+    /// finished: a receiver has something to hand out even with an empty
+    /// channel.
+    pub(crate) fn is_done(&self) -> bool {
+        self.is_closed() || self.state() == State::Closed
     }
 
     /// Why the reader finished, if it said.

@@ -218,6 +218,19 @@ impl Stream {
             .clone()
     }
 
+    /// A file descriptor that is readable while items wait, made on the
+    /// first call (each later call returns the same): for programs that wait
+    /// on many streams with poll, epoll or an event loop. Wait until it is
+    /// readable, then [`try_recv`](Stream::try_recv) until it returns
+    /// [`TryRecvError::Empty`] (or [`TryRecvError::Closed`]); that makes it
+    /// unreadable until the next item. It is also readable once the stream
+    /// is finished or closed. Fails only when the system refuses a socket
+    /// pair.
+    #[cfg(unix)]
+    pub fn readiness(&self) -> std::io::Result<&crate::readiness::Readiness> {
+        self.shared.readiness()
+    }
+
     /// The bytes of the events and comments waiting in the channel (see
     /// [`Builder::max_queued_bytes`]). Any thread, any time.
     pub fn queued_bytes(&self) -> usize {
@@ -320,7 +333,11 @@ impl Stream {
             }
             let received = match wait {
                 Wait::No => match self.items.try_recv() {
-                    Err(crossbeam_channel::TryRecvError::Empty) => return Err(false),
+                    Err(crossbeam_channel::TryRecvError::Empty) => {
+                        self.shared
+                            .drained(|| self.items.is_empty() && !self.shared.is_done());
+                        return Err(false);
+                    }
                     other => other.ok(),
                 },
                 Wait::Forever => select! {

@@ -290,6 +290,43 @@ pub unsafe extern "C" fn sselink_stream_queued_bytes(stream: *const sselink_stre
     })
 }
 
+/// Writes to `*fd` a file descriptor that is readable while `stream` has
+/// items waiting (made on the first call; later calls give the same one), for
+/// waiting on many streams with poll, epoll, kqueue or an event loop instead
+/// of a blocked thread each. When it is readable, call `sselink_stream_poll`
+/// with timeout 0 until it returns `SSELINK_RESULT_TIMEOUT` (or
+/// `SSELINK_RESULT_CLOSED`): that makes it unreadable until the next item.
+/// It is also readable once the stream is finished or closed. sselink owns
+/// it: never read from it or close it; it stays valid until
+/// `sselink_stream_free`. Returns `SSELINK_RESULT_RESOURCE` when the system
+/// refuses a socket pair.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream; `fd` must be NULL or valid for a
+/// write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_fd(
+    stream: *const sselink_stream,
+    fd: *mut std::ffi::c_int,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let handle = try_ref!(stream);
+        if fd.is_null() {
+            return SSELINK_RESULT_NULL_ARGUMENT;
+        }
+        match handle.stream.readiness() {
+            Ok(readiness) => {
+                use std::os::fd::AsRawFd;
+                // SAFETY: `fd` is non-NULL and the caller promises it is writable.
+                unsafe { fd.write(readiness.as_raw_fd()) };
+                SSELINK_RESULT_OK
+            }
+            Err(_) => SSELINK_RESULT_RESOURCE,
+        }
+    })
+}
+
 /// The number of response headers the item last polled from `stream`
 /// carries: an OPEN item's, or those of the failed response behind a
 /// RETRYING or CLOSED item with an `http_status`. 0 otherwise, and for NULL.

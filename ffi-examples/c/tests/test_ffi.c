@@ -4,6 +4,7 @@
 #include "sselink.h"
 
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -488,6 +489,59 @@ static int test_response_headers_and_failed_bodies(void) {
     return 0;
 }
 
+/* One thread waits on ten streams with poll(2) on their descriptors. */
+static int test_one_thread_polls_ten_streams(void) {
+    enum { STREAMS = 10, EACH = 5 };
+    sselink_stream *streams[STREAMS];
+    struct pollfd fds[STREAMS];
+    int events[STREAMS] = {0};
+    int open = STREAMS;
+    for (int i = 0; i < STREAMS; i++) {
+        streams[i] = open_stream("/ticker?n=5", no_reconnect);
+        CHECK(streams[i] != NULL);
+        int fd = -1;
+        CHECK(sselink_stream_fd(streams[i], &fd) == SSELINK_RESULT_OK && fd >= 0);
+        int again = -1;
+        CHECK(sselink_stream_fd(streams[i], &again) == SSELINK_RESULT_OK && again == fd);
+        fds[i].fd = fd;
+        fds[i].events = POLLIN;
+    }
+    CHECK(sselink_stream_fd(NULL, &fds[0].fd) == SSELINK_RESULT_NULL_ARGUMENT);
+    int rounds = 0;
+    while (open > 0) {
+        CHECK(++rounds < 10000);
+        int ready = poll(fds, STREAMS, 10000);
+        CHECK(ready > 0); /* never a 10 s silence */
+        for (int i = 0; i < STREAMS; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & POLLIN)) {
+                continue;
+            }
+            sselink_item item;
+            sselink_result result;
+            while ((result = sselink_stream_poll(streams[i], 0, &item)) == SSELINK_RESULT_OK) {
+                if (item.kind == SSELINK_ITEM_KIND_EVENT) {
+                    events[i]++;
+                } else if (item.kind == SSELINK_ITEM_KIND_CLOSED) {
+                    result = SSELINK_RESULT_CLOSED;
+                    break;
+                }
+            }
+            if (result == SSELINK_RESULT_CLOSED) {
+                fds[i].fd = -1; /* poll ignores negative descriptors */
+                open--;
+            } else {
+                CHECK(result == SSELINK_RESULT_TIMEOUT);
+            }
+        }
+    }
+    for (int i = 0; i < STREAMS; i++) {
+        CHECK(events[i] == EACH);
+        sselink_stream_free(streams[i]);
+    }
+    printf("  (%d wakeups for %d events)\n", rounds, STREAMS * EACH);
+    return 0;
+}
+
 static int test_data_with_nul(void) {
     sselink_stream *stream = open_stream("/nul", NULL);
     CHECK(stream != NULL);
@@ -682,6 +736,7 @@ int main(int argc, char **argv) {
         {"close and wait for the reader", test_close_and_wait},
         {"header provider rotates tokens", test_header_provider_rotates_tokens},
         {"post is retried and answers", test_post_is_retried_and_answers},
+        {"one thread polls ten streams", test_one_thread_polls_ten_streams},
         {"response headers and failed bodies reach C", test_response_headers_and_failed_bodies},
         {"data containing NUL", test_data_with_nul},
         {"a 4 MiB event", test_four_mib_event},
