@@ -681,6 +681,17 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
 
+// Presents a client certificate (mutual TLS): `chain` is the certificate
+// and any intermediates as PEM, or one DER certificate; `key` its private
+// key as PEM or DER (both copied). Either not parsing, or a key that is not
+// a usable RSA, ECDSA or Ed25519 key, gives `SSELINK_RESULT_INVALID_CONFIG`.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `chain` and `key` must be
+// valid for reads of their lengths (NULL allowed with length 0).
+enum sselink_result sselink_config_client_certificate(struct sselink_config *config, const uint8_t *chain, size_t chain_len, const uint8_t *key, size_t key_len);
+
 // The stack size of each stream's reader thread, in bytes: 0 (the
 // default) for the system's default, otherwise at least 65536.
 //

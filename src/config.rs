@@ -129,6 +129,8 @@ pub(crate) struct Options {
     pub(crate) post_timeout: Duration,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) platform_roots: bool,
+    /// The client certificate chain and its key, as given (PEM or DER).
+    pub(crate) client_certificate: Option<(Vec<u8>, Vec<u8>)>,
     pub(crate) reader_stack_size: usize,
 }
 
@@ -166,6 +168,7 @@ impl Options {
             post_timeout: Duration::from_secs(60),
             root_certificates: Vec::new(),
             platform_roots: false,
+            client_certificate: None,
             reader_stack_size: 0,
         }
     }
@@ -655,6 +658,21 @@ impl Builder {
         self
     }
 
+    /// Presents a client certificate (mutual TLS): `chain` is the
+    /// certificate, then any intermediates, as PEM or one DER certificate;
+    /// `key` its private key as PEM (PKCS#8, PKCS#1 or SEC1) or DER. Both are
+    /// checked when set: a chain that does not parse, or a key that is not
+    /// a usable RSA, ECDSA or Ed25519 key, is an error.
+    pub fn client_certificate(
+        self,
+        chain: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Builder {
+        let (chain, key) = (chain.into(), key.into());
+        let check = parse_client_certificate(&chain, &key).map(drop);
+        self.checked(check, |o| o.client_certificate = Some((chain, key)))
+    }
+
     /// The stack size of the stream's reader thread, in bytes: 0 (the
     /// default) takes the standard library's default (2 MiB, of which only
     /// the pages used become resident); otherwise at least
@@ -681,8 +699,7 @@ impl Builder {
         if !options.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
-        let tls = tls_config(&options.root_certificates, options.platform_roots)
-            .map_err(Error::InvalidConfig)?;
+        let tls = tls_config(&options).map_err(Error::InvalidConfig)?;
         Ok(Config { options, url, tls })
     }
 }
@@ -804,8 +821,9 @@ fn is_credential(name: &HeaderName) -> bool {
     *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION
 }
 
-fn tls_config(extra: &[Vec<u8>], platform: bool) -> Result<ureq::tls::TlsConfig, String> {
+fn tls_config(options: &Options) -> Result<ureq::tls::TlsConfig, String> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let (extra, platform) = (&options.root_certificates, options.platform_roots);
     let roots = if platform {
         if !extra.is_empty() {
             return Err("extra root certificates cannot be combined with the platform's roots; use one or the other".into());
@@ -823,7 +841,65 @@ fn tls_config(extra: &[Vec<u8>], platform: bool) -> Result<ureq::tls::TlsConfig,
         }
         RootCerts::new_with_certs(&all)
     };
-    Ok(TlsConfig::builder().root_certs(roots).build())
+    let client = match &options.client_certificate {
+        Some((chain, key)) => Some(parse_client_certificate(chain, key)?),
+        None => None,
+    };
+    Ok(TlsConfig::builder()
+        .root_certs(roots)
+        .client_cert(client)
+        .build())
+}
+
+/// A client certificate chain and its key, each checked.
+fn parse_client_certificate(chain: &[u8], key: &[u8]) -> Result<ureq::tls::ClientCert, String> {
+    use rustls::pki_types::PrivateKeyDer;
+    use ureq::tls::{ClientCert, PrivateKey};
+    let certificates = parse_certificates(chain)
+        .map_err(|why| format!("the client certificate cannot be used: {why}"))?;
+    let bad_key = |why: String| format!("the client key cannot be used: {why}");
+    let der: PrivateKeyDer<'static> = if key.trim_ascii_start().starts_with(b"-----") {
+        let pem = PrivateKey::from_pem(key).map_err(|e| bad_key(format!("bad PEM ({e})")))?;
+        PrivateKeyDer::try_from(pem.der().to_vec()).map_err(|e| bad_key(e.to_string()))?
+    } else {
+        PrivateKeyDer::try_from(key.to_vec()).map_err(|e| bad_key(e.to_string()))?
+    };
+    rustls::crypto::ring::sign::any_supported_type(&der)
+        .map_err(|e| bad_key(format!("not a usable RSA, ECDSA or Ed25519 key ({e})")))?;
+    // ureq names the key's kind only through PEM labels.
+    let label = match &der {
+        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+        _ => "PRIVATE KEY",
+    };
+    let pem = format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        base64(der.secret_der())
+    );
+    let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| bad_key(e.to_string()))?;
+    Ok(ClientCert::new_with_certs(&certificates, key))
+}
+
+/// Standard base64 with padding, in lines of 64 characters, as PEM wants.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 48 + 4);
+    for (n, chunk) in bytes.chunks(3).enumerate() {
+        if n > 0 && n % 16 == 0 {
+            out.push('\n');
+        }
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(v >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The certificates in PEM text, or one DER certificate, each checked to be
@@ -938,6 +1014,21 @@ mod tests {
         );
         assert!(error_of(b().root_certificate(Vec::new())).contains("root certificate"));
         assert!(error_of(b().reader_stack_size(100)).contains("reader_stack_size"));
+    }
+
+    #[test]
+    fn base64_matches_the_standard_alphabet_and_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xff; 48]).len(), 64);
+        assert!(base64(&[0; 49]).contains('\n'));
+    }
+
+    #[test]
+    fn client_certificates_are_checked_when_set() {
+        assert!(error_of(b().client_certificate(vec![1, 2], vec![3])).contains("client certificate"));
     }
 
     #[test]

@@ -15,6 +15,12 @@ struct TestCa {
     ca_pem: String,
     ca_der: Vec<u8>,
     server_config: Arc<rustls::ServerConfig>,
+    /// The same server, asking every client for a certificate the CA signed.
+    mutual_config: Arc<rustls::ServerConfig>,
+    /// A client certificate the CA signed, PEM, and its key, PEM and DER.
+    client_pem: String,
+    client_key_pem: String,
+    client_key_der: Vec<u8>,
 }
 
 fn test_ca() -> TestCa {
@@ -26,20 +32,40 @@ fn test_ca() -> TestCa {
         .unwrap()
         .signed_by(&server_key, &ca)
         .unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client_cert = CertificateParams::new(vec!["client".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca)
+        .unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+    let chain = || vec![CertificateDer::from(server_cert.der().to_vec())];
+    let key = || PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    let server_config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(server_cert.der().to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
-        )
+        .with_single_cert(chain(), key())
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(ca.der().to_vec())).unwrap();
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .build()
+            .unwrap();
+    let mutual_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain(), key())
         .unwrap();
     TestCa {
         ca_pem: ca.pem(),
         ca_der: ca.der().to_vec(),
         server_config: Arc::new(server_config),
+        mutual_config: Arc::new(mutual_config),
+        client_pem: client_cert.pem(),
+        client_key_pem: client_key.serialize_pem(),
+        client_key_der: client_key.serialize_der(),
     }
 }
 
@@ -131,4 +157,40 @@ fn platform_roots_do_not_trust_the_test_ca() {
         Err(CloseReason::Error(Error::Tls(_))) => {}
         other => panic!("expected a certificate error, got {other:?}"),
     }
+}
+
+#[test]
+fn a_server_that_requires_a_client_certificate_refuses_without_and_accepts_with() {
+    let ca = test_ca();
+    let url = https_server(Arc::clone(&ca.mutual_config));
+    let without = Stream::builder(&url)
+        .reconnect(false)
+        .root_certificate(ca.ca_pem.clone())
+        .connect()
+        .unwrap();
+    match first_event_or_close(&without) {
+        Err(CloseReason::Error(Error::Tls(_) | Error::ConnectionReset(_))) => {}
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
+    for key in [ca.client_key_pem.clone().into_bytes(), ca.client_key_der.clone()] {
+        let with = Stream::builder(&url)
+            .reconnect(false)
+            .root_certificate(ca.ca_pem.clone())
+            .client_certificate(ca.client_pem.clone(), key)
+            .connect()
+            .unwrap();
+        assert_eq!(first_event_or_close(&with), Ok("secure".to_string()));
+    }
+}
+
+#[test]
+fn a_client_key_that_does_not_match_its_use_is_refused_when_set() {
+    let ca = test_ca();
+    let builder = Stream::builder("https://127.0.0.1:1/")
+        .client_certificate(ca.client_pem.clone(), b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec());
+    assert!(
+        matches!(builder.error(), Some(Error::InvalidConfig(m)) if m.contains("client key")),
+        "{:?}",
+        builder.error()
+    );
 }

@@ -992,6 +992,34 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
     unsafe { set(config, |b| b.platform_roots(enabled)) }
 }
 
+/// Presents a client certificate (mutual TLS): `chain` is the certificate
+/// and any intermediates as PEM, or one DER certificate; `key` its private
+/// key as PEM or DER (both copied). Either not parsing, or a key that is not
+/// a usable RSA, ECDSA or Ed25519 key, gives `SSELINK_RESULT_INVALID_CONFIG`.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `chain` and `key` must be
+/// valid for reads of their lengths (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_client_certificate(
+    config: *mut sselink_config,
+    chain: *const u8,
+    chain_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        let config = try_ref!(config);
+        // SAFETY: the caller promises both are valid for their lengths.
+        match unsafe { (bytes_arg(chain, chain_len), bytes_arg(key, key_len)) } {
+            (Ok(chain), Ok(key)) => config.update(|b| b.client_certificate(chain, key)),
+            (Err(code), _) => config.bad_argument(code, "the certificate chain"),
+            (_, Err(code)) => config.bad_argument(code, "the key"),
+        }
+    })
+}
+
 /// The stack size of each stream's reader thread, in bytes: 0 (the
 /// default) for the system's default, otherwise at least 65536.
 ///
