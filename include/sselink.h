@@ -104,6 +104,8 @@ typedef enum sselink_result {
   SSELINK_RESULT_STREAM_CLOSED = 118,
   // A post did not finish within its timeout (`Error::Deadline`).
   SSELINK_RESULT_DEADLINE = 119,
+  // The proxy refused the connection or failed (`Error::Proxy`).
+  SSELINK_RESULT_PROXY = 120,
   // An error kind this version of the header does not name.
   SSELINK_RESULT_OTHER_ERROR = 199,
 } sselink_result;
@@ -680,6 +682,26 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
+
+// Connects through the proxy at `value`: `http://[user:password@]host:port`
+// or `https://...`; credentials are sent as `Proxy-Authorization` and never
+// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
+// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_proxy(struct sselink_config *config, const char *value, size_t value_len);
+
+// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
+// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+//
+// # Safety
+//
+// `config` must be NULL or a live configuration; `value` must be valid for
+// reads of `value_len` bytes (NULL allowed with length 0).
+enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const char *value, size_t value_len);
 
 // Presents a client certificate (mutual TLS): `chain` is the certificate
 // and any intermediates as PEM, or one DER certificate; `key` its private

@@ -129,6 +129,8 @@ pub(crate) struct Options {
     pub(crate) post_timeout: Duration,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) platform_roots: bool,
+    pub(crate) proxy: Option<String>,
+    pub(crate) no_proxy: Option<String>,
     /// The client certificate chain and its key, as given (PEM or DER).
     pub(crate) client_certificate: Option<(Vec<u8>, Vec<u8>)>,
     pub(crate) reader_stack_size: usize,
@@ -168,6 +170,8 @@ impl Options {
             post_timeout: Duration::from_secs(60),
             root_certificates: Vec::new(),
             platform_roots: false,
+            proxy: None,
+            no_proxy: None,
             client_certificate: None,
             reader_stack_size: 0,
         }
@@ -658,16 +662,34 @@ impl Builder {
         self
     }
 
+    /// Connects through the proxy at `url`: `http://[user:password@]host:port`
+    /// (HTTP, with CONNECT for https streams) or `https://...` (a proxy
+    /// reached over TLS). Credentials in the URL are sent as
+    /// `Proxy-Authorization` and never logged. Without this option the
+    /// environment decides: `ALL_PROXY`, then `HTTPS_PROXY`, then
+    /// `HTTP_PROXY` (the first set, whatever the stream's scheme), with
+    /// `NO_PROXY` listing the hosts that bypass it. SOCKS proxies are not
+    /// supported.
+    pub fn proxy(self, url: &str) -> Builder {
+        let url = url.to_string();
+        let check = check_proxy(&url);
+        self.checked(check, |o| o.proxy = Some(url))
+    }
+
+    /// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is
+    /// (`localhost,127.0.0.1,.internal`); it replaces `NO_PROXY`. `*` turns
+    /// every proxy off, the environment's included.
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> Builder {
+        self.options.no_proxy = Some(hosts.into());
+        self
+    }
+
     /// Presents a client certificate (mutual TLS): `chain` is the
     /// certificate, then any intermediates, as PEM or one DER certificate;
     /// `key` its private key as PEM (PKCS#8, PKCS#1 or SEC1) or DER. Both are
     /// checked when set: a chain that does not parse, or a key that is not
     /// a usable RSA, ECDSA or Ed25519 key, is an error.
-    pub fn client_certificate(
-        self,
-        chain: impl Into<Vec<u8>>,
-        key: impl Into<Vec<u8>>,
-    ) -> Builder {
+    pub fn client_certificate(self, chain: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Builder {
         let (chain, key) = (chain.into(), key.into());
         let check = parse_client_certificate(&chain, &key).map(drop);
         self.checked(check, |o| o.client_certificate = Some((chain, key)))
@@ -700,7 +722,13 @@ impl Builder {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
         let tls = tls_config(&options).map_err(Error::InvalidConfig)?;
-        Ok(Config { options, url, tls })
+        let proxy = proxy_config(&options).map_err(Error::InvalidConfig)?;
+        Ok(Config {
+            options,
+            url,
+            tls,
+            proxy,
+        })
     }
 }
 
@@ -711,6 +739,8 @@ pub(crate) struct Config {
     /// The URL with the query parameters added.
     pub(crate) url: Url,
     pub(crate) tls: ureq::tls::TlsConfig,
+    /// The proxy every connection and post goes through, if any.
+    pub(crate) proxy: Option<ureq::Proxy>,
 }
 
 impl Config {
@@ -733,6 +763,7 @@ impl Config {
             .timeout_global(deadline)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
             .tls_config(self.tls.clone())
+            .proxy(self.proxy.clone())
             .max_idle_connections(0)
             .build()
             .new_agent()
@@ -779,6 +810,54 @@ fn parse_url(url: &str) -> Result<Url, String> {
         ));
     }
     Ok(parsed)
+}
+
+fn check_proxy(url: &str) -> Result<(), String> {
+    let shown = crate::redact::url_for_logs(url);
+    let proxy =
+        ureq::Proxy::new(url).map_err(|e| format!("proxy `{shown}` does not parse ({e})"))?;
+    match proxy.protocol() {
+        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https => Ok(()),
+        other => Err(format!(
+            "proxy `{shown}` is a {other} proxy; sselink supports http and https proxies"
+        )),
+    }
+}
+
+/// The proxy the options and the environment ask for.
+fn proxy_config(options: &Options) -> Result<Option<ureq::Proxy>, String> {
+    let no_proxy = options.no_proxy.as_deref();
+    if no_proxy.map(str::trim) == Some("*") {
+        return Ok(None);
+    }
+    let proxy = match &options.proxy {
+        Some(url) => {
+            ureq::Proxy::new(url).map_err(|e| format!("the proxy does not parse ({e})"))?
+        }
+        None => match ureq::Proxy::try_from_env() {
+            Some(proxy) => proxy,
+            None => return Ok(None),
+        },
+    };
+    let Some(hosts) = no_proxy else {
+        return Ok(Some(proxy));
+    };
+    let mut builder = ureq::Proxy::builder(proxy.protocol())
+        .host(proxy.host())
+        .port(proxy.port());
+    for host in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        builder = builder.no_proxy(host);
+    }
+    if let Some(user) = proxy.username() {
+        builder = builder.username(user);
+    }
+    if let Some(password) = proxy.password() {
+        builder = builder.password(password);
+    }
+    builder
+        .build()
+        .map(Some)
+        .map_err(|e| format!("the proxy with no_proxy `{hosts}` cannot be used ({e})"))
 }
 
 fn check_duration(setting: &str, duration: Duration) -> Result<(), String> {
@@ -882,14 +961,17 @@ fn parse_client_certificate(chain: &[u8], key: &[u8]) -> Result<ureq::tls::Clien
 
 /// Standard base64 with padding, in lines of 64 characters, as PEM wants.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 48 + 4);
     for (n, chunk) in bytes.chunks(3).enumerate() {
         if n > 0 && n % 16 == 0 {
             out.push('\n');
         }
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -1028,7 +1110,33 @@ mod tests {
 
     #[test]
     fn client_certificates_are_checked_when_set() {
-        assert!(error_of(b().client_certificate(vec![1, 2], vec![3])).contains("client certificate"));
+        assert!(
+            error_of(b().client_certificate(vec![1, 2], vec![3])).contains("client certificate")
+        );
+    }
+
+    #[test]
+    fn proxies_are_checked_when_set_without_showing_credentials() {
+        assert!(b().proxy("http://user:pw@127.0.0.1:3128").build().is_ok());
+        let socks = error_of(b().proxy("socks5://user:pw@127.0.0.1:1080"));
+        assert!(socks.contains("SOCKS5") && !socks.contains("pw"), "{socks}");
+        assert!(error_of(b().proxy("http://[::1")).contains("does not parse"));
+        let none = b()
+            .proxy("http://127.0.0.1:3128")
+            .no_proxy("*")
+            .build()
+            .unwrap();
+        assert!(none.proxy.is_none());
+        let listed = b()
+            .proxy("http://u:p@127.0.0.1:3128")
+            .no_proxy("localhost")
+            .build()
+            .unwrap();
+        let proxy = listed.proxy.unwrap();
+        assert_eq!(
+            (proxy.host(), proxy.port(), proxy.username()),
+            ("127.0.0.1", 3128, Some("u"))
+        );
     }
 
     #[test]

@@ -54,6 +54,11 @@ pub enum Error {
     #[error("TLS failed ({0}); check the server's certificate and the trusted roots")]
     Tls(#[source] Cause),
 
+    /// The proxy refused the connection (a CONNECT answered with an error
+    /// status, such as 407 for missing credentials) or could not be used.
+    #[error("the proxy failed ({0}); check the proxy URL and its credentials")]
+    Proxy(#[source] Cause),
+
     /// Another network failure while connecting, sending or reading.
     #[error("network error ({0})")]
     Network(#[source] Cause),
@@ -228,6 +233,9 @@ impl Error {
             ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
             ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
                 Error::Tls(Arc::new(error))
+            }
+            ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
+                Error::Proxy(Arc::new(error))
             }
             other => Error::Network(Arc::new(other)),
         }

@@ -3,7 +3,7 @@
 //! `sselink::redact::RedactingLogger`, never a credential at any level from
 //! error to trace: no sensitive header value (Authorization, Cookie, a
 //! custom sensitive header, a provided header), no query value, no URL
-//! userinfo, no body, neither from sselink nor from its dependencies. Every
+//! userinfo, no proxy credential, no body, neither from sselink nor from its dependencies. Every
 //! dependency target seen is one the filter knows, so a new ureq target makes
 //! this test fail until the filter's table is reviewed. Its own test binary:
 //! the logger is global.
@@ -16,6 +16,7 @@ use std::time::Duration;
 use sselink::redact::{is_known_log_target, RedactingLogger};
 use sselink::{Item, Stream};
 use support::server::{Conn, Server, PATIENCE};
+use support::tinyproxy::Tinyproxy;
 
 /// Every record that reached the filter: (target, level).
 static RAW: Mutex<Vec<(String, log::Level)>> = Mutex::new(Vec::new());
@@ -55,7 +56,8 @@ impl log::Log for Tee {
     fn flush(&self) {}
 }
 
-const SECRETS: [&str; 8] = [
+const SECRETS: [&str; 9] = [
+    "PROXYSECRET",
     "HEADERSECRET",
     "COOKIESECRET",
     "CUSTOMSECRET",
@@ -66,9 +68,11 @@ const SECRETS: [&str; 8] = [
     "LOCATIONSECRET",
 ];
 
-/// One stream through a redirect with a query in its Location, a failure
-/// and a reconnect, carrying a credential of every kind.
+/// One stream through a proxy with credentials, a redirect with a query in
+/// its Location, a failure and a reconnect, carrying a credential of every
+/// kind.
 fn run_stream() {
+    let proxy = Tinyproxy::start(Some(("user", "PROXYSECRET")));
     let server = Server::start(|mut conn: Conn| {
         match conn.request.index % 3 {
             0 => drop(conn.respond(302, &["Location: /moved?token=LOCATIONSECRET"], "")),
@@ -88,6 +92,7 @@ fn run_stream() {
         .header_provider(|| vec![("X-Token".into(), "PROVIDERSECRET".into())])
         .method("POST")
         .body("BODYSECRET")
+        .proxy(&proxy.url(Some(("user", "PROXYSECRET"))))
         .reconnect_delay(Duration::from_millis(5), Duration::from_millis(5))
         .connect()
         .unwrap();

@@ -992,6 +992,42 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
     unsafe { set(config, |b| b.platform_roots(enabled)) }
 }
 
+/// Connects through the proxy at `value`: `http://[user:password@]host:port`
+/// or `https://...`; credentials are sent as `Proxy-Authorization` and never
+/// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
+/// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_proxy(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.proxy(text)) }
+}
+
+/// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
+/// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+///
+/// # Safety
+///
+/// `config` must be NULL or a live configuration; `value` must be valid for
+/// reads of `value_len` bytes (NULL allowed with length 0).
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_no_proxy(
+    config: *mut sselink_config,
+    value: *const c_char,
+    value_len: usize,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { set_string(config, value, value_len, |b, text| b.no_proxy(text)) }
+}
+
 /// Presents a client certificate (mutual TLS): `chain` is the certificate
 /// and any intermediates as PEM, or one DER certificate; `key` its private
 /// key as PEM or DER (both copied). Either not parsing, or a key that is not

@@ -131,6 +131,8 @@ pub enum sselink_result {
     SSELINK_RESULT_STREAM_CLOSED = 118,
     /// A post did not finish within its timeout (`Error::Deadline`).
     SSELINK_RESULT_DEADLINE = 119,
+    /// The proxy refused the connection or failed (`Error::Proxy`).
+    SSELINK_RESULT_PROXY = 120,
     /// An error kind this version of the header does not name.
     SSELINK_RESULT_OTHER_ERROR = 199,
 }
@@ -160,6 +162,7 @@ impl sselink_result {
             Error::ReaderDied => SSELINK_RESULT_READER_DIED,
             Error::Closed => SSELINK_RESULT_STREAM_CLOSED,
             Error::Deadline(_) => SSELINK_RESULT_DEADLINE,
+            Error::Proxy(_) => SSELINK_RESULT_PROXY,
             _ => SSELINK_RESULT_OTHER_ERROR,
         }
     }
@@ -283,7 +286,7 @@ pub extern "C" fn sselink_result_message(result: i32) -> *const c_char {
 
 fn result_message(result: i32) -> &'static str {
     use sselink_result::*;
-    const MESSAGES: [(sselink_result, &str); 29] = [
+    const MESSAGES: [(sselink_result, &str); 30] = [
         (SSELINK_RESULT_OK, "success\0"),
         (
             SSELINK_RESULT_TIMEOUT,
@@ -375,6 +378,7 @@ fn result_message(result: i32) -> &'static str {
             SSELINK_RESULT_DEADLINE,
             "the post did not finish within its timeout\0",
         ),
+        (SSELINK_RESULT_PROXY, "the proxy refused or failed\0"),
         (
             SSELINK_RESULT_OTHER_ERROR,
             "an error this version does not name\0",
@@ -397,7 +401,7 @@ mod tests {
     fn every_code_has_its_own_message() {
         let codes: Vec<i32> = [0, 1, 2, 3, 4, 5, 6, 7]
             .into_iter()
-            .chain(100..=119)
+            .chain(100..=120)
             .chain([199])
             .collect();
         let messages: std::collections::HashSet<&str> =
@@ -444,6 +448,7 @@ mod tests {
             Error::ReaderDied,
             Error::Closed,
             Error::Deadline(Duration::ZERO),
+            Error::Proxy(cause()),
         ];
         let codes: std::collections::HashSet<i32> = errors
             .iter()

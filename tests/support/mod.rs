@@ -3,3 +3,5 @@
 
 pub mod reference;
 pub mod server;
+pub mod tinyproxy;
+pub mod tls;
