@@ -169,6 +169,17 @@ typedef enum sselink_overflow {
   SSELINK_OVERFLOW_DROP_NEWEST = 2,
 } sselink_overflow;
 
+// How the jitter applies; pass the number to `sselink_config_jitter_shape`.
+// The Rust `JitterShape` of the same name.
+typedef enum sselink_jitter_shape {
+  // Adds up to `jitter` times the delay; never undercuts the server's retry.
+  SSELINK_JITTER_SHAPE_ADD = 0,
+  // Multiplies by `1 - jitter + jitter * u`, then caps (R1, with 0.5).
+  SSELINK_JITTER_SHAPE_SCALE = 1,
+  // Adds `jitter * (2u - 1)` times the delay after the cap (R2, with 0.25).
+  SSELINK_JITTER_SHAPE_AROUND = 2,
+} sselink_jitter_shape;
+
 // A stream configuration. Made by `sselink_config_new`, changed by the
 // `sselink_config_*` setters, used by any number of `sselink_stream_connect`
 // calls, released by `sselink_config_free`. Setters may be called from any
@@ -702,6 +713,15 @@ enum sselink_result sselink_config_proxy(struct sselink_config *config, const ch
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
 enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const char *value, size_t value_len);
+
+// Asks for a gzip-compressed response and decodes it as it arrives
+// (default false); each event still comes as soon as the server flushes it.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_compressed(struct sselink_config *config, bool enabled);
 
 // Presents a client certificate (mutual TLS): `chain` is the certificate
 // and any intermediates as PEM, or one DER certificate; `key` its private

@@ -131,6 +131,7 @@ pub(crate) struct Options {
     pub(crate) platform_roots: bool,
     pub(crate) proxy: Option<String>,
     pub(crate) no_proxy: Option<String>,
+    pub(crate) compressed: bool,
     /// The client certificate chain and its key, as given (PEM or DER).
     pub(crate) client_certificate: Option<(Vec<u8>, Vec<u8>)>,
     pub(crate) reader_stack_size: usize,
@@ -172,6 +173,7 @@ impl Options {
             platform_roots: false,
             proxy: None,
             no_proxy: None,
+            compressed: false,
             client_certificate: None,
             reader_stack_size: 0,
         }
@@ -684,6 +686,16 @@ impl Builder {
         self
     }
 
+    /// Asks for a compressed response (`Accept-Encoding: gzip`) and decodes
+    /// it as it arrives: each event still comes as soon as the server
+    /// flushes it. Off by default, as compression buys little on small
+    /// events and a proxy may buffer a compressed stream. A gzip response is
+    /// decoded whatever this says, within the same line and event limits.
+    pub fn compressed(mut self, yes: bool) -> Builder {
+        self.options.compressed = yes;
+        self
+    }
+
     /// Presents a client certificate (mutual TLS): `chain` is the
     /// certificate, then any intermediates, as PEM or one DER certificate;
     /// `key` its private key as PEM (PKCS#8, PKCS#1 or SEC1) or DER. Both are
@@ -764,6 +776,11 @@ impl Config {
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
             .tls_config(self.tls.clone())
             .proxy(self.proxy.clone())
+            .accept_encoding(if options.compressed {
+                ureq::config::AutoHeaderValue::Default
+            } else {
+                ureq::config::AutoHeaderValue::None
+            })
             .max_idle_connections(0)
             .build()
             .new_agent()

@@ -1028,6 +1028,22 @@ pub unsafe extern "C" fn sselink_config_no_proxy(
     unsafe { set_string(config, value, value_len, |b, text| b.no_proxy(text)) }
 }
 
+/// Asks for a gzip-compressed response and decodes it as it arrives
+/// (default false); each event still comes as soon as the server flushes it.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_compressed(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.compressed(enabled)) }
+}
+
 /// Presents a client certificate (mutual TLS): `chain` is the certificate
 /// and any intermediates as PEM, or one DER certificate; `key` its private
 /// key as PEM or DER (both copied). Either not parsing, or a key that is not

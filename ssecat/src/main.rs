@@ -70,6 +70,35 @@ struct Args {
     /// Also trust this CA certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
+    /// Client certificate for mutual TLS (PEM chain, or DER); needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of --cert (PEM or DER).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Use this proxy: http://[user:password@]host:port. Without it,
+    /// ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide.
+    #[arg(short = 'x', long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Hosts that bypass the proxy, comma-separated; '*' turns proxies off.
+    #[arg(long, value_name = "LIST")]
+    noproxy: Option<String>,
+    /// Ask for a gzip-compressed stream and decode it as it arrives.
+    #[arg(long)]
+    compressed: bool,
+    /// Print each response's status and headers on stderr.
+    #[arg(short = 'i', long)]
+    include: bool,
+    /// Print only events of this type (repeatable; `message` for untyped).
+    #[arg(long = "type", value_name = "NAME")]
+    types: Vec<String>,
+    /// Post this JSON body (or @FILE) through the write path, print the
+    /// outcome as one JSON line, and exit: 0 on a 2xx, 1 otherwise.
+    #[arg(long, value_name = "JSON|@FILE")]
+    post: Option<String>,
+    /// Where --post sends (default: the URL without a trailing /stream).
+    #[arg(long, value_name = "URL", requires = "post")]
+    post_url: Option<String>,
     /// Exit after this many events (0: exit at once, printing none).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
@@ -141,19 +170,44 @@ fn main() -> ExitCode {
     }
 }
 
+/// The bytes of a `BODY|@FILE` argument.
+fn body_of(text: &str) -> Result<Vec<u8>, UsageError> {
+    match text.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read(path).map_err(|e| UsageError(format!("cannot read {path}: {e}")))
+        }
+        None => Ok(text.as_bytes().to_vec()),
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
+    std::fs::read(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))
+}
+
 fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
-    let mut builder = Stream::builder(url).comments(args.include_comments);
+    let mut builder = Stream::builder(url)
+        .comments(args.include_comments)
+        .compressed(args.compressed);
+    for name in &args.types {
+        builder = builder.filter_event_type(name);
+    }
+    if let Some(proxy) = &args.proxy {
+        builder = builder.proxy(proxy);
+    }
+    if let Some(hosts) = &args.noproxy {
+        builder = builder.no_proxy(hosts);
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        builder = builder.client_certificate(read_file(cert)?, read_file(key)?);
+    }
+    if let Some(url) = &args.post_url {
+        builder = builder.post_url(url);
+    }
     for (name, value) in &args.headers {
         builder = builder.header(name, value);
     }
     if let Some(data) = &args.data {
-        let body = match data.strip_prefix('@') {
-            Some(path) => {
-                std::fs::read(path).map_err(|e| UsageError(format!("cannot read {path}: {e}")))?
-            }
-            None => data.clone().into_bytes(),
-        };
-        builder = builder.body(body).method("POST");
+        builder = builder.body(body_of(data)?).method("POST");
     }
     if let Some(method) = &args.method {
         builder = builder.method(method);
@@ -179,9 +233,7 @@ fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
         builder = builder.max_event_size(usize::try_from(bytes).unwrap_or(usize::MAX));
     }
     if let Some(path) = &args.cacert {
-        let certificate = std::fs::read(path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-        builder = builder.root_certificate(certificate);
+        builder = builder.root_certificate(read_file(path)?);
     }
     if args.no_reconnect {
         builder = builder.reconnect(false);
@@ -243,6 +295,9 @@ fn run(args: Args) -> Result<ExitCode, UsageError> {
         Error::InvalidConfig(message) => UsageError(message),
         other => UsageError(other.to_string()),
     })?;
+    if let Some(body) = &args.post {
+        return post(&stream, &body_of(body)?);
+    }
     let stream = Arc::new(stream);
     let caught = watch_signals(&stream)?;
     let mut stats = Stats {
@@ -271,9 +326,9 @@ fn run(args: Args) -> Result<ExitCode, UsageError> {
                 printed
             }
             Item::Comment(text) if !args.quiet => print_comment(&mut out, &text, args.format),
-            Item::Closed(reason) => break closed(&reason, &caught),
+            Item::Closed(reason) => break closed(&reason, &caught, args.include),
             other => {
-                report(&other, &url);
+                report(&other, &url, args.include);
                 Ok(())
             }
         };
@@ -289,22 +344,68 @@ fn run(args: Args) -> Result<ExitCode, UsageError> {
     Ok(code)
 }
 
-/// Lifecycle on stderr, one line each.
-fn report(item: &Item, url: &str) {
+/// An outcome of --post, as printed.
+#[derive(Serialize)]
+struct PostLine<'a> {
+    status: u16,
+    attempts: u32,
+    body: &'a str,
+}
+
+/// Posts once, prints the outcome as one JSON line, and says how it went.
+fn post(stream: &Stream, body: &[u8]) -> Result<ExitCode, UsageError> {
+    match stream.post(body) {
+        Ok(response) => {
+            let line = PostLine {
+                status: response.status,
+                attempts: response.attempts,
+                body: &String::from_utf8_lossy(&response.body),
+            };
+            println!("{}", serde_json::to_string(&line).unwrap_or_default());
+            Ok(if response.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(error) => {
+            eprintln!("ssecat: the post failed: {error}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Lifecycle on stderr, one line each; with --include, each response's
+/// status and headers too.
+fn report(item: &Item, url: &str, include: bool) {
     match item {
         Item::Connecting { attempt: 0 } => {
             eprintln!("connecting to {}", sselink::redact::url_for_logs(url))
         }
         Item::Connecting { attempt } => eprintln!("reconnecting (attempt {attempt})"),
-        Item::Open { status, .. } => eprintln!("open: HTTP {status}"),
+        Item::Open { status, headers } => {
+            eprintln!("open: HTTP {status}");
+            if include {
+                print_headers(headers);
+            }
+        }
         Item::Retrying { error, delay, .. } => {
-            eprintln!("retrying in {:.2} s: {error}", delay.as_secs_f64())
+            eprintln!("retrying in {:.2} s: {error}", delay.as_secs_f64());
+            if let (true, Error::Status(failure)) = (include, error) {
+                print_headers(&failure.headers);
+            }
         }
         _ => {}
     }
 }
 
-fn closed(reason: &CloseReason, caught: &AtomicI32) -> ExitCode {
+fn print_headers(headers: &[(String, String)]) {
+    for (name, value) in headers {
+        eprintln!("< {name}: {value}");
+    }
+}
+
+fn closed(reason: &CloseReason, caught: &AtomicI32, include: bool) -> ExitCode {
     match reason {
         CloseReason::Caller => {
             let signal = caught.load(Ordering::SeqCst);
@@ -313,6 +414,9 @@ fn closed(reason: &CloseReason, caught: &AtomicI32) -> ExitCode {
         }
         CloseReason::Error(error) => {
             eprintln!("ssecat: {error}");
+            if let (true, Error::Status(failure)) = (include, error) {
+                print_headers(&failure.headers);
+            }
             ExitCode::from(1)
         }
         reason => {

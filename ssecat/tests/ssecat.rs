@@ -2,10 +2,12 @@
 //! its output, exit codes and signal handling. Cargo builds the binary
 //! before running this.
 
-/// The scriptable loopback server the library's integration tests use.
+/// The helpers of the library's integration tests: a scriptable loopback
+/// server, a test CA with an HTTPS server, and tinyproxy.
 #[allow(dead_code)]
-#[path = "../../tests/support/server.rs"]
-mod server;
+#[path = "../../tests/support/mod.rs"]
+mod support;
+use support::server;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -392,4 +394,213 @@ fn demo_drops_once_resumes_and_ends() {
         err.trim_end().ends_with("it asks the client to stop"),
         "{err}"
     );
+}
+
+#[test]
+fn type_filters_include_and_compressed() {
+    let server = Server::start(|mut conn: Conn| {
+        let gzip = conn.request.header("accept-encoding") == Some("gzip");
+        let body = "event: a\ndata: 1\n\nevent: b\ndata: 2\n\ndata: 3\n\n";
+        if gzip {
+            use std::io::Write as _;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(body.as_bytes()).unwrap();
+            let bytes = encoder.finish().unwrap();
+            let _ = conn.write(format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n\
+                 X-Seen: gzip\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
+            ));
+            let _ = conn.write(bytes);
+        } else {
+            let _ = conn.sse_head().and_then(|()| conn.write(body));
+        }
+        conn.end();
+    });
+    let output = run(&[
+        "--no-reconnect",
+        "--type",
+        "b",
+        "--type",
+        "message",
+        &server.url("/"),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<String> = stdout(&output).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"type":"b","data":"2","id":""}"#,
+            r#"{"type":"message","data":"3","id":""}"#
+        ]
+    );
+    assert!(
+        !stderr(&output).contains("< content-type"),
+        "no -i, no headers"
+    );
+
+    let output = run(&["--no-reconnect", "--compressed", "-i", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output).lines().count(), 3);
+    let err = stderr(&output);
+    assert!(err.contains("open: HTTP 200"), "{err}");
+    // The server answers gzip only when asked (ureq drops Content-Encoding
+    // once it decodes), and says so in X-Seen.
+    assert!(err.contains("< x-seen: gzip"), "{err}");
+}
+
+#[test]
+fn include_shows_a_failed_responses_headers() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(403, &["X-Reason: expired"], "no");
+        conn.end();
+    });
+    let output = run(&["-i", &server.url("/")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("< x-reason: expired"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn post_sends_one_write_and_prints_its_outcome() {
+    let server = Server::start(|mut conn: Conn| {
+        match (conn.request.method.as_str(), conn.request.index) {
+            ("POST", _) if conn.request.header("x-try") == Some("1") => {
+                let _ = conn.respond(201, &[], "created");
+            }
+            ("POST", _) => {
+                let _ = conn.respond(503, &[], "busy");
+            }
+            _ => {
+                let _ = conn.sse_head();
+                conn.client_closed_within(PATIENCE);
+                return;
+            }
+        }
+        conn.end();
+    });
+    let url = server.url("/v1/events/stream");
+    let output = run(&["-H", "X-Try: 1", "--post", r#"{"a":1}"#, &url]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        r#"{"status":201,"attempts":1,"body":"created"}"#
+    );
+    let posted = loop {
+        let request = server.request();
+        if request.method == "POST" {
+            break request;
+        }
+    };
+    assert_eq!(posted.target, "/v1/events");
+    assert_eq!(posted.body, br#"{"a":1}"#);
+}
+
+#[test]
+fn proxies_from_the_option_and_from_the_environment() {
+    let proxy = support::tinyproxy::Tinyproxy::start(Some(("user", "pw")));
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+        conn.end();
+    });
+    let good = proxy.url(Some(("user", "pw")));
+    let bad = proxy.url(None); // refused: the proxy wants credentials
+    let output = run(&["--no-reconnect", "--proxy", &good, &server.url("/")]);
+    assert_eq!(
+        (output.status.code(), stdout(&output).lines().count()),
+        (Some(0), 1)
+    );
+    let output = run(&["--no-reconnect", "--proxy", &bad, &server.url("/")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("the proxy failed"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("pw"));
+
+    // The environment: HTTPS_PROXY (ureq reads it whatever the scheme), then
+    // NO_PROXY and --noproxy bypassing it.
+    let with_env = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = ssecat(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        for name in [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            if !env.iter().any(|(n, _)| n == &name) {
+                command.env_remove(name);
+            }
+        }
+        command.output().unwrap()
+    };
+    let url = server.url("/");
+    let args = ["--no-reconnect", url.as_str()];
+    let through = with_env(&[("HTTPS_PROXY", good.as_str())], &args);
+    assert_eq!(
+        through.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&through.stderr)
+    );
+    let refused = with_env(&[("HTTPS_PROXY", bad.as_str())], &args);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "the environment's proxy was used"
+    );
+    let bypassed = with_env(
+        &[("HTTPS_PROXY", bad.as_str()), ("NO_PROXY", "127.0.0.1")],
+        &args,
+    );
+    assert_eq!(bypassed.status.code(), Some(0), "NO_PROXY");
+    let off = with_env(
+        &[("HTTPS_PROXY", bad.as_str())],
+        &["--no-reconnect", "--noproxy", "*", url.as_str()],
+    );
+    assert_eq!(off.status.code(), Some(0), "--noproxy '*'");
+}
+
+#[test]
+fn client_certificates_from_files() {
+    let ca = support::tls::test_ca();
+    let url = support::tls::https_server(std::sync::Arc::clone(&ca.mutual_config));
+    let dir = std::env::temp_dir().join(format!("ssecat-mtls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let cacert = write("ca.pem", ca.ca_pem.as_bytes());
+    let cert = write("client.pem", ca.client_pem.as_bytes());
+    let key = write("client.key", ca.client_key_pem.as_bytes());
+    let without = run(&["--no-reconnect", "--cacert", &cacert, &url]);
+    assert_eq!(without.status.code(), Some(1), "{}", stderr(&without));
+    let with = run(&[
+        "--no-reconnect",
+        "--cacert",
+        &cacert,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        &url,
+    ]);
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+    assert_eq!(
+        stdout(&with).trim(),
+        r#"{"type":"message","data":"secure","id":""}"#
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

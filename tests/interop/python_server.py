@@ -2,7 +2,8 @@
 
 Scenario (shared with node/server.mjs): events 1-5, then the response ends
 (a server-side drop); resumed with Last-Event-ID, events 6-10 and the end
-again; after that, 204 No Content.
+again; after that, 204 No Content. /hold sends one event and then nothing
+for a minute.
 
 Run: python python_server.py PORT
 """
@@ -35,7 +36,18 @@ async def events(request):
     return EventSourceResponse(stream(), ping=60)
 
 
-app = Starlette(routes=[Route("/events", events)])
+async def hold(request):
+    """One event, then nothing for a minute: a proxy that buffers (gzip or
+    otherwise) would sit on the event."""
+
+    async def stream():
+        yield {"id": "1", "event": "tick", "data": json.dumps({"n": 1, "server": "sse-starlette"})}
+        await asyncio.sleep(60)
+
+    return EventSourceResponse(stream(), ping=60)
+
+
+app = Starlette(routes=[Route("/events", events), Route("/hold", hold)])
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

@@ -2,7 +2,9 @@
 # Interop: ssecat (so sselink) against SSE servers no one here wrote, each
 # checked by check.py across a server-side drop: sse-starlette under uvicorn
 # (PyPI), better-sse on Node.js (npm), and the Python server behind nginx
-# (Debian) with proxy_buffering off. Installs what it needs; .ci/test runs it.
+# (Debian) with proxy_buffering off, once plain and once with gzip on (ssecat
+# --compressed), where each event must still arrive as soon as it is sent.
+# Installs what it needs; .ci/test runs it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -50,8 +52,10 @@ node_port=$(sed -n 's/^PORT //p' "$work/node.log")
 
 echo "-- starting nginx in front of uvicorn"
 nginx_port=$(free_port)
+gzip_port=$(free_port)
 mkdir -p "$work/nginx"
-sed -e "s|@PORT@|$nginx_port|" -e "s|@UPSTREAM@|$python_port|" -e "s|@DIR@|$work/nginx|" \
+rm -f "$work/nginx/gzip.log"
+sed -e "s|@PORT@|$nginx_port|" -e "s|@GZIP_PORT@|$gzip_port|" -e "s|@UPSTREAM@|$python_port|" -e "s|@DIR@|$work/nginx|" \
     "$here/nginx.conf.in" > "$work/nginx/nginx.conf"
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
 pids+=($!)
@@ -59,11 +63,12 @@ wait_for_port "$nginx_port" "nginx"
 
 passed=0
 failed=0
-for target in "sse-starlette under uvicorn|$python_port" "better-sse on Node.js|$node_port" "sse-starlette behind nginx|$nginx_port"; do
-    name=${target%|*}
-    port=${target#*|}
+for target in "sse-starlette under uvicorn|$python_port|" "better-sse on Node.js|$node_port|" \
+    "sse-starlette behind nginx|$nginx_port|" "sse-starlette behind nginx with gzip|$gzip_port|--compressed"; do
+    IFS='|' read -r name port flags <<< "$target"
     status=0
-    timeout 60 "$ssecat" --idle-timeout 10 --reconnect-delay 50 --max-reconnect-delay 500 \
+    # shellcheck disable=SC2086
+    timeout 60 "$ssecat" --idle-timeout 10 --reconnect-delay 50 --max-reconnect-delay 500 $flags \
         "http://127.0.0.1:$port/events" > "$work/out.jsonl" 2> "$work/err.txt" || status=$?
     if python3 "$here/check.py" "$name" "$status" "$work/out.jsonl" "$work/err.txt"; then
         passed=$((passed + 1))
@@ -71,5 +76,20 @@ for target in "sse-starlette under uvicorn|$python_port" "better-sse on Node.js|
         failed=$((failed + 1))
     fi
 done
+
+# Through gzip, an event must come when it is sent, not when the response
+# ends: /hold sends one event and then nothing for a minute.
+status=0
+timeout 20 "$ssecat" --compressed --max-events 1 "http://127.0.0.1:$gzip_port/hold" \
+    > "$work/out.jsonl" 2> "$work/err.txt" || status=$?
+if [ "$status" -eq 0 ] && [ "$(wc -l < "$work/out.jsonl")" -eq 1 ] \
+    && grep -q '^/hold gzip$' "$work/nginx/gzip.log" && grep -q '^/events gzip$' "$work/nginx/gzip.log"; then
+    echo "ok - nginx with gzip: compressed, and the held event arrived at once"
+    passed=$((passed + 1))
+else
+    echo "FAIL - nginx with gzip: exit $status, $(wc -l < "$work/out.jsonl") events, log: $(cat "$work/nginx/gzip.log" 2>/dev/null)"
+    cat "$work/err.txt"
+    failed=$((failed + 1))
+fi
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -271,6 +271,61 @@ static int test_setter_extremes(void) {
     return 0;
 }
 
+/* The behaviour options of the reference clients, proxies, compression and
+ * client certificates: each setter accepts a good value and refuses a bad
+ * one, and a stream with all of them set works. */
+static int test_every_other_setter(void) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/events?n=3", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    no_reconnect(config);
+    CHECK(sselink_config_jitter_shape(config, SSELINK_JITTER_SHAPE_SCALE) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_jitter_shape(config, 9) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(sselink_config_reset_on_open(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_server_retry(config, false) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_retry_all_statuses(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_any_content_type(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_resume_from_highest_id(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_compressed(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_timeout(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_post_timeout(config, 5000) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_url(config, "ftp://x/", 8) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_proxy(config, "socks5://127.0.0.1:1", 20) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_proxy(config, "http://127.0.0.1:1", 18) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_no_proxy(config, "*", 1) == SSELINK_RESULT_OK); /* so the proxy is off */
+    const uint8_t garbage[] = {1, 2, 3};
+    CHECK(sselink_config_client_certificate(config, garbage, 3, garbage, 3) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_client_certificate(config, NULL, 1, garbage, 3) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(sselink_config_max_queued_bytes(config, 1 << 20) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_reader_stack_size(config, 256 * 1024) == SSELINK_RESULT_OK);
+    /* Only type "other": the stream's untyped events never arrive. */
+    CHECK(sselink_config_filter_event_type(config, "other", 5) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_filter_event_type(config, "message", 7) == SSELINK_RESULT_OK);
+    sselink_stream *both = NULL;
+    CHECK(sselink_stream_connect(config, &both) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    int events = 0, events_both = 0;
+    sselink_item item;
+    while (sselink_stream_poll(stream, 10000, &item) == SSELINK_RESULT_OK && item.kind != SSELINK_ITEM_KIND_CLOSED) {
+        events += item.kind == SSELINK_ITEM_KIND_EVENT;
+    }
+    while (sselink_stream_poll(both, 10000, &item) == SSELINK_RESULT_OK && item.kind != SSELINK_ITEM_KIND_CLOSED) {
+        events_both += item.kind == SSELINK_ITEM_KIND_EVENT;
+    }
+    CHECK(events == 0 && events_both == 3);
+    CHECK(sselink_stream_queued_bytes(stream) == 0 && sselink_stream_queued_bytes(NULL) == 0);
+    size_t len = 0;
+    char id[16];
+    CHECK(sselink_stream_last_event_id(stream, id, sizeof id, &len) == SSELINK_RESULT_OK);
+    CHECK(strcmp(id, "2") == 0); /* filtered events still move the id */
+    sselink_stream_free(stream);
+    sselink_stream_free(both);
+    return 0;
+}
+
 /* Fields that do not apply to an item's kind are zero; an event without a
  * retry field says -1. */
 static int test_fields_that_do_not_apply_are_zero(void) {
@@ -731,6 +786,7 @@ int main(int argc, char **argv) {
         {"invalid URL and header", test_invalid_url_and_header},
         {"setter extremes are refused with a message", test_setter_extremes},
         {"fields that do not apply are zero", test_fields_that_do_not_apply_are_zero},
+        {"every other setter", test_every_other_setter},
         {"config error is a copy across threads", test_config_error_is_a_copy_across_threads},
         {"a refused thread is a resource error", test_refused_thread_is_a_resource_error},
         {"close and wait for the reader", test_close_and_wait},

@@ -1,0 +1,116 @@
+//! Compressed streams (docs/options.md, `compressed`): asked for only when
+//! the option is on, decoded as they arrive, each event delivered as soon as
+//! the server flushes it, and still bound by the size limits.
+
+mod support;
+
+use std::io::Write;
+
+use crossbeam_channel::bounded;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sselink::{CloseReason, Error, Item, Limit, Stream};
+use support::server::{Conn, Server, PATIENCE};
+
+fn next_event(stream: &Stream) -> sselink::Event {
+    loop {
+        match stream.recv_timeout(PATIENCE).expect("an event in time") {
+            Item::Event(event) => return event,
+            Item::Closed(reason) => panic!("closed: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+/// Writes `text` through the gzip encoder and sync-flushes it: the bytes
+/// sent decode to whole events without waiting for more.
+fn send_flushed(conn: &mut Conn, gzip: &mut GzEncoder<Vec<u8>>, text: &str) {
+    gzip.write_all(text.as_bytes()).unwrap();
+    gzip.flush().unwrap(); // a sync flush: every byte so far decodes
+    let bytes = std::mem::take(gzip.get_mut());
+    conn.write(format!("{:x}\r\n", bytes.len())).unwrap();
+    conn.write(&bytes).unwrap();
+    conn.write("\r\n").unwrap();
+}
+
+#[test]
+fn a_gzip_stream_delivers_each_event_when_it_is_flushed() {
+    let (go, released) = bounded::<()>(0);
+    let server = Server::start(move |mut conn: Conn| {
+        assert_eq!(conn.request.header("accept-encoding"), Some("gzip"));
+        conn.write(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+             Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        .unwrap();
+        let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+        send_flushed(&mut conn, &mut gzip, "id: 1\ndata: first\n\n");
+        // The second event waits until the client has the first: a client
+        // that buffered compressed input would wait forever here.
+        let _ = released.recv();
+        send_flushed(&mut conn, &mut gzip, "id: 2\ndata: second\n\n");
+        let rest = gzip.finish().unwrap();
+        conn.write(format!("{:x}\r\n", rest.len())).unwrap();
+        conn.write(&rest).unwrap();
+        conn.write("\r\n0\r\n\r\n").unwrap();
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .compressed(true)
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    assert_eq!(next_event(&stream).data(), "first");
+    go.send(()).unwrap();
+    assert_eq!(next_event(&stream).data(), "second");
+}
+
+#[test]
+fn compression_is_not_asked_for_by_default() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: plain\n\n"));
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    assert_eq!(next_event(&stream).data(), "plain");
+    assert_eq!(server.request().header("accept-encoding"), None);
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_event_limit() {
+    // 64 MiB of one data line, compressed to about 64 KiB.
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::best());
+    gzip.write_all(b"data: ").unwrap();
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..64 {
+        gzip.write_all(&zeros).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.write(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+             Content-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            bomb.len()
+        ));
+        let _ = conn.write(&bomb);
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .compressed(true)
+        .max_line_length(1 << 20)
+        .connect()
+        .unwrap();
+    let reason = loop {
+        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
+            break reason;
+        }
+    };
+    assert!(
+        matches!(reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::LineLength),
+        "{reason}"
+    );
+}
