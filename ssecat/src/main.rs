@@ -76,7 +76,7 @@ struct Args {
     /// Private key of --cert (PEM or DER).
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
-    /// Use this proxy: http://[user:password@]host:port. Without it,
+    /// Use this proxy: `http://[user:password@]host:port`. Without it,
     /// ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide.
     #[arg(short = 'x', long, value_name = "URL")]
     proxy: Option<String>,

@@ -4,7 +4,6 @@
 
 /// The helpers of the library's integration tests: a scriptable loopback
 /// server, a test CA with an HTTPS server, and tinyproxy.
-#[allow(dead_code)]
 #[path = "../../tests/support/mod.rs"]
 mod support;
 use support::server;
