@@ -1,6 +1,6 @@
-//! Every option exists in Rust and in C under the same name, and has a row
-//! in docs/options.md: this test compares the three lists and names what is
-//! missing where.
+//! Every option exists in Rust, in C and in Go under the same name, and has
+//! a row in docs/options.md: this test compares the four lists and names
+//! what is missing where.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -39,6 +39,36 @@ fn c_setters() -> BTreeSet<String> {
         .collect()
 }
 
+/// The Go options (`func Name(...) Option` in ffi-examples/go/options.go),
+/// named back in snake case: `LastEventID` is `last_event_id`.
+fn go_options() -> BTreeSet<String> {
+    read("ffi-examples/go/options.go")
+        .lines()
+        .filter_map(|line| line.strip_prefix("func "))
+        .filter(|rest| rest.ends_with(") Option {"))
+        .map(|rest| snake_case(rest.split('(').next().unwrap()))
+        .collect()
+}
+
+/// `ResumeFromHighestID` as `resume_from_highest_id`: a run of capitals is
+/// one word (`ID`, `URL`, `EOF`), and a plural `IDs` is `ids`.
+fn snake_case(name: &str) -> String {
+    let name = name.replace("IDs", "Ids");
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let starts_word = c.is_uppercase()
+            && i > 0
+            && (chars[i - 1].is_lowercase()
+                || chars.get(i + 1).is_some_and(|next| next.is_lowercase()));
+        if starts_word {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// The first column of the table in docs/options.md.
 fn documented() -> BTreeSet<String> {
     read("docs/options.md")
@@ -53,8 +83,27 @@ fn missing(from: &BTreeSet<String>, in_: &BTreeSet<String>) -> Vec<String> {
 }
 
 #[test]
-fn every_option_exists_in_rust_in_c_and_in_the_docs() {
-    let (rust, c, docs) = (rust_setters(), c_setters(), documented());
+fn go_names_turn_back_into_rust_names() {
+    for (go, rust) in [
+        ("LastEventID", "last_event_id"),
+        ("DeduplicateIDs", "deduplicate_ids"),
+        ("PostURL", "post_url"),
+        ("DispatchIncompleteAtEOF", "dispatch_incomplete_at_eof"),
+        ("ResumeFromHighestID", "resume_from_highest_id"),
+        ("Header", "header"),
+    ] {
+        assert_eq!(snake_case(go), rust);
+    }
+}
+
+#[test]
+fn every_option_exists_in_rust_in_c_in_go_and_in_the_docs() {
+    let (rust, c, docs, go) = (rust_setters(), c_setters(), documented(), go_options());
+    assert_eq!(
+        (missing(&go, &rust), missing(&rust, &go)),
+        (vec![], vec![]),
+        "(Rust setters missing in Go, Go options missing in Rust)"
+    );
     assert!(rust.len() >= 30, "too few Rust setters found: {rust:?}");
     assert!(rust.contains("header") && rust.contains("reader_stack_size"));
     assert_eq!(

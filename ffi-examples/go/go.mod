@@ -1,0 +1,3 @@
+module sselink
+
+go 1.26

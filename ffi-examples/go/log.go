@@ -1,0 +1,51 @@
+package sselink
+
+/*
+#include "sselink.h"
+
+extern void sselink_go_log(void *userdata, uint32_t level, sselink_str target, sselink_str message);
+*/
+import "C"
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// Level is a log level: LevelError (1) to LevelTrace (5); LevelOff turns
+// logging off.
+type Level uint32
+
+// The log levels.
+const (
+	LevelOff   Level = 0
+	LevelError Level = 1
+	LevelWarn  Level = 2
+	LevelInfo  Level = 3
+	LevelDebug Level = 4
+	LevelTrace Level = 5
+)
+
+var logFunc atomic.Pointer[func(Level, string, string)]
+
+// SetLogger sends the library's log records up to max to log, through the
+// library's redacting filter: no record carries a header value of a
+// sensitive header, a query value, URL userinfo, a proxy credential or a
+// body. log runs on the library's threads (foreign threads for Go), never
+// inside a call the program made; keep it short. A nil log turns logging
+// off. It fails when the process already has another Rust logger.
+func SetLogger(log func(level Level, target, message string), max Level) error {
+	if log == nil {
+		logFunc.Store(nil)
+		return codeError(C.sselink_log_set_callback(nil, nil, 0), "")
+	}
+	logFunc.Store(&log)
+	return codeError(C.sselink_log_set_callback(C.sselink_log_callback(C.sselink_go_log), nil, C.uint32_t(max)), "")
+}
+
+//export sselink_go_log
+func sselink_go_log(_ unsafe.Pointer, level C.uint32_t, target, message C.sselink_str) {
+	if log := logFunc.Load(); log != nil {
+		(*log)(Level(level), goString(target), goString(message))
+	}
+}

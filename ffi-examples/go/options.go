@@ -1,0 +1,455 @@
+package sselink
+
+// Options, one per setter of the C library's sselink_config, with the same
+// names (in Go's case) and defaults; docs/options.md lists them all.
+// Durations are time.Duration here, milliseconds in C.
+
+/*
+#include <stdlib.h>
+#include "sselink.h"
+
+extern void sselink_go_header_provider(void *userdata, sselink_headers *headers);
+extern void sselink_go_release(void *userdata);
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"time"
+	"unsafe"
+)
+
+// Option sets one option of a stream, for Connect.
+type Option func(config *C.sselink_config) C.enum_sselink_result
+
+func ms(d time.Duration) C.uint64_t {
+	if d < 0 {
+		return 0
+	}
+	return C.uint64_t(d / time.Millisecond)
+}
+
+func cBool(b bool) C.bool { return C.bool(b) }
+
+// OverflowPolicy says what a full channel does; for Overflow.
+type OverflowPolicy uint32
+
+// The overflow policies.
+const (
+	OverflowBlock      OverflowPolicy = C.SSELINK_OVERFLOW_BLOCK
+	OverflowDropOldest OverflowPolicy = C.SSELINK_OVERFLOW_DROP_OLDEST
+	OverflowDropNewest OverflowPolicy = C.SSELINK_OVERFLOW_DROP_NEWEST
+)
+
+// Shape is how jitter applies; for JitterShape.
+type Shape uint32
+
+// The jitter shapes: Add never undercuts the server's retry; Scale is the
+// hub observer's (R1), Around the worker transport's (R2).
+const (
+	JitterAdd    Shape = C.SSELINK_JITTER_SHAPE_ADD
+	JitterScale  Shape = C.SSELINK_JITTER_SHAPE_SCALE
+	JitterAround Shape = C.SSELINK_JITTER_SHAPE_AROUND
+)
+
+// Header sets the header option. Adds a request header sent on every connect. A name that is not an HTTP
+// token, a value with a control character, or a header that frames the
+// request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
+// the like) gives `ErrInvalidConfig`. A caller's `Accept` or
+// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
+// `Proxy-Authorization` are never sent to another origin after a redirect.
+func Header(name string, value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cName, lName := cString(name)
+		cValue, lValue := cString(value)
+		return C.sselink_config_header(config, cName, lName, cValue, lValue)
+	}
+}
+
+// SensitiveHeader sets the sensitive_header option. Like `header`, for a header that carries a credential (an
+// API key): never sent to another origin after a redirect, never logged.
+func SensitiveHeader(name string, value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cName, lName := cString(name)
+		cValue, lValue := cString(value)
+		return C.sselink_config_sensitive_header(config, cName, lName, cValue, lValue)
+	}
+}
+
+// Query sets the query option. Appends a query parameter to the URL (percent-encoded by sselink).
+func Query(name string, value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cName, lName := cString(name)
+		cValue, lValue := cString(value)
+		return C.sselink_config_query(config, cName, lName, cValue, lValue)
+	}
+}
+
+// Method sets the method option. Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
+func Method(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_method(config, cValue, lValue)
+	}
+}
+
+// Body sets the body option. Sets the request body, sent again on every connect (copied). Default none.
+func Body(bytes []byte) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cBytes, lBytes := cBytes(bytes)
+		return C.sselink_config_body(config, cBytes, lBytes)
+	}
+}
+
+// LastEventID sets the last_event_i_d option. Seeds the last event id, sent as `Last-Event-ID` on the first connect.
+// A control character gives `ErrInvalidConfig`.
+func LastEventID(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_last_event_id(config, cValue, lValue)
+	}
+}
+
+// ResumeQuery sets the resume_query option. Also sends the last event id as query parameter `value` on every connect
+// that has one (such as `from_sequence_num`). Default none.
+func ResumeQuery(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_resume_query(config, cValue, lValue)
+	}
+}
+
+// ConnectTimeout sets the connect_timeout option. Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
+// to a year; default 10000.
+func ConnectTimeout(d time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_connect_timeout(config, ms(d))
+	}
+}
+
+// IdleTimeout sets the idle_timeout option. The idle timer in milliseconds: when no byte arrives for this long, the
+// connection is treated as dead and re-established. 0 turns it off; at most
+// a year; default 45000.
+func IdleTimeout(d time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_idle_timeout(config, ms(d))
+	}
+}
+
+// Reconnect sets the reconnect option. Turns reconnecting on (true, the default) or off: off, the stream
+// closes when its first connection ends.
+func Reconnect(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_reconnect(config, cBool(enabled))
+	}
+}
+
+// ReconnectDelay sets the reconnect_delay option. Sets the initial reconnection time and the cap of the doubling delay, in
+// milliseconds (default 1000 and 30000; each at most a year).
+func ReconnectDelay(initial time.Duration, max time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_reconnect_delay(config, ms(initial), ms(max))
+	}
+}
+
+// Jitter sets the jitter option. Random extra of up to this fraction of each delay: from 0 to 1; default
+// 0.5. NaN or a value outside gives `ErrInvalidConfig`.
+func Jitter(fraction float64) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_jitter(config, C.double(fraction))
+	}
+}
+
+// MaxAttempts sets the max_attempts option. Gives up after this many consecutive failed reconnect attempts; 0 (the
+// default) never gives up.
+func MaxAttempts(attempts uint32) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_max_attempts(config, C.uint32_t(attempts))
+	}
+}
+
+// TimeBudget sets the time_budget option. Gives up when one outage lasts longer than this many milliseconds; 0
+// (the default) never gives up.
+func TimeBudget(d time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_time_budget(config, ms(d))
+	}
+}
+
+// HealthyAfter sets the healthy_after option. A connection open this many milliseconds resets the failure count
+// (default 60000; delivering an event does too).
+func HealthyAfter(d time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_healthy_after(config, ms(d))
+	}
+}
+
+// StrictStatus sets the strict_status option. Strict status policy (true): every non-2xx status closes the stream.
+// Default false: 408, 429 and 5xx are retried.
+func StrictStatus(strict bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_strict_status(config, cBool(strict))
+	}
+}
+
+// RetryStatus sets the retry_status option. Retries this HTTP status whatever the rest of the policy says.
+func RetryStatus(status int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_retry_status(config, C.uint16_t(status))
+	}
+}
+
+// PermanentStatus sets the permanent_status option. Closes the stream on this HTTP status whatever the rest of the policy
+// says.
+func PermanentStatus(status int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_permanent_status(config, C.uint16_t(status))
+	}
+}
+
+// MaxRedirects sets the max_redirects option. How many redirects one connect follows (default 10; 0 follows none).
+func MaxRedirects(max uint32) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_max_redirects(config, C.uint32_t(max))
+	}
+}
+
+// MaxLineLength sets the max_line_length option. The longest line accepted, in bytes (default 16 MiB; at least 1).
+func MaxLineLength(bytes int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_max_line_length(config, C.size_t(bytes))
+	}
+}
+
+// MaxEventSize sets the max_event_size option. The largest event accepted, in bytes: data as dispatched, type and id
+// together (default 16 MiB; at least 1).
+func MaxEventSize(bytes int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_max_event_size(config, C.size_t(bytes))
+	}
+}
+
+// Capacity sets the capacity option. How many items the channel to the caller holds: from 1 to 65536;
+// default 256. Every slot is allocated when the stream starts.
+func Capacity(items int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_capacity(config, C.size_t(items))
+	}
+}
+
+// MaxQueuedBytes sets the max_queued_bytes option. The most bytes of events and comments the channel holds (default 64 MiB;
+// at least 1). With `capacity` it bounds a slow consumer's
+// memory; whichever bound is reached first makes the channel full.
+func MaxQueuedBytes(bytes int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_max_queued_bytes(config, C.size_t(bytes))
+	}
+}
+
+// Overflow sets the overflow option. What the reader does when the channel is full:
+// `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
+// `SSELINK_OVERFLOW_DROP_NEWEST`, given as its number. Another number gives
+// `an error`.
+func Overflow(overflow OverflowPolicy) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_overflow(config, C.uint32_t(overflow))
+	}
+}
+
+// JitterShape sets the jitter_shape option. How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
+// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
+// given as its number. Another number gives
+// `an error`.
+func JitterShape(shape Shape) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_jitter_shape(config, C.uint32_t(shape))
+	}
+}
+
+// ResetOnOpen sets the reset_on_open option. Resets the failure count as soon as a connection opens (R1). Default
+// false.
+func ResetOnOpen(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_reset_on_open(config, cBool(enabled))
+	}
+}
+
+// ServerRetry sets the server_retry option. Uses the server's `retry` field as the reconnection time (default true);
+// false ignores it (R2).
+func ServerRetry(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_server_retry(config, cBool(enabled))
+	}
+}
+
+// RetryAllStatuses sets the retry_all_statuses option. Retries every non-2xx status except the permanent ones given with
+// `permanent_status` (and 204, which closes): R2's policy.
+// Default false.
+func RetryAllStatuses(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_retry_all_statuses(config, cBool(enabled))
+	}
+}
+
+// AnyContentType sets the any_content_type option. Accepts any 2xx response as an event stream, whatever its Content-Type.
+// Default false.
+func AnyContentType(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_any_content_type(config, cBool(enabled))
+	}
+}
+
+// ResumeFromHighestID sets the resume_from_highest_i_d option. Resumes from the highest numeric id seen instead of the last (R2's
+// high-water mark). Default false.
+func ResumeFromHighestID(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_resume_from_highest_id(config, cBool(enabled))
+	}
+}
+
+// FilterEventType sets the filter_event_type option. Delivers only events of this type (call again for more types); the rest
+// never cross the channel. Default: every type.
+func FilterEventType(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_filter_event_type(config, cValue, lValue)
+	}
+}
+
+// PostURL sets the post_u_r_l option. Where `sselink_stream_post` sends: by default the stream URL without a
+// trailing `/stream`.
+func PostURL(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_post_url(config, cValue, lValue)
+	}
+}
+
+// PostAttempts sets the post_attempts option. How many attempts a post makes at most (default 10; at least 1).
+func PostAttempts(attempts uint32) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_post_attempts(config, C.uint32_t(attempts))
+	}
+}
+
+// PostDelay sets the post_delay option. The first delay between post attempts and its cap, in milliseconds
+// (default 500 and 8000).
+func PostDelay(initial time.Duration, max time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_post_delay(config, ms(initial), ms(max))
+	}
+}
+
+// PostTimeout sets the post_timeout option. How long a post may take, all attempts included, in milliseconds
+// (default 60000; more than zero).
+func PostTimeout(d time.Duration) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_post_timeout(config, ms(d))
+	}
+}
+
+// Comments sets the comments option. Delivers comment lines as `SSELINK_ITEM_KIND_COMMENT` items (default
+// false).
+func Comments(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_comments(config, cBool(enabled))
+	}
+}
+
+// DeduplicateIDs sets the deduplicate_i_ds option. Drops an event whose own numeric id was already delivered (for servers
+// whose ids are increasing sequence numbers). Default false.
+func DeduplicateIDs(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_deduplicate_ids(config, cBool(enabled))
+	}
+}
+
+// DispatchIncompleteAtEOF sets the dispatch_incomplete_at_e_o_f option. Dispatches an unfinished event when a response ends cleanly (default
+// false).
+func DispatchIncompleteAtEOF(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_dispatch_incomplete_at_eof(config, cBool(enabled))
+	}
+}
+
+// RootCertificate sets the root_certificate option. Trusts one more root certificate, PEM or DER (copied), in addition to the
+// bundled Mozilla roots. A certificate that does not parse, or empty bytes,
+// gives `ErrInvalidConfig`.
+func RootCertificate(bytes []byte) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cBytes, lBytes := cBytes(bytes)
+		return C.sselink_config_root_certificate(config, cBytes, lBytes)
+	}
+}
+
+// PlatformRoots sets the platform_roots option. Verifies servers with the platform's certificate store instead of the
+// bundled roots (default false).
+func PlatformRoots(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_platform_roots(config, cBool(enabled))
+	}
+}
+
+// Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`
+// or `https://...`; credentials are sent as `Proxy-Authorization` and never
+// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
+// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+func Proxy(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_proxy(config, cValue, lValue)
+	}
+}
+
+// NoProxy sets the no_proxy option. Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
+// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+func NoProxy(value string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cValue, lValue := cString(value)
+		return C.sselink_config_no_proxy(config, cValue, lValue)
+	}
+}
+
+// Compressed sets the compressed option. Asks for a gzip-compressed response and decodes it as it arrives
+// (default false); each event still comes as soon as the server flushes it.
+func Compressed(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_compressed(config, cBool(enabled))
+	}
+}
+
+// ClientCertificate sets the client_certificate option. Presents a client certificate (mutual TLS): `chain` is the certificate
+// and any intermediates as PEM, or one DER certificate; `key` its private
+// key as PEM or DER (both copied). Either not parsing, or a key that is not
+// a usable RSA, ECDSA or Ed25519 key, gives `ErrInvalidConfig`.
+func ClientCertificate(chain []byte, key []byte) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		cChain, lChain := cBytes(chain)
+		cKey, lKey := cBytes(key)
+		return C.sselink_config_client_certificate(config, cChain, lChain, cKey, lKey)
+	}
+}
+
+// ReaderStackSize sets the reader_stack_size option. The stack size of each stream's reader thread, in bytes: 0 (the
+// default) for the system's default, otherwise at least 65536.
+func ReaderStackSize(bytes int) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_reader_stack_size(config, C.size_t(bytes))
+	}
+}
+
+// HeaderProvider sets a function called before every connect and every
+// post attempt, whose headers replace configured ones of the same name
+// (they count as sensitive: never sent to another origin, never logged).
+// It runs on the library's reader thread (a foreign thread for Go: keep it
+// short) and must be safe for concurrent use.
+func HeaderProvider(provider func() [][2]string) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		// The handle travels through C in C memory, so no Go pointer is kept.
+		slot := (*C.uintptr_t)(C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0)))))
+		*slot = C.uintptr_t(cgo.NewHandle(provider))
+		return C.sselink_config_header_provider(config,
+			C.sselink_header_provider(C.sselink_go_header_provider), unsafe.Pointer(slot),
+			C.sselink_release(C.sselink_go_release))
+	}
+}

@@ -1,0 +1,482 @@
+// Package sselink is a Server-Sent Events client for Go over the sselink C
+// library: one reader thread per stream in the library reconnects, resumes
+// and parses; Go code ranges over the events.
+//
+//	s, err := sselink.Connect(ctx, "https://example.com/events",
+//		sselink.Header("Authorization", "Bearer "+token))
+//	if err != nil { ... }
+//	defer s.Close()
+//	for ev, err := range s.Events() {
+//		if err != nil { ... }
+//		fmt.Println(ev.Type, ev.Data)
+//	}
+//
+// A goroutine waiting for events parks in Go's runtime poller on the
+// stream's readiness descriptor and takes items with non-blocking calls, so
+// waiting holds no OS thread. The library is linked statically from
+// ../../target/release/libsselink.a (build it with
+// `cargo build --release -p sselink-capi`).
+package sselink
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: ${SRCDIR}/../../target/release/libsselink.a -ldl -lm -lpthread
+#include <fcntl.h>
+#include <stdlib.h>
+#include "sselink.h"
+
+static int sselink_go_dup(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// ItemKind says what an Item reports; the Rust Item variant of the same name.
+type ItemKind int
+
+// The kinds of Item.
+const (
+	KindConnecting ItemKind = C.SSELINK_ITEM_KIND_CONNECTING
+	KindOpen       ItemKind = C.SSELINK_ITEM_KIND_OPEN
+	KindEvent      ItemKind = C.SSELINK_ITEM_KIND_EVENT
+	KindComment    ItemKind = C.SSELINK_ITEM_KIND_COMMENT
+	KindRetrying   ItemKind = C.SSELINK_ITEM_KIND_RETRYING
+	KindClosed     ItemKind = C.SSELINK_ITEM_KIND_CLOSED
+)
+
+// CloseReason says why a stream closed, in a KindClosed item.
+type CloseReason int
+
+// The reasons a stream closes by itself; a Close by the program ends the
+// iteration without an item.
+const (
+	ReasonNoContent CloseReason = C.SSELINK_CLOSE_REASON_NO_CONTENT
+	ReasonEnded     CloseReason = C.SSELINK_CLOSE_REASON_ENDED
+	ReasonError     CloseReason = C.SSELINK_CLOSE_REASON_ERROR
+)
+
+// State is where a stream is now.
+type State int
+
+// The states of a stream.
+const (
+	StateConnecting   State = C.SSELINK_STATE_CONNECTING
+	StateOpen         State = C.SSELINK_STATE_OPEN
+	StateReconnecting State = C.SSELINK_STATE_RECONNECTING
+	StateClosed       State = C.SSELINK_STATE_CLOSED
+)
+
+// Event is one server-sent event. Its strings are Go's own copies.
+type Event struct {
+	// Type is the event type: "message" when the server sent none.
+	Type string
+	// Data is the data, lines joined with "\n".
+	Data string
+	// ID is the last event id in force (empty if the server sent none).
+	ID string
+	// Retry is the reconnection time the event's block set, or -1.
+	Retry time.Duration
+}
+
+// Item is one thing that happened to a stream, in order.
+type Item struct {
+	Kind ItemKind
+	// Event is set for KindEvent.
+	Event Event
+	// Comment is the text of a KindComment item.
+	Comment string
+	// Attempt numbers KindConnecting and KindRetrying items.
+	Attempt int
+	// Status is the HTTP status of a KindOpen item, or of the failed
+	// response behind a KindRetrying or KindClosed item (0 if none).
+	Status int
+	// Header holds the response headers of a KindOpen item, or of the failed
+	// response behind a KindRetrying or KindClosed item.
+	Header http.Header
+	// Body is the start of a failed response's body.
+	Body string
+	// Err is what went wrong, for KindRetrying and for KindClosed with
+	// ReasonError.
+	Err error
+	// Delay is how long a KindRetrying item waits before reconnecting.
+	Delay time.Duration
+	// Reason says why a KindClosed item closed.
+	Reason CloseReason
+}
+
+// Stream is a live event stream. Every method is safe from any goroutine.
+// Close releases it; a finalizer does too, as a safety net only.
+type Stream struct {
+	mu        sync.RWMutex // read-held for C calls; write-held to free
+	ptr       *C.sselink_stream
+	file      *os.File // a duplicate of the readiness descriptor, in Go's poller
+	raw       syscall.RawConn
+	closeOnce sync.Once
+	stopCtx   func() bool
+	finished  atomic.Bool // the closing item was handed out
+}
+
+// Connect starts a stream of url: it returns at once, and the connection is
+// made in the background. Cancelling ctx closes the stream. Invalid options
+// are reported here, with ErrInvalidConfig.
+func Connect(ctx context.Context, url string, options ...Option) (*Stream, error) {
+	var config *C.sselink_config
+	cURL, cLen := cString(url)
+	if result := C.sselink_config_new(cURL, cLen, &config); result != C.SSELINK_RESULT_OK {
+		return nil, codeError(result, "URL "+url+" does not parse, or is not http or https")
+	}
+	defer C.sselink_config_free(config)
+	for _, option := range options {
+		if result := option(config); result != C.SSELINK_RESULT_OK {
+			return nil, codeError(result, configError(config))
+		}
+	}
+	var ptr *C.sselink_stream
+	if result := C.sselink_stream_connect(config, &ptr); result != C.SSELINK_RESULT_OK {
+		return nil, codeError(result, configError(config))
+	}
+	var fd C.int
+	if result := C.sselink_stream_fd(ptr, &fd); result != C.SSELINK_RESULT_OK {
+		C.sselink_stream_free(ptr)
+		return nil, codeError(result, "")
+	}
+	dup := C.sselink_go_dup(fd)
+	if dup < 0 {
+		C.sselink_stream_free(ptr)
+		return nil, &Error{Code: CodeResource, Message: "cannot duplicate the stream's descriptor"}
+	}
+	file := os.NewFile(uintptr(dup), "sselink-stream")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		C.sselink_stream_free(ptr)
+		return nil, err
+	}
+	s := &Stream{ptr: ptr, file: file, raw: raw}
+	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
+	runtime.SetFinalizer(s, (*Stream).Close)
+	return s, nil
+}
+
+// configError is the configuration's message about the last call.
+func configError(config *C.sselink_config) string {
+	var length C.size_t
+	C.sselink_config_error(config, nil, 0, &length)
+	buffer := make([]byte, int(length)+1)
+	if C.sselink_config_error(config, (*C.char)(unsafe.Pointer(&buffer[0])), C.size_t(len(buffer)), &length) != C.SSELINK_RESULT_OK {
+		return ""
+	}
+	return string(buffer[:length])
+}
+
+// cString views s for a C call that copies it: pointer and length, no NUL.
+func cString(s string) (*C.char, C.size_t) {
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))
+}
+
+// cBytes views b for a C call that copies it.
+func cBytes(b []byte) (*C.uint8_t, C.size_t) {
+	return (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(b))), C.size_t(len(b))
+}
+
+func goString(s C.sselink_str) string {
+	if s.len == 0 {
+		return ""
+	}
+	return C.GoStringN(s.ptr, C.int(s.len))
+}
+
+// eventType is goString for an event type, without allocating the default.
+func eventType(s C.sselink_str) string {
+	if s.len == 7 && unsafe.String((*byte)(unsafe.Pointer(s.ptr)), 7) == "message" {
+		return "message"
+	}
+	return goString(s)
+}
+
+// poll takes the next item without waiting. ok is false when none is
+// queued; err is ErrClosed once the stream is finished.
+func (s *Stream) poll() (item Item, ok bool, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil || s.finished.Load() {
+		return Item{}, false, ErrClosed
+	}
+	var c C.sselink_item
+	switch result := C.sselink_stream_poll(s.ptr, 0, &c); result {
+	case C.SSELINK_RESULT_OK:
+	case C.SSELINK_RESULT_TIMEOUT:
+		return Item{}, false, nil
+	case C.SSELINK_RESULT_CLOSED:
+		return Item{}, false, ErrClosed
+	default:
+		return Item{}, false, codeError(result, "")
+	}
+	item = s.convert(&c)
+	runtime.KeepAlive(s)
+	return item, true, nil
+}
+
+// convert copies an item out of the library's buffers. They are valid until
+// the next poll of the stream; two goroutines polling at once could each
+// overwrite the other's, so programs poll one stream from one goroutine at a
+// time, as Items and Events do.
+func (s *Stream) convert(c *C.sselink_item) Item {
+	item := Item{
+		Kind:    ItemKind(c.kind),
+		Attempt: int(c.attempt),
+		Status:  int(c.http_status),
+		Delay:   time.Duration(c.delay_ms) * time.Millisecond,
+		Reason:  CloseReason(c.close_reason),
+	}
+	switch item.Kind {
+	case KindEvent:
+		item.Event = Event{Type: eventType(c.event_type), Data: goString(c.data), ID: goString(c.id), Retry: -1}
+		if c.retry_ms >= 0 {
+			item.Event.Retry = time.Duration(c.retry_ms) * time.Millisecond
+		}
+	case KindComment:
+		item.Comment = goString(c.data)
+	case KindOpen, KindRetrying, KindClosed:
+		if count := int(C.sselink_stream_item_header_count(s.ptr)); count > 0 {
+			item.Header = make(http.Header, count)
+			for i := range count {
+				var name, value C.sselink_str
+				if C.sselink_stream_item_header(s.ptr, C.size_t(i), &name, &value) == C.SSELINK_RESULT_OK {
+					item.Header.Add(goString(name), goString(value))
+				}
+			}
+		}
+		item.Body = goString(C.sselink_stream_item_body(s.ptr))
+		if c.error != C.SSELINK_RESULT_OK {
+			item.Err = &Error{Code: Code(c.error), Status: item.Status, Message: goString(c.message)}
+		}
+	}
+	if item.Kind == KindClosed {
+		s.finished.Store(true)
+	}
+	return item
+}
+
+// Next waits for the next item. After the closing item, or once the stream
+// is closed, it returns ErrClosed. ctx bounds the wait only.
+func (s *Stream) Next(ctx context.Context) (Item, error) {
+	// Queued items are taken without a trip through the poller.
+	item, ok, err := s.poll()
+	if ok || err != nil {
+		return item, err
+	}
+	if ctx.Done() != nil {
+		// A cancelled ctx ends the wait through a read deadline in the past.
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			s.file.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired
+				s.file.SetReadDeadline(time.Time{})
+			}
+		}()
+	}
+	readErr := s.raw.Read(func(uintptr) bool {
+		item, ok, err = s.poll()
+		return ok || err != nil
+	})
+	switch {
+	case ok || err != nil:
+		return item, err
+	case ctx.Err() != nil:
+		return Item{}, ctx.Err()
+	case readErr != nil:
+		return Item{}, ErrClosed
+	}
+	return item, err
+}
+
+// Items yields every item (lifecycle included) until the stream is finished
+// or closed, waiting without holding an OS thread.
+func (s *Stream) Items() iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		for {
+			item, err := s.Next(context.Background())
+			if err != nil || !yield(item) || item.Kind == KindClosed {
+				return
+			}
+		}
+	}
+}
+
+// Events yields the events, then, if the stream ended on an error, that
+// error once (with a zero Event). It ends when the stream is finished or
+// closed.
+func (s *Stream) Events() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for item := range s.Items() {
+			switch {
+			case item.Kind == KindEvent:
+				if !yield(item.Event, nil) {
+					return
+				}
+			case item.Kind == KindClosed && item.Err != nil:
+				yield(Event{}, item.Err)
+				return
+			}
+		}
+	}
+}
+
+// Close closes the stream: at once, from any goroutine, also while others
+// wait in Next or range over it (they return). The library's reader thread
+// is waited for, up to five seconds, before the stream's memory is freed.
+// Closing twice is harmless.
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() {
+		runtime.SetFinalizer(s, nil)
+		s.stopCtx()
+		s.mu.RLock()
+		C.sselink_stream_close(s.ptr)
+		s.mu.RUnlock()
+		s.file.Close() // wakes goroutines parked in the poller
+		s.mu.Lock()
+		C.sselink_stream_close_and_wait(s.ptr, 5000)
+		C.sselink_stream_free(s.ptr)
+		s.ptr = nil
+		s.mu.Unlock()
+	})
+	return nil
+}
+
+// State is where the stream is now; StateClosed once closed.
+func (s *Stream) State() State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil {
+		return StateClosed
+	}
+	return State(C.sselink_stream_state(s.ptr))
+}
+
+// Dropped counts the events an overflow policy dropped.
+func (s *Stream) Dropped() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil {
+		return 0
+	}
+	return uint64(C.sselink_stream_dropped(s.ptr))
+}
+
+// LastEventID is the id of the last event handed out (or the seeded one):
+// what a new stream must resume from.
+func (s *Stream) LastEventID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil {
+		return ""
+	}
+	var length C.size_t
+	C.sselink_stream_last_event_id(s.ptr, nil, 0, &length)
+	buffer := make([]byte, int(length)+1)
+	for C.sselink_stream_last_event_id(s.ptr, (*C.char)(unsafe.Pointer(&buffer[0])), C.size_t(len(buffer)), &length) == C.SSELINK_RESULT_BUFFER_TOO_SMALL {
+		buffer = make([]byte, int(length)+1)
+	}
+	return string(buffer[:length])
+}
+
+// Restart drops the current connection and reconnects at once with the
+// last event id. ErrClosed when the stream is finished.
+func (s *Stream) Restart() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil {
+		return ErrClosed
+	}
+	return codeError(C.sselink_stream_restart(s.ptr), "")
+}
+
+// PostResponse is the final answer to a post, whatever its status.
+type PostResponse struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	Attempts int
+}
+
+// Post sends body (JSON) through the write path and waits for the final
+// response, retrying 429, 5xx and network errors with backoff (see the
+// PostURL, PostAttempts, PostDelay and PostTimeout options). ctx's deadline
+// bounds it; a ctx cancelled earlier returns ctx.Err() at once while the
+// library's attempt finishes in the background. Closing the stream
+// interrupts it with ErrClosed.
+func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
+	timeout := C.int32_t(-1)
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline).Milliseconds()
+		if left <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		timeout = C.int32_t(min(left, 1<<31-1))
+	}
+	type outcome struct {
+		response *PostResponse
+		err      error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		response, err := s.post(body, timeout)
+		done <- outcome{response, err}
+	}()
+	select {
+	case o := <-done:
+		if errors.Is(o.err, ErrDeadline) && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return o.response, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Stream) post(body []byte, timeout C.int32_t) (*PostResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.ptr == nil {
+		return nil, ErrClosed
+	}
+	data, length := cBytes(body)
+	var response *C.sselink_post_response
+	result := C.sselink_stream_post(s.ptr, data, length, timeout, &response)
+	runtime.KeepAlive(body)
+	if result != C.SSELINK_RESULT_OK {
+		return nil, codeError(result, "")
+	}
+	defer C.sselink_post_response_free(response)
+	out := &PostResponse{
+		Status:   int(C.sselink_post_response_status(response)),
+		Attempts: int(C.sselink_post_response_attempts(response)),
+		Body:     []byte(goString(C.sselink_post_response_body(response))),
+		Header:   http.Header{},
+	}
+	for _, name := range []string{"Content-Type", "Retry-After", "Location"} {
+		var value C.sselink_str
+		n, l := cString(name)
+		if C.sselink_post_response_header(response, n, l, &value) == C.SSELINK_RESULT_OK {
+			out.Header.Set(name, goString(value))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,549 @@
+package sselink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sselink"
+)
+
+// sse writes an event-stream head and returns a function that writes and
+// flushes each piece of body.
+func sse(w http.ResponseWriter) func(string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	flusher := w.(http.Flusher)
+	flusher.Flush()
+	return func(s string) {
+		fmt.Fprint(w, s)
+		flusher.Flush()
+	}
+}
+
+// quick reconnects fast and exactly.
+func quick() []sselink.Option {
+	return []sselink.Option{
+		sselink.ReconnectDelay(10*time.Millisecond, 80*time.Millisecond),
+		sselink.Jitter(0),
+	}
+}
+
+func connect(t *testing.T, url string, options ...sselink.Option) *sselink.Stream {
+	t.Helper()
+	s, err := sselink.Connect(context.Background(), url, options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestEventsArriveInOrder(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send := sse(w)
+		for i := 1; i <= 50; i++ {
+			send(fmt.Sprintf("id: %d\nevent: tick\ndata: %d\n\n", i, i))
+		}
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, sselink.Reconnect(false))
+	n := 0
+	for ev, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if ev.Type != "tick" || ev.Data != strconv.Itoa(n) || ev.ID != strconv.Itoa(n) || ev.Retry != -1 {
+			t.Fatalf("event %d: %+v", n, ev)
+		}
+	}
+	if n != 50 || s.LastEventID() != "50" {
+		t.Fatalf("%d events, last id %q", n, s.LastEventID())
+	}
+}
+
+func TestHeadersMethodBodyAndQueryAreSent(t *testing.T) {
+	seen := make(chan *http.Request, 1)
+	bodies := make(chan string, 1)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 64)
+		n, _ := r.Body.Read(b)
+		bodies <- string(b[:n])
+		seen <- r
+		sse(w)("data: x\n\n")
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL+"/e?a=1", sselink.Reconnect(false),
+		sselink.Header("X-Test", "yes"), sselink.Method("REPORT"),
+		sselink.Body([]byte(`{"q":1}`)), sselink.Query("b", "2 3"))
+	for range s.Events() {
+	}
+	r := <-seen
+	if r.Method != "REPORT" || r.Header.Get("X-Test") != "yes" || r.URL.RawQuery != "a=1&b=2+3" {
+		t.Fatalf("%s %s %v", r.Method, r.URL, r.Header)
+	}
+	if r.Header.Get("Accept") != "text/event-stream" {
+		t.Fatal(r.Header)
+	}
+	if body := <-bodies; body != `{"q":1}` {
+		t.Fatal(body)
+	}
+}
+
+func TestHeaderProviderIsCalledForEveryConnect(t *testing.T) {
+	var tokens []string
+	var mu sync.Mutex
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tokens = append(tokens, r.Header.Get("Authorization"))
+		n := len(tokens)
+		mu.Unlock()
+		if n <= 3 {
+			sse(w)("data: x\n\n")
+		} else {
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(server.Close)
+	var calls atomic.Int32
+	s := connect(t, server.URL, append(quick(), sselink.HeaderProvider(func() [][2]string {
+		n := calls.Add(1)
+		return [][2]string{{"Authorization", fmt.Sprintf("Bearer token-%d", n)}}
+	}))...)
+	for range s.Events() {
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"Bearer token-1", "Bearer token-2", "Bearer token-3", "Bearer token-4"}
+	if strings.Join(tokens, ",") != strings.Join(want, ",") {
+		t.Fatal(tokens)
+	}
+}
+
+func TestReconnectSendsTheLastEventID(t *testing.T) {
+	var requests atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch requests.Add(1) {
+		case 1:
+			sse(w)("id: 1\ndata: one\n\nid: 2\ndata: two\n\ndata: partial")
+		case 2:
+			if r.Header.Get("Last-Event-ID") != "2" {
+				http.Error(w, "bad resume", http.StatusBadRequest)
+				return
+			}
+			sse(w)("id: 3\ndata: three\n\n")
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, quick()...)
+	var data []string
+	for ev, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, ev.Data)
+	}
+	if strings.Join(data, ",") != "one,two,three" {
+		t.Fatal(data)
+	}
+}
+
+func TestLifecycleItems(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Server", "httptest")
+		sse(w)("data: x\n\n")
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, sselink.Reconnect(false))
+	var kinds []sselink.ItemKind
+	for item := range s.Items() {
+		kinds = append(kinds, item.Kind)
+		if item.Kind == sselink.KindOpen && (item.Status != 200 || item.Header.Get("X-Server") != "httptest") {
+			t.Fatalf("%+v", item)
+		}
+		if item.Kind == sselink.KindClosed && item.Reason != sselink.ReasonEnded {
+			t.Fatalf("%+v", item)
+		}
+	}
+	want := []sselink.ItemKind{sselink.KindConnecting, sselink.KindOpen, sselink.KindEvent, sselink.KindClosed}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatal(kinds)
+	}
+	if s.State() != sselink.StateClosed {
+		t.Fatal(s.State())
+	}
+}
+
+func TestNoContentStops(t *testing.T) {
+	var requests atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, quick()...)
+	for item := range s.Items() {
+		if item.Kind == sselink.KindClosed && item.Reason != sselink.ReasonNoContent {
+			t.Fatalf("%+v", item)
+		}
+	}
+	if requests.Load() != 1 {
+		t.Fatal(requests.Load())
+	}
+}
+
+func TestUnauthorizedIsAnErrorWithItsStatus(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Reason", "expired")
+		http.Error(w, `{"error":"token expired"}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, quick()...)
+	var got error
+	for _, err := range s.Events() {
+		got = err
+	}
+	var sseErr *sselink.Error
+	if !errors.Is(got, sselink.ErrHTTPStatus) || !errors.As(got, &sseErr) || sseErr.Status != 401 {
+		t.Fatalf("%v", got)
+	}
+	if errors.Is(got, sselink.ErrTLS) || !strings.Contains(got.Error(), "401") {
+		t.Fatal(got)
+	}
+}
+
+func TestInvalidOptionsFailConnect(t *testing.T) {
+	_, err := sselink.Connect(context.Background(), "http://127.0.0.1:1/", sselink.Header("Bad Name", "x"))
+	if !errors.Is(err, sselink.ErrInvalidConfig) || !strings.Contains(err.Error(), "not an HTTP token") {
+		t.Fatal(err)
+	}
+	_, err = sselink.Connect(context.Background(), "ftp://x/")
+	if !errors.Is(err, sselink.ErrInvalidConfig) {
+		t.Fatal(err)
+	}
+	_, err = sselink.Connect(context.Background(), "http://127.0.0.1:1/", sselink.Capacity(0))
+	if !errors.Is(err, sselink.ErrInvalidConfig) || !strings.Contains(err.Error(), "capacity") {
+		t.Fatal(err)
+	}
+}
+
+// silent holds every connection open without a byte of body.
+func silent() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w)
+		<-r.Context().Done()
+	}))
+}
+
+func TestCloseWhileWaitingReturnsPromptlyAndLeavesNoGoroutine(t *testing.T) {
+	server := silent()
+	t.Cleanup(server.Close)
+	before := runtime.NumGoroutine()
+	s, err := sselink.Connect(context.Background(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for range s.Events() {
+		}
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond) // let the goroutine park in the poller
+	start := time.Now()
+	s.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting goroutine did not return")
+	}
+	if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
+		t.Fatalf("close took %v", elapsed)
+	}
+	s.Close() // twice is harmless
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines waits (bounded) until no more goroutines run than before.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestContextCancellationClosesTheStream(t *testing.T) {
+	server := silent()
+	t.Cleanup(server.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := sselink.Connect(ctx, server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for range s.Items() {
+		}
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelling the context did not end the stream")
+	}
+	if s.State() != sselink.StateClosed {
+		t.Fatal(s.State())
+	}
+	// Next's own context bounds only the wait.
+	server2 := silent()
+	t.Cleanup(server2.Close)
+	s2 := connect(t, server2.URL)
+	waitCtx, stop := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer stop()
+	for {
+		item, err := s2.Next(waitCtx)
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatal(err)
+			}
+			break
+		}
+		if item.Kind == sselink.KindEvent {
+			t.Fatal(item)
+		}
+	}
+	if s2.State() == sselink.StateClosed {
+		t.Fatal("the wait's deadline closed the stream")
+	}
+}
+
+func TestPostIsRetriedThenAnswered(t *testing.T) {
+	var posts atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			sse(w)
+			<-r.Context().Done()
+			return
+		}
+		if r.URL.Path != "/v1/events" || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "wrong post", http.StatusBadRequest)
+			return
+		}
+		if posts.Add(1) < 3 {
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, "stored")
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL+"/v1/events/stream", sselink.PostDelay(10*time.Millisecond, 20*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	response, err := s.Post(ctx, []byte(`{"n":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if response.Status != 201 || string(response.Body) != "stored" || response.Attempts != 3 {
+		t.Fatalf("%+v", response)
+	}
+	s.Close()
+	if _, err := s.Post(ctx, []byte(`{}`)); !errors.Is(err, sselink.ErrClosed) {
+		t.Fatal(err)
+	}
+}
+
+func TestAHundredThousandEventsInStableMemory(t *testing.T) {
+	const total = 100_000
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send := sse(w)
+		// 1 KiB events: a leak of an event's data per event would be 100 MiB.
+		chunk := strings.Repeat("data: "+strings.Repeat("x", 1024)+"\n\n", 1000)
+		for i := 0; i < total/1000; i++ {
+			send(chunk)
+		}
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, sselink.Reconnect(false))
+	var heapAt, rssAt [2]uint64
+	n := 0
+	for _, err := range s.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n == total/10 || n == total {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			i := 0
+			if n == total {
+				i = 1
+			}
+			heapAt[i], rssAt[i] = m.HeapInuse, uint64(rss(t))
+		}
+	}
+	if n != total {
+		t.Fatal(n)
+	}
+	t.Logf("Go heap in use %d -> %d KiB, RSS %d -> %d KiB (after 10,000 and 100,000 events)",
+		heapAt[0]>>10, heapAt[1]>>10, rssAt[0], rssAt[1])
+	if heapAt[1] > heapAt[0]+4<<20 || rssAt[1] > rssAt[0]+24<<10 {
+		t.Fatal("memory grew with the number of events")
+	}
+}
+
+func TestAThousandStreamsAtOnceHoldNoThreadWhileWaiting(t *testing.T) {
+	server := silent()
+	t.Cleanup(server.Close)
+	before := threads(t)
+	streams := make([]*sselink.Stream, 1000)
+	var wg sync.WaitGroup
+	for i := range streams {
+		s, err := sselink.Connect(context.Background(), server.URL, sselink.ReaderStackSize(256<<10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = s
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range s.Events() {
+			}
+		}()
+	}
+	// Every stream open and every goroutine parked.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, s := range streams {
+		for s.State() != sselink.StateOpen {
+			if time.Now().After(deadline) {
+				t.Fatal("streams did not open")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	during := threads(t)
+	t.Logf("OS threads: %d before, %d with 1,000 idle streams (1,000 of them the library's reader threads)", before, during)
+	if extra := during - before - 1000; extra > 50 {
+		t.Fatalf("%d threads beyond the 1,000 readers: waiting goroutines hold threads", extra)
+	}
+	for _, s := range streams {
+		s.Close()
+	}
+	wg.Wait()
+}
+
+// threads counts this process's OS threads, from /proc.
+func threads(t *testing.T) int {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+			return n
+		}
+	}
+	t.Fatal("no Threads line")
+	return 0
+}
+
+// rss is this process's resident memory, in KiB.
+func rss(t *testing.T) int {
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return n
+		}
+	}
+	t.Fatal("no VmRSS line")
+	return 0
+}
+
+func TestDropPoliciesAndDropped(t *testing.T) {
+	release := make(chan struct{})
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send := sse(w)
+		for i := 0; i < 100; i++ {
+			send(fmt.Sprintf("id: %d\ndata: %d\n\n", i, i))
+		}
+		close(release)
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, sselink.Reconnect(false), sselink.Capacity(4), sselink.Overflow(sselink.OverflowDropOldest))
+	<-release
+	for s.State() != sselink.StateClosed {
+		time.Sleep(time.Millisecond)
+	}
+	n := 0
+	for range s.Events() {
+		n++
+	}
+	if n+int(s.Dropped()) != 100 || s.Dropped() == 0 {
+		t.Fatalf("%d events, %d dropped", n, s.Dropped())
+	}
+}
+
+func TestLogRecordsNeverCarryCredentials(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, "/moved?token=LOCATIONSECRET", http.StatusFound)
+			return
+		}
+		sse(w)("data: x\n\n")
+	}))
+	t.Cleanup(server.Close)
+	var mu sync.Mutex
+	var records []string
+	if err := sselink.SetLogger(func(level sselink.Level, target, message string) {
+		mu.Lock()
+		records = append(records, fmt.Sprintf("%d %s %s", level, target, message))
+		mu.Unlock()
+	}, sselink.LevelTrace); err != nil {
+		t.Fatal(err)
+	}
+	defer sselink.SetLogger(nil, sselink.LevelOff)
+	url := strings.Replace(server.URL, "http://", "http://user:USERSECRET@", 1) + "/start?api_key=QUERYSECRET"
+	s := connect(t, url, sselink.Reconnect(false),
+		sselink.Header("Authorization", "Bearer HEADERSECRET"),
+		sselink.SensitiveHeader("X-Api-Key", "CUSTOMSECRET"),
+		sselink.HeaderProvider(func() [][2]string { return [][2]string{{"Cookie", "s=COOKIESECRET"}} }),
+		sselink.Method("POST"), sselink.Body([]byte("BODYSECRET")))
+	for range s.Events() {
+	}
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(records, "\n")
+	for _, secret := range []string{"USERSECRET", "QUERYSECRET", "HEADERSECRET", "CUSTOMSECRET", "COOKIESECRET", "BODYSECRET", "LOCATIONSECRET"} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("%s logged:\n%s", secret, all)
+		}
+	}
+	if !strings.Contains(all, "/start?api_key=***") {
+		t.Fatalf("the connect was not logged:\n%s", all)
+	}
+}
