@@ -62,7 +62,7 @@ grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/valgrind.log"
 
 echo "-- examples through pkg-config"
 for pc in sselink sselink-static; do
-    sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" "$here/$pc.pc.in" > "$build/$pc.pc"
+    sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" "$root/capi/$pc.pc.in" > "$build/$pc.pc"
 done
 export PKG_CONFIG_PATH="$build"
 for example in tail multi; do

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs sselink into a temporary prefix with capi/install.sh and builds the
+# C and C++ examples from there, as users would: with pkg-config (shared and
+# static) and with a CMake project using find_package(sselink REQUIRED). Runs
+# each against the C tests' server. Called by .ci/test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'kill $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+server_pid=""
+cd "$root"
+for tool in gcc g++ pkg-config cmake python3; do
+    command -v "$tool" >/dev/null || { echo "FAILED: $tool is missing (bash .ci/test installs it)" >&2; exit 1; }
+done
+
+prefix="$work/prefix"
+bash capi/install.sh --prefix "$prefix"
+for file in lib/libsselink.a lib/libsselink.so include/sselink.h include/sselink.hpp \
+    lib/pkgconfig/sselink.pc lib/pkgconfig/sselink-static.pc \
+    lib/cmake/sselink/sselinkConfig.cmake lib/cmake/sselink/sselinkConfigVersion.cmake; do
+    [ -f "$prefix/$file" ] || { echo "FAILED: $file was not installed" >&2; exit 1; }
+done
+
+python3 ffi-examples/c/tests/test_server.py > "$work/server.out" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^PORT ' "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+port=$(sed -n 's/^PORT //p' "$work/server.out")
+[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$port/events?n=5"
+expected=$(printf 'message\t0\tevent 0\nmessage\t1\tevent 1')
+
+passed=0
+check() { # name, output
+    if [ "$2" = "$expected" ]; then
+        echo "ok - $1"; passed=$((passed + 1))
+    else
+        echo "FAILED: $1 printed: $2" >&2; exit 1
+    fi
+}
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+# shellcheck disable=SC2046
+gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_c" $(pkg-config --cflags --libs sselink)
+check "C through pkg-config (shared)" "$(LD_LIBRARY_PATH="$prefix/lib" "$work/tail_c" "$url" 2 2>/dev/null)"
+# shellcheck disable=SC2046
+gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_c_static" $(pkg-config --cflags --libs sselink-static)
+check "C through pkg-config (static)" "$("$work/tail_c_static" "$url" 2 2>/dev/null)"
+# shellcheck disable=SC2046
+g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror ffi-examples/cpp/examples/tail.cpp -o "$work/tail_cpp" \
+    $(pkg-config --cflags --libs sselink-static)
+check "C++ through pkg-config (static)" "$("$work/tail_cpp" "$url" 2)"
+
+cmake -S ffi-examples/cpp/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > "$work/cmake.log"
+cmake --build "$work/cmake" >> "$work/cmake.log" || { cat "$work/cmake.log"; exit 1; }
+check "C++ through CMake's find_package(sselink)" "$("$work/cmake/tail" "$url" 2)"
+echo "install: $passed passed, 0 failed"
