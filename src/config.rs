@@ -572,8 +572,9 @@ impl Builder {
 
     /// For servers whose ids are increasing sequence numbers: drops an event
     /// whose own numeric id was already delivered (a replay after a resume).
-    /// Events without an id of their own, and non-numeric ids, always pass.
-    /// Memory stays constant. Off by default.
+    /// A numeric [`last_event_id`](Builder::last_event_id) seed counts as
+    /// delivered. Events without an id of their own, and non-numeric ids,
+    /// always pass. Memory stays constant. Off by default.
     pub fn deduplicate_ids(mut self, yes: bool) -> Builder {
         self.options.deduplicate_ids = yes;
         self

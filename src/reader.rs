@@ -107,7 +107,8 @@ impl Reader {
             parsed: Vec::new(),
             jitter: Jitter::new(),
             outage: Outage::default(),
-            highest_id: None,
+            // A seeded numeric id was delivered by the stream handed over from.
+            highest_id: highest_seen,
             highest_seen,
             seq: 0,
             unsendable_id: None,
