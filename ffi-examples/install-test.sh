@@ -6,8 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-server_pid=""
+trap 'rm -rf "$work"' EXIT
 cd "$root"
 for tool in gcc g++ pkg-config cmake python3; do
     command -v "$tool" >/dev/null || { echo "FAILED: $tool is missing (bash .ci/test installs it)" >&2; exit 1; }
@@ -21,12 +20,10 @@ for file in lib/libsselink.a lib/libsselink.so include/sselink.h include/sselink
     [ -f "$prefix/$file" ] || { echo "FAILED: $file was not installed" >&2; exit 1; }
 done
 
-python3 ffi-examples/c/tests/test_server.py > "$work/server.out" &
-server_pid=$!
-for _ in $(seq 100); do grep -q '^PORT ' "$work/server.out" 2>/dev/null && break; sleep 0.05; done
-port=$(sed -n 's/^PORT //p' "$work/server.out")
-[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port/events?n=5"
+# shellcheck source=c/tests/start_server.sh
+source ffi-examples/c/tests/start_server.sh "$work/server.out"
+trap 'kill $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+url="$url/events?n=5"
 expected=$(printf 'message\t0\tevent 0\nmessage\t1\tevent 1')
 
 passed=0

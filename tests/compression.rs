@@ -10,17 +10,8 @@ use crossbeam_channel::bounded;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use sselink::{CloseReason, Error, Item, Limit, Stream};
+use support::items::next_event;
 use support::server::{Conn, Server, PATIENCE};
-
-fn next_event(stream: &Stream) -> sselink::Event {
-    loop {
-        match stream.recv_timeout(PATIENCE).expect("an event in time") {
-            Item::Event(event) => return event,
-            Item::Closed(reason) => panic!("closed: {reason}"),
-            _ => {}
-        }
-    }
-}
 
 /// Writes `text` through the gzip encoder and sync-flushes it: the bytes
 /// sent decode to whole events without waiting for more.

@@ -5,26 +5,8 @@
 
 mod support;
 
-use std::time::Duration;
-
-use sselink::{Builder, Item, Stream};
+use support::items::{next_event, quick};
 use support::server::{Conn, Server, PATIENCE};
-
-fn quick(url: &str) -> Builder {
-    Stream::builder(url)
-        .reconnect_delay(Duration::from_millis(10), Duration::from_millis(80))
-        .jitter(0.0)
-}
-
-fn next_event(stream: &Stream) -> sselink::Event {
-    loop {
-        match stream.recv_timeout(PATIENCE).expect("no item in time") {
-            Item::Event(event) => return event,
-            Item::Closed(reason) => panic!("closed: {reason}"),
-            _ => {}
-        }
-    }
-}
 
 fn header_count(request: &support::server::Request, name: &str) -> usize {
     request.headers.iter().filter(|(n, _)| n == name).count()

@@ -8,22 +8,12 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sselink::{CloseReason, Error, Item, Stream};
+use sselink::{CloseReason, Error, Event, Stream};
 use support::server::{Conn, Server, PATIENCE};
 use support::tinyproxy::Tinyproxy;
 use support::tls::{https_server, test_ca};
 
 const CREDENTIALS: Option<(&str, &str)> = Some(("user", "proxy-secret"));
-
-fn first_event(stream: &Stream) -> Result<String, CloseReason> {
-    loop {
-        match stream.recv_timeout(PATIENCE).expect("an item") {
-            Item::Event(event) => return Ok(event.into_data()),
-            Item::Closed(reason) => return Err(reason),
-            _ => {}
-        }
-    }
-}
 
 fn held_open() -> Server {
     Server::start(|mut conn: Conn| {
@@ -43,7 +33,7 @@ fn a_plain_stream_goes_through_the_proxy_with_its_credentials() {
         .reconnect(false)
         .connect()
         .unwrap();
-    assert_eq!(first_event(&stream), Ok("through".to_string()));
+    assert_eq!(first_data(&stream), Ok("through".to_string()));
     let request = server.request();
     assert_eq!(
         request.header("proxy-authorization"),
@@ -61,7 +51,7 @@ fn a_plain_stream_goes_through_the_proxy_with_its_credentials() {
         .unwrap();
     assert!(
         matches!(
-            first_event(&gone),
+            first_data(&gone),
             Err(CloseReason::Error(Error::ConnectionRefused(_)))
         ),
         "the proxy's port refuses"
@@ -77,7 +67,7 @@ fn without_credentials_the_proxy_refuses_and_the_stream_says_so() {
         .reconnect(false)
         .connect()
         .unwrap();
-    match first_event(&stream) {
+    match first_data(&stream) {
         Err(CloseReason::Error(Error::Proxy(cause))) => {
             assert!(cause.to_string().contains("407"), "{cause}")
         }
@@ -97,7 +87,7 @@ fn a_tls_stream_goes_through_connect() {
         .reconnect(false)
         .connect()
         .unwrap();
-    assert_eq!(first_event(&through), Ok("secure".to_string()));
+    assert_eq!(first_data(&through), Ok("secure".to_string()));
     // The same without credentials: the proxy refuses the CONNECT.
     let refused = Stream::builder(&url)
         .proxy(&proxy.url(None))
@@ -107,7 +97,7 @@ fn a_tls_stream_goes_through_connect() {
         .unwrap();
     assert!(
         matches!(
-            first_event(&refused),
+            first_data(&refused),
             Err(CloseReason::Error(Error::Proxy(_)))
         ),
         "the proxy refuses the CONNECT"
@@ -126,6 +116,11 @@ fn no_proxy_bypasses_the_proxy() {
             .reconnect(false)
             .connect()
             .unwrap();
-        assert_eq!(first_event(&stream), Ok("through".to_string()), "{hosts}");
+        assert_eq!(first_data(&stream), Ok("through".to_string()), "{hosts}");
     }
+}
+
+/// The data of the next event, or why the stream closed first.
+fn first_data(stream: &Stream) -> Result<String, CloseReason> {
+    support::items::first_event(stream).map(Event::into_data)
 }

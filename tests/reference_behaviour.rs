@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use sselink::{CloseReason, Error, Item, JitterShape, Stream};
+use support::items::{close_reason, next_event};
 use support::server::{Conn, Server, PATIENCE};
 
 fn next_retry_delay(stream: &Stream) -> Duration {
@@ -17,24 +18,6 @@ fn next_retry_delay(stream: &Stream) -> Duration {
             Item::Retrying { delay, .. } => return delay,
             Item::Closed(reason) => panic!("closed: {reason}"),
             _ => {}
-        }
-    }
-}
-
-fn next_event(stream: &Stream) -> sselink::Event {
-    loop {
-        match stream.recv_timeout(PATIENCE).expect("an item") {
-            Item::Event(event) => return event,
-            Item::Closed(reason) => panic!("closed: {reason}"),
-            _ => {}
-        }
-    }
-}
-
-fn close_reason(stream: &Stream) -> CloseReason {
-    loop {
-        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).expect("an item") {
-            return reason;
         }
     }
 }

@@ -8,54 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sselink::{Builder, CloseReason, Error, Event, Item, Limit, Overflow, State, Stream};
+use sselink::{CloseReason, Error, Event, Item, Limit, Overflow, State, Stream};
+use support::items::{close_error, close_reason, next, next_event, next_retry, quick};
 use support::server::{sse_then_close, Conn, FullBacklog, Server, PATIENCE};
-
-/// Reconnects after 10 ms, doubling, without jitter: fast and exact.
-fn quick(url: &str) -> Builder {
-    Stream::builder(url)
-        .reconnect_delay(Duration::from_millis(10), Duration::from_millis(80))
-        .jitter(0.0)
-}
-
-fn next(stream: &Stream) -> Item {
-    stream.recv_timeout(PATIENCE).expect("no item in time")
-}
-
-fn next_event(stream: &Stream) -> Event {
-    loop {
-        match next(stream) {
-            Item::Event(event) => return event,
-            Item::Closed(reason) => panic!("closed before the next event: {reason}"),
-            _ => {}
-        }
-    }
-}
-
-fn close_reason(stream: &Stream) -> CloseReason {
-    loop {
-        if let Item::Closed(reason) = next(stream) {
-            return reason;
-        }
-    }
-}
-
-fn close_error(stream: &Stream) -> Error {
-    match close_reason(stream) {
-        CloseReason::Error(error) => error,
-        other => panic!("closed without an error: {other}"),
-    }
-}
-
-fn next_retry(stream: &Stream) -> (Error, Duration) {
-    loop {
-        match next(stream) {
-            Item::Retrying { error, delay, .. } => return (error, delay),
-            Item::Closed(reason) => panic!("closed instead of retrying: {reason}"),
-            _ => {}
-        }
-    }
-}
 
 // behaviour §2.1: default request
 

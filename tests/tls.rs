@@ -4,30 +4,16 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use sselink::{CloseReason, Error, Item, Stream};
+use sselink::{CloseReason, Error, Event, Stream};
 use support::tls::{https_server, test_ca};
-
-fn first_event_or_close(stream: &Stream) -> Result<String, CloseReason> {
-    loop {
-        match stream
-            .recv_timeout(Duration::from_secs(10))
-            .expect("no item in time")
-        {
-            Item::Event(event) => return Ok(event.into_data()),
-            Item::Closed(reason) => return Err(reason),
-            _ => {}
-        }
-    }
-}
 
 #[test]
 fn a_server_signed_by_an_unknown_ca_is_rejected() {
     let ca = test_ca();
     let url = https_server(ca.server_config);
     let stream = Stream::builder(&url).reconnect(false).connect().unwrap();
-    match first_event_or_close(&stream) {
+    match first_data(&stream) {
         Err(CloseReason::Error(error @ Error::Tls(_))) => {
             let cause = std::error::Error::source(&error).expect("the TLS error is kept");
             let text = cause.to_string().to_lowercase();
@@ -50,7 +36,7 @@ fn the_same_server_is_accepted_with_the_test_ca_in_pem_or_der() {
             .root_certificate(root)
             .connect()
             .unwrap();
-        assert_eq!(first_event_or_close(&stream), Ok("secure".to_string()));
+        assert_eq!(first_data(&stream), Ok("secure".to_string()));
     }
 }
 
@@ -63,7 +49,7 @@ fn platform_roots_do_not_trust_the_test_ca() {
         .platform_roots(true)
         .connect()
         .unwrap();
-    match first_event_or_close(&stream) {
+    match first_data(&stream) {
         Err(CloseReason::Error(Error::Tls(_))) => {}
         other => panic!("expected a certificate error, got {other:?}"),
     }
@@ -78,7 +64,7 @@ fn a_server_that_requires_a_client_certificate_refuses_without_and_accepts_with(
         .root_certificate(ca.ca_pem.clone())
         .connect()
         .unwrap();
-    match first_event_or_close(&without) {
+    match first_data(&without) {
         Err(CloseReason::Error(Error::Tls(_) | Error::ConnectionReset(_))) => {}
         other => panic!("expected a refused handshake, got {other:?}"),
     }
@@ -92,7 +78,7 @@ fn a_server_that_requires_a_client_certificate_refuses_without_and_accepts_with(
             .client_certificate(ca.client_pem.clone(), key)
             .connect()
             .unwrap();
-        assert_eq!(first_event_or_close(&with), Ok("secure".to_string()));
+        assert_eq!(first_data(&with), Ok("secure".to_string()));
     }
 }
 
@@ -108,4 +94,9 @@ fn a_client_key_that_does_not_match_its_use_is_refused_when_set() {
         "{:?}",
         builder.error()
     );
+}
+
+/// The data of the next event, or why the stream closed first.
+fn first_data(stream: &Stream) -> Result<String, CloseReason> {
+    support::items::first_event(stream).map(Event::into_data)
 }

@@ -29,17 +29,8 @@ cp "$build/header_check.c" "$build/header_check.cpp"
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -I "$root/include" -c "$build/header_check.cpp" -o "$build/header_check_cpp.o"
 
 echo "-- starting the test server"
-server_out="$build/server.out"
-python3 "$here/tests/test_server.py" > "$server_out" &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    grep -q '^PORT ' "$server_out" 2>/dev/null && break
-    sleep 0.05
-done
-port=$(sed -n 's/^PORT //p' "$server_out")
-[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+# shellcheck source=tests/start_server.sh
+source "$here/tests/start_server.sh" "$build/server.out"
 
 echo "-- C tests, plain build"
 gcc "${cflags[@]}" "$here/tests/test_ffi.c" -o "$build/test_ffi" "${static_libs[@]}"

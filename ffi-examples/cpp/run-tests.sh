@@ -21,17 +21,8 @@ cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
 libs=("$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s)
 
 echo "-- starting the test server"
-server_out="$build/server.out"
-python3 "$root/ffi-examples/c/tests/test_server.py" > "$server_out" &
-server_pid=$!
-trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    grep -q '^PORT ' "$server_out" 2>/dev/null && break
-    sleep 0.05
-done
-port=$(sed -n 's/^PORT //p' "$server_out")
-[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+# shellcheck source=../c/tests/start_server.sh
+source "$root/ffi-examples/c/tests/start_server.sh" "$build/server.out"
 
 echo "-- C++ tests, plain build"
 g++ "${cxxflags[@]}" "$here/tests/test_cpp.cpp" -o "$build/test_cpp" "${libs[@]}"

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod items;
 pub mod reference;
 pub mod server;
 pub mod tinyproxy;

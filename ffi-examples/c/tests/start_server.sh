@@ -1,0 +1,14 @@
+# Sourced by the C, C++ and install test scripts: starts test_server.py
+# beside this file, writing its output to $1, stops it when the sourcing
+# script exits, and sets $url to its base URL.
+server_out=$1
+python3 "$(dirname "${BASH_SOURCE[0]}")/test_server.py" > "$server_out" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    grep -q '^PORT ' "$server_out" 2>/dev/null && break
+    sleep 0.05
+done
+port=$(sed -n 's/^PORT //p' "$server_out")
+[ -n "$port" ] || { echo "FAILED: the test server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$port"

@@ -1,0 +1,64 @@
+//! Reading a stream in tests: the next item of a kind, waiting at most
+//! PATIENCE, and a builder that reconnects fast and exactly.
+
+use std::time::Duration;
+
+use sselink::{Builder, CloseReason, Error, Event, Item, Stream};
+
+use super::server::PATIENCE;
+
+/// Reconnects after 10 ms, doubling up to 80 ms, without jitter.
+pub fn quick(url: &str) -> Builder {
+    Stream::builder(url)
+        .reconnect_delay(Duration::from_millis(10), Duration::from_millis(80))
+        .jitter(0.0)
+}
+
+/// The next item.
+pub fn next(stream: &Stream) -> Item {
+    stream.recv_timeout(PATIENCE).expect("no item in time")
+}
+
+/// The next event; panics if the stream closes first.
+pub fn next_event(stream: &Stream) -> Event {
+    first_event(stream).unwrap_or_else(|reason| panic!("closed before the next event: {reason}"))
+}
+
+/// The next event, or why the stream closed first.
+pub fn first_event(stream: &Stream) -> Result<Event, CloseReason> {
+    loop {
+        match next(stream) {
+            Item::Event(event) => return Ok(event),
+            Item::Closed(reason) => return Err(reason),
+            _ => {}
+        }
+    }
+}
+
+/// Why the stream closes, skipping every item before.
+pub fn close_reason(stream: &Stream) -> CloseReason {
+    loop {
+        if let Item::Closed(reason) = next(stream) {
+            return reason;
+        }
+    }
+}
+
+/// The error the stream closes with; panics if it closes without one.
+pub fn close_error(stream: &Stream) -> Error {
+    match close_reason(stream) {
+        CloseReason::Error(error) => error,
+        other => panic!("closed without an error: {other}"),
+    }
+}
+
+/// The error and delay of the next retry; panics if the stream closes first.
+pub fn next_retry(stream: &Stream) -> (Error, Duration) {
+    loop {
+        match next(stream) {
+            Item::Retrying { error, delay, .. } => return (error, delay),
+            Item::Closed(reason) => panic!("closed instead of retrying: {reason}"),
+            _ => {}
+        }
+    }
+}
