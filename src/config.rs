@@ -783,6 +783,12 @@ impl Config {
                 ureq::config::AutoHeaderValue::None
             })
             .max_idle_connections(0)
+            // ureq's defaults are 128 KiB each, resident for every open
+            // stream. The input buffer must hold a whole response head (a
+            // head larger than it stalls), so it stays at ureq's 64 KiB head
+            // limit; requests are written in pieces, so 8 KiB serves.
+            .input_buffer_size(64 * 1024)
+            .output_buffer_size(8 * 1024)
             .build()
             .new_agent()
     }

@@ -256,3 +256,33 @@ fn many_provided_headers_replace_configured_ones_in_linear_time() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_large_response_head_still_fits() {
+    // sselink sizes ureq's buffers down for idle memory; a head of 48 KiB
+    // must still be read whole (ureq's limit is 64 KiB; a head larger than
+    // the input buffer would stall).
+    let server = Server::start(|mut conn: Conn| {
+        let big = format!("X-Big: {}\r\n", "b".repeat(48 * 1024));
+        let _ = conn.write(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{big}\r\ndata: after a big head\n\n"
+        ));
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = Stream::builder(&server.url("/")).connect().unwrap();
+    loop {
+        match stream.recv_timeout(PATIENCE).unwrap() {
+            Item::Open { headers, .. } => {
+                assert!(headers
+                    .iter()
+                    .any(|(n, v)| n == "x-big" && v.len() == 48 * 1024))
+            }
+            Item::Event(event) => {
+                assert_eq!(event.data(), "after a big head");
+                break;
+            }
+            Item::Closed(reason) => panic!("{reason}"),
+            _ => {}
+        }
+    }
+}
