@@ -286,3 +286,33 @@ fn a_large_response_head_still_fits() {
         }
     }
 }
+
+#[test]
+fn a_response_head_over_the_limit_is_an_error_not_a_stall() {
+    for size in [70 * 1024, 1024 * 1024] {
+        let server = Server::start(move |mut conn: Conn| {
+            let big = format!("X-Big: {}\r\n", "b".repeat(size));
+            let _ = conn.write(format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n{big}\r\ndata: x\n\n"
+            ));
+            conn.client_closed_within(PATIENCE);
+        });
+        let stream = Stream::builder(&server.url("/"))
+            .max_attempts(1)
+            .reconnect_delay(Duration::from_millis(10), Duration::from_millis(10))
+            .connect()
+            .unwrap();
+        let started = Instant::now();
+        let reason = loop {
+            match stream.recv_timeout(PATIENCE).expect("an item, not a stall") {
+                Item::Closed(reason) => break reason,
+                Item::Event(event) => panic!("{size}: an event after an oversized head: {event:?}"),
+                _ => {}
+            }
+        };
+        assert!(matches!(reason, CloseReason::Error(_)), "{size}: {reason}");
+        // ureq reports it as the peer disconnecting rather than as a head
+        // too big: an error at once either way, never a stall.
+        assert!(started.elapsed() < PATIENCE, "{size}");
+    }
+}
