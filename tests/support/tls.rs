@@ -16,6 +16,8 @@ pub struct TestCa {
     pub server_config: Arc<rustls::ServerConfig>,
     /// The same server, asking every client for a certificate the CA signed.
     pub mutual_config: Arc<rustls::ServerConfig>,
+    /// A server whose certificate the CA signed for another name.
+    pub wrong_name_config: Arc<rustls::ServerConfig>,
     /// A client certificate the CA signed, PEM, and its key, PEM and DER.
     pub client_pem: String,
     pub client_key_pem: String,
@@ -45,6 +47,20 @@ pub fn test_ca() -> TestCa {
         .with_no_client_auth()
         .with_single_cert(chain(), key())
         .unwrap();
+    let wrong_key = KeyPair::generate().unwrap();
+    let wrong_cert = CertificateParams::new(vec!["wrong.example".to_string()])
+        .unwrap()
+        .signed_by(&wrong_key, &ca)
+        .unwrap();
+    let wrong_name_config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(wrong_cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(wrong_key.serialize_der())),
+        )
+        .unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca.der().to_vec())).unwrap();
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
@@ -64,6 +80,7 @@ pub fn test_ca() -> TestCa {
         ca_der: ca.der().to_vec(),
         server_config: Arc::new(server_config),
         mutual_config: Arc::new(mutual_config),
+        wrong_name_config: Arc::new(wrong_name_config),
         client_pem: client_cert.pem(),
         client_key_pem: client_key.serialize_pem(),
         client_key_der: client_key.serialize_der(),
