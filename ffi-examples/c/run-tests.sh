@@ -51,6 +51,22 @@ grep -v '^==' "$build/valgrind.log"
 grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/valgrind.log"
 [ "$status" -eq 0 ] || { echo "FAILED: valgrind reported errors or leaks (exit $status); see $build/valgrind.log" >&2; exit 1; }
 
+echo "-- stress: 8 threads, random operations, 1,000 streams (200 under valgrind)"
+stress_flags=(-std=gnu11 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
+gcc "${stress_flags[@]}" "$here/tests/stress.c" -o "$build/stress" "${static_libs[@]}"
+"$build/stress" "$url" 1000
+gcc "${stress_flags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+    "$here/tests/stress.c" -o "$build/stress_asan" "${static_libs[@]}"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/stress_asan" "$url" 1000
+status=0
+valgrind --error-exitcode=87 --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
+    "$build/stress" "$url" 200 500 > "$build/stress_valgrind.log" 2>&1 || status=$?
+grep -v '^==' "$build/stress_valgrind.log"
+grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/stress_valgrind.log"
+[ "$status" -eq 0 ] || { echo "FAILED: the stress run under valgrind failed (exit $status); see $build/stress_valgrind.log" >&2; exit 1; }
+
 echo "-- examples through pkg-config"
 for pc in sselink sselink-static; do
     sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" "$root/capi/$pc.pc.in" > "$build/$pc.pc"

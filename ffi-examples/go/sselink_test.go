@@ -547,3 +547,99 @@ func TestLogRecordsNeverCarryCredentials(t *testing.T) {
 		t.Fatalf("the connect was not logged:\n%s", all)
 	}
 }
+
+// TestStress: 8 goroutines pick random operations on 32 shared slots until
+// 1,000 streams have been made: connect, next, restart, post, close (from
+// any goroutine, also while another waits in Next), and Close-and-forget.
+// Run with -race by the test command.
+func TestStress(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
+		send := sse(w)
+		for i := range 20 {
+			send(fmt.Sprintf("id: %d\ndata: %d\n\n", i, i))
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(server.Close)
+	type slot struct {
+		mu      sync.Mutex // guards stream
+		polling sync.Mutex // one goroutine polls a stream at a time
+		stream  *sselink.Stream
+	}
+	slots := make([]slot, 32)
+	var made atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := uint64(g)*0x9E3779B97F4A7C15 + 1
+			next := func(n uint64) uint64 {
+				rng ^= rng << 13
+				rng ^= rng >> 7
+				rng ^= rng << 17
+				return rng % n
+			}
+			for made.Load() < 1000 {
+				s := &slots[next(uint64(len(slots)))]
+				op := next(10)
+				s.mu.Lock()
+				stream := s.stream
+				if op == 0 {
+					if stream == nil {
+						created, err := sselink.Connect(context.Background(), server.URL,
+							sselink.ReconnectDelay(time.Millisecond, 10*time.Millisecond), sselink.Capacity(16))
+						if err != nil {
+							t.Error(err)
+						}
+						s.stream = created
+						made.Add(1)
+					} else {
+						s.stream = nil
+						stream.Close()
+					}
+					s.mu.Unlock()
+					continue
+				}
+				s.mu.Unlock()
+				if stream == nil {
+					continue
+				}
+				switch op {
+				case 1, 2, 3, 4:
+					if s.polling.TryLock() {
+						ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)
+						stream.Next(ctx)
+						cancel()
+						s.polling.Unlock()
+					}
+				case 5:
+					stream.Restart()
+				case 6:
+					ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+					stream.Post(ctx, []byte(`{}`))
+					cancel()
+				case 7:
+					start := time.Now()
+					stream.Close()
+					if took := time.Since(start); took > 6*time.Second {
+						t.Errorf("a close took %v", took)
+					}
+				default:
+					_, _, _ = stream.State(), stream.LastEventID(), stream.Dropped()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range slots {
+		if slots[i].stream != nil {
+			slots[i].stream.Close()
+		}
+	}
+	t.Logf("%d streams made", made.Load())
+}
