@@ -66,14 +66,11 @@ fn fault_server(total: u64, seed: u64, faults: Arc<Faults>) -> Server {
             let _ = conn.respond(204, &[], "");
             return conn.end();
         }
-        match rng.random_range(0..100) {
-            0..5 => {
-                faults.statuses.fetch_add(1, Ordering::Relaxed);
-                let status = [500, 503, 429][rng.random_range(0..3)];
-                let _ = conn.respond(status, &["Retry-After: 0"], "try again");
-                return conn.end();
-            }
-            _ => {}
+        if rng.random_range(0..100) < 5 {
+            faults.statuses.fetch_add(1, Ordering::Relaxed);
+            let status = [500, 503, 429][rng.random_range(0..3)];
+            let _ = conn.respond(status, &["Retry-After: 0"], "try again");
+            return conn.end();
         }
         // Up to 100 events, cut at a random byte of the last ones.
         let count = rng.random_range(1..100).min(total - next + 1);
