@@ -209,14 +209,16 @@ typedef struct sselink_post_response sselink_post_response;
 // at a time.
 typedef struct sselink_stream sselink_stream;
 
-// Called on the stream's reader thread before every connect (reconnects
-// included) with the `userdata` given to `sselink_config_header_provider`;
-// adds headers with `sselink_headers_add`. Each name it adds replaces the
-// configured headers of that name; its headers count as sensitive (never
-// sent to another origin, never logged). It may be called from several
-// reader threads at once (one per stream made from the configuration), so
-// it must be thread-safe; it must not call other sselink functions, and it
-// should return quickly: a close waits for it.
+// Called before every connect (reconnects included) on the stream's reader
+// thread, and before every post attempt on the thread that called
+// `sselink_stream_post`, with the `userdata` given to
+// `sselink_config_header_provider`; adds headers with `sselink_headers_add`.
+// Each name it adds replaces the configured headers of that name; its
+// headers count as sensitive (never sent to another origin, never logged).
+// It may be called from several threads at once (a reader thread per
+// stream made from the configuration, and posting threads), so it must be
+// thread-safe; it must not call other sselink functions, and it should
+// return quickly: a close waits for it.
 typedef void (*sselink_header_provider)(void *userdata, struct sselink_headers *headers);
 
 // Releases the provider's `userdata` once no configuration or stream uses

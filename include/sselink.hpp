@@ -389,8 +389,9 @@ class Config {
         return check(sselink_config_reader_stack_size(raw_, bytes));
     }
 
-    /// `sselink_config_header_provider`: `provider` runs on the reader thread
-    /// before every connect and post attempt; its headers replace configured
+    /// `sselink_config_header_provider`: `provider` runs before every connect
+    /// (on the reader thread) and post attempt (on the posting thread); its
+    /// headers replace configured
     /// ones of the same name. An exception it throws is swallowed (no
     /// headers that time). It must be thread-safe.
     Config &header_provider(std::function<std::vector<std::pair<std::string, std::string>>()> provider) {

@@ -16,9 +16,10 @@ use crate::backoff::{JitterShape, ReconnectPolicy};
 use crate::error::Error;
 use crate::parser::Limits;
 
-/// Headers computed before every connect, for credentials that expire. Called
-/// on the reader thread; the headers it returns are never sent to another
-/// origin on a redirect and never logged.
+/// Headers computed before every connect and every post attempt, for
+/// credentials that expire. Called on the reader thread for connects and on
+/// the posting thread for posts; the headers it returns are never sent to
+/// another origin on a redirect and never logged.
 pub type HeaderProvider = dyn Fn() -> Vec<(String, String)> + Send + Sync;
 
 /// The longest duration any setting accepts: one year. Longer ones would only
@@ -309,9 +310,10 @@ impl Builder {
         }
     }
 
-    /// Sets a function called on the reader thread before every connect
-    /// (reconnects included) whose headers are added to the request, each
-    /// replacing a header of the same name, so tokens can be refreshed. Its
+    /// Sets a function called before every connect (reconnects included, on
+    /// the reader thread) and every post attempt (on the thread that posts)
+    /// whose headers are added to the request, each replacing a header of the
+    /// same name, so tokens can be refreshed. It must be thread-safe. Its
     /// headers count as sensitive. If it panics or returns a header that
     /// [`header`](Builder::header) would refuse, the stream closes with
     /// [`Error::HeaderProvider`].

@@ -441,8 +441,9 @@ func ReaderStackSize(bytes int) Option {
 // HeaderProvider sets a function called before every connect and every
 // post attempt, whose headers replace configured ones of the same name
 // (they count as sensitive: never sent to another origin, never logged).
-// It runs on the library's reader thread (a foreign thread for Go: keep it
-// short) and must be safe for concurrent use.
+// For connects it runs on the library's reader thread (a foreign thread for
+// Go: keep it short), for posts on the goroutine's thread; it must be safe
+// for concurrent use.
 func HeaderProvider(provider func() [][2]string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		// The handle travels through C in C memory, so no Go pointer is kept.
