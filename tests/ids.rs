@@ -6,7 +6,7 @@
 mod support;
 
 use support::items::{next_event, quick};
-use support::server::{Conn, Server, PATIENCE};
+use support::server::{first_then_hold, Conn, Server, PATIENCE};
 
 fn header_count(request: &support::server::Request, name: &str) -> usize {
     request.headers.iter().filter(|(n, _)| n == name).count()
@@ -118,19 +118,7 @@ fn deduplication_drops_only_events_whose_own_id_was_delivered() {
 
 #[test]
 fn the_resume_parameter_changes_nothing_else_in_the_query() {
-    let server = Server::start(|mut conn: Conn| {
-        let body = if conn.request.index == 0 {
-            "id: 5\ndata: x\n\n"
-        } else {
-            ""
-        };
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        if conn.request.index == 0 {
-            conn.end();
-        } else {
-            conn.client_closed_within(PATIENCE);
-        }
-    });
+    let server = Server::start(first_then_hold("id: 5\ndata: x\n\n"));
     let stream = quick(&server.url("/s?a=1&b=x%20y&flag&c=1+2&from_sequence_num=0"))
         .resume_query("from_sequence_num")
         .connect()
@@ -149,19 +137,7 @@ fn the_resume_parameter_changes_nothing_else_in_the_query() {
 
 #[test]
 fn a_callers_last_event_id_header_is_a_seed_the_streams_id_replaces() {
-    let server = Server::start(|mut conn: Conn| {
-        let body = if conn.request.index == 0 {
-            "id: 7\ndata: x\n\n"
-        } else {
-            ""
-        };
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        if conn.request.index == 0 {
-            conn.end();
-        } else {
-            conn.client_closed_within(PATIENCE);
-        }
-    });
+    let server = Server::start(first_then_hold("id: 7\ndata: x\n\n"));
     let stream = quick(&server.url("/"))
         .header("Last-Event-ID", "99")
         .connect()

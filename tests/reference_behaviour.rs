@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sselink::{CloseReason, Error, Item, JitterShape, Stream};
 use support::items::{close_reason, next_event};
-use support::server::{Conn, Server, PATIENCE};
+use support::server::{first_then_hold, Conn, Server, PATIENCE};
 
 fn next_retry_delay(stream: &Stream) -> Duration {
     loop {
@@ -126,19 +126,9 @@ fn any_content_type_accepts_a_2xx_whatever_it_says() {
 #[test]
 fn resume_from_highest_id_sends_the_high_water_mark() {
     // Ids arrive out of order: 5, 9, 7. The last is 7, the highest 9.
-    let server = Server::start(|mut conn: Conn| {
-        let body = if conn.request.index == 0 {
-            "id: 5\ndata: a\n\nid: 9\ndata: b\n\nid: 7\ndata: c\n\n"
-        } else {
-            ""
-        };
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        if conn.request.index == 0 {
-            conn.end();
-        } else {
-            conn.client_closed_within(PATIENCE);
-        }
-    });
+    let server = Server::start(first_then_hold(
+        "id: 5\ndata: a\n\nid: 9\ndata: b\n\nid: 7\ndata: c\n\n",
+    ));
     let stream = Stream::builder(&server.url("/s"))
         .reconnect_delay(Duration::from_millis(10), Duration::from_millis(10))
         .resume_from_highest_id(true)

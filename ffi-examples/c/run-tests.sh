@@ -28,6 +28,9 @@ gcc "${cflags[@]}" -c "$build/header_check.c" -o "$build/header_check_c.o"
 cp "$build/header_check.c" "$build/header_check.cpp"
 g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -I "$root/include" -c "$build/header_check.cpp" -o "$build/header_check_cpp.o"
 
+# shellcheck source=/dev/null
+source "$here/tests/valgrind.sh"
+
 echo "-- starting the test server"
 # shellcheck source=tests/start_server.sh
 source "$here/tests/start_server.sh" "$build/server.out"
@@ -43,13 +46,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_sta
     "$build/test_ffi_asan" "$url"
 
 echo "-- C tests under valgrind"
-status=0
-valgrind --error-exitcode=87 --leak-check=full --show-leak-kinds=definite,indirect \
-    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
-    "$build/test_ffi" "$url" > "$build/valgrind.log" 2>&1 || status=$?
-grep -v '^==' "$build/valgrind.log"
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/valgrind.log"
-[ "$status" -eq 0 ] || { echo "FAILED: valgrind reported errors or leaks (exit $status); see $build/valgrind.log" >&2; exit 1; }
+run_valgrind "$build/valgrind.log" "$build/test_ffi" "$url"
 
 echo "-- stress: 8 threads, random operations, 1,000 streams (200 under valgrind)"
 stress_flags=(-std=gnu11 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
@@ -59,13 +56,7 @@ gcc "${stress_flags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -f
     "$here/tests/stress.c" -o "$build/stress_asan" "${static_libs[@]}"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/stress_asan" "$url" 1000
-status=0
-valgrind --error-exitcode=87 --leak-check=full --show-leak-kinds=definite,indirect \
-    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
-    "$build/stress" "$url" 200 500 > "$build/stress_valgrind.log" 2>&1 || status=$?
-grep -v '^==' "$build/stress_valgrind.log"
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/stress_valgrind.log"
-[ "$status" -eq 0 ] || { echo "FAILED: the stress run under valgrind failed (exit $status); see $build/stress_valgrind.log" >&2; exit 1; }
+run_valgrind "$build/stress_valgrind.log" "$build/stress" "$url" 200 500
 
 echo "-- examples through pkg-config"
 for pc in sselink sselink-static; do

@@ -20,6 +20,9 @@ lib="$root/target/release/libsselink.a"
 cxxflags=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
 libs=("$lib" -lpthread -ldl -lm -lrt -lutil -lgcc_s)
 
+# shellcheck source=/dev/null
+source "$root/ffi-examples/c/tests/valgrind.sh"
+
 echo "-- starting the test server"
 # shellcheck source=../c/tests/start_server.sh
 source "$root/ffi-examples/c/tests/start_server.sh" "$build/server.out"
@@ -39,13 +42,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_sta
     "$build/test_cpp_asan" "$url"
 
 echo "-- C++ tests under valgrind"
-status=0
-valgrind --error-exitcode=87 --leak-check=full --show-leak-kinds=definite,indirect \
-    --errors-for-leak-kinds=definite,indirect --fair-sched=yes \
-    "$build/test_cpp" "$url" > "$build/valgrind.log" 2>&1 || status=$?
-grep -v '^==' "$build/valgrind.log"
-grep -E 'ERROR SUMMARY|definitely lost|indirectly lost' "$build/valgrind.log"
-[ "$status" -eq 0 ] || { echo "FAILED: valgrind reported errors or leaks (exit $status); see $build/valgrind.log" >&2; exit 1; }
+run_valgrind "$build/valgrind.log" "$build/test_cpp" "$url"
 
 echo "-- the example"
 g++ "${cxxflags[@]}" "$here/examples/tail.cpp" -o "$build/tail" "${libs[@]}"

@@ -269,3 +269,17 @@ impl FullBacklog {
         }
     }
 }
+
+/// A handler whose first connection serves `first` and ends; every later
+/// connection sends the head and holds until the client leaves.
+pub fn first_then_hold(first: &'static str) -> impl Fn(Conn) + Send + Sync {
+    move |mut conn: Conn| {
+        let body = if conn.request.index == 0 { first } else { "" };
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        if conn.request.index == 0 {
+            conn.end();
+        } else {
+            conn.client_closed_within(PATIENCE);
+        }
+    }
+}
