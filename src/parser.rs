@@ -256,8 +256,7 @@ impl Parser {
             let line = std::mem::take(&mut self.line);
             self.process_line(&line, sink)?;
         }
-        self.dispatch(sink);
-        Ok(())
+        self.dispatch(sink)
     }
 
     /// Forgets everything of the current body but the last event id.
@@ -453,8 +452,7 @@ impl Parser {
         sink: &mut impl FnMut(Parsed),
     ) -> Result<(), LimitExceeded> {
         if line.is_empty() {
-            self.dispatch(sink);
-            return Ok(());
+            return self.dispatch(sink);
         }
         let (name, value) = match find_colon(line) {
             Some(0) => {
@@ -473,15 +471,17 @@ impl Parser {
                 self.data.push(b'\n');
             }
             b"event" => {
+                let value = decode(value);
                 self.check_event_size(value.len(), self.event_type.len())?;
                 self.event_type.clear();
-                push_decoded(&mut self.event_type, value);
+                self.event_type.push_str(&value);
             }
             // An id containing NUL is ignored, as the spec says.
             b"id" if memchr(0, value).is_none() => {
+                let value = decode(value);
                 self.check_event_size(value.len(), self.id_buffer.len())?;
                 self.id_buffer.clear();
-                push_decoded(&mut self.id_buffer, value);
+                self.id_buffer.push_str(&value);
                 self.id_seen = true;
             }
             b"retry" => {
@@ -496,7 +496,10 @@ impl Parser {
         Ok(())
     }
 
-    fn dispatch(&mut self, sink: &mut impl FnMut(Parsed)) {
+    /// Hands out the event being built. Invalid UTF-8 in the data grows when
+    /// replaced (one byte becomes the three of U+FFFD), so the limit is
+    /// checked again on the text as dispatched.
+    fn dispatch(&mut self, sink: &mut impl FnMut(Parsed)) -> Result<(), LimitExceeded> {
         let own_id = std::mem::take(&mut self.id_seen);
         let id_changed = own_id && self.id_buffer != self.last_event_id;
         if id_changed {
@@ -508,10 +511,17 @@ impl Parser {
             if id_changed {
                 sink(Parsed::LastEventId(self.last_event_id.clone()));
             }
-            return;
+            return Ok(());
         }
         let data = decode(&self.data[..self.data.len() - 1]).into_owned();
         self.data.clear();
+        if data.len() + self.event_type.len() + self.id_buffer.len() > self.limits.max_event_size {
+            self.event_type.clear();
+            return Err(LimitExceeded {
+                limit: Limit::EventSize,
+                max: self.limits.max_event_size,
+            });
+        }
         sink(Parsed::Event(Event {
             event_type: std::mem::take(&mut self.event_type),
             data,
@@ -519,6 +529,7 @@ impl Parser {
             retry,
             own_id,
         }));
+        Ok(())
     }
 }
 
@@ -550,10 +561,6 @@ fn decode(bytes: &[u8]) -> Cow<'_, str> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
-}
-
-fn push_decoded(into: &mut String, bytes: &[u8]) {
-    into.push_str(&decode(bytes));
 }
 
 /// One or more ASCII digits, base 10, saturating at [`MAX_RETRY_MS`].

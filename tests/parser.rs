@@ -491,6 +491,27 @@ fn the_event_limit_counts_the_data_as_dispatched() {
 }
 
 #[test]
+fn the_event_limit_counts_invalid_utf8_as_replaced() {
+    // Found by the parser fuzz target: each invalid byte becomes U+FFFD,
+    // three bytes, so 4 raw bytes dispatch as 12.
+    let ten = || {
+        Parser::with_limits(Limits {
+            max_line_length: 100,
+            max_event_size: 10,
+        })
+    };
+    let (items, error) = parse_with(ten, b"data: \xff\xff\xff\n\n");
+    assert_eq!((items.len(), error), (1, None), "3 bytes become 9");
+    let (items, error) = parse_with(ten, b"data: \xff\xff\xff\xff\n\n");
+    assert_eq!(items, vec![], "4 bytes become 12");
+    assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize));
+    let (_, error) = parse_with(ten, b"event: \xff\xff\xff\xff\ndata: x\n\n");
+    assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize), "the type too");
+    let (_, error) = parse_with(ten, b"id: \xff\xff\xff\xff\n\n");
+    assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize), "the id too");
+}
+
+#[test]
 fn one_data_line_may_be_as_long_as_the_default_event_limit() {
     let limits = Limits::default();
     assert_eq!(limits.max_line_length, limits.max_event_size);
