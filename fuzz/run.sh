@@ -3,9 +3,11 @@
 #
 #   bash fuzz/run.sh smoke [seconds]   each target for a few seconds (default 10);
 #                                      part of the README's test command
-#   bash fuzz/run.sh full [execs]      each target for at least `execs` runs
-#                                      (default 10,000,000), then the grown
-#                                      corpus is minimised into fuzz/corpus/
+#   bash fuzz/run.sh full [execs [target...]]
+#                                      each target (default: all) for at least
+#                                      `execs` runs (default 10,000,000), then
+#                                      the grown corpus is minimised into
+#                                      fuzz/corpus/<target>
 #
 # Any crash or hang fails the run; the inputs that caused them are kept under
 # fuzz/out/<target>/default/crashes and hangs. Reproduce one with
@@ -15,6 +17,7 @@ cd "$(dirname "$0")"
 
 mode=${1:-smoke}
 targets=(parser response_head c_args)
+[ $# -gt 2 ] && targets=("${@:3}")
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
 command -v cargo-afl >/dev/null || cargo install cargo-afl --locked --version '^0.18'

@@ -54,7 +54,8 @@ for i, (name, data) in enumerate(heads.items()):
     write("response_head", name, bytes([i * 5 % 64]) + data)
 
 
-# c_args: the URL, then operations (opcode, two length-prefixed arguments).
+# c_args: a control byte (3: connect), the URL, then operations (opcode, two
+# length-prefixed arguments).
 def arg(b):
     return bytes([len(b)]) + b
 
@@ -73,7 +74,7 @@ ops = {
     "certs": op(9, b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n") + op(10, b"\x30\x03\x02\x01\x01", b"junk"),
     "misc": op(7, b"tick") + op(8, b"http://127.0.0.1:1/post") + op(13, b"ab", b"\x3f") + op(15, b""),
 }
-for name, data in ops.items():
-    write("c_args", name, url + data)
-write("c_args", "bad-url", arg(b"ht tp://\xff") + op(0, b"A", b"B"))
-write("c_args", "ipv6-url", arg(b"https://[::1]:8443/x#frag") + op(3, b"GET"))
+for i, (name, data) in enumerate(ops.items()):
+    write("c_args", name, bytes([i % 4]) + url + data)
+write("c_args", "bad-url", b"\x03" + arg(b"ht tp://\xff") + op(0, b"A", b"B"))
+write("c_args", "ipv6-url", b"\x03" + arg(b"https://[::1]:8443/x#frag") + op(3, b"GET"))

@@ -55,15 +55,25 @@ fn check(input: &[u8]) {
 
     let mut reference = reference::Reference::default();
     assert_eq!(whole.1, None, "default limits broken by a fuzz input");
-    assert_eq!(whole.0, reference.parse_body(body, at_eof), "differs from the reference");
+    assert_eq!(
+        whole.0,
+        reference.parse_body(body, at_eof),
+        "differs from the reference"
+    );
     assert_eq!(whole_parser.last_event_id(), reference.last_event_id);
 
-    let limits = Limits { max_line_length: 12, max_event_size: 20 };
+    let limits = Limits {
+        max_line_length: 12,
+        max_event_size: 20,
+    };
     let mut tiny = Parser::with_limits(limits).dispatch_incomplete_at_eof(at_eof);
     let (items, _) = feed(&mut tiny, &chunks(body, control.rotate_left(3)));
     for item in items {
         if let Parsed::Event(event) = item {
-            assert!(event.data().len() <= limits.max_event_size, "event over the limit");
+            assert!(
+                event.data().len() <= limits.max_event_size,
+                "event over the limit"
+            );
         }
     }
 }
