@@ -15,9 +15,9 @@ fn main() {
         .expect("capi/abi/VERSION holds one number");
     println!("cargo:rustc-env=SSELINK_ABI_VERSION={abi}");
     match env::var("CARGO_CFG_TARGET_OS").as_deref() {
-        Ok("macos" | "ios") => println!(
-            "cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libsselink.{abi}.dylib"
-        ),
+        Ok("macos" | "ios") => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libsselink.{abi}.dylib")
+        }
         Ok("windows") => {}
         _ => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsselink.so.{abi}"),
     }

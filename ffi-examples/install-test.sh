@@ -14,7 +14,8 @@ done
 
 prefix="$work/prefix"
 bash capi/install.sh --prefix "$prefix"
-for file in lib/libsselink.a lib/libsselink.so include/sselink.h include/sselink.hpp \
+abi=$(cat capi/abi/VERSION)
+for file in lib/libsselink.a lib/libsselink.so "lib/libsselink.so.$abi" include/sselink.h include/sselink.hpp \
     lib/pkgconfig/sselink.pc lib/pkgconfig/sselink-static.pc \
     lib/cmake/sselink/sselinkConfig.cmake lib/cmake/sselink/sselinkConfigVersion.cmake; do
     [ -f "$prefix/$file" ] || { echo "FAILED: $file was not installed" >&2; exit 1; }
@@ -38,6 +39,10 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_c" $(pkg-config --cflags --libs sselink)
 check "C through pkg-config (shared)" "$(LD_LIBRARY_PATH="$prefix/lib" "$work/tail_c" "$url" 2 2>/dev/null)"
+# The program records the SONAME, not the unversioned link it was linked with.
+needed=$(readelf -d "$work/tail_c" | sed -n 's/.*(NEEDED).*\[\(libsselink[^]]*\)\]/\1/p')
+[ "$needed" = "libsselink.so.$abi" ] || { echo "FAILED: tail_c needs '$needed', not libsselink.so.$abi" >&2; exit 1; }
+echo "ok - the shared library's SONAME is libsselink.so.$abi"; passed=$((passed + 1))
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_c_static" $(pkg-config --cflags --libs sselink-static)
 check "C through pkg-config (static)" "$("$work/tail_c_static" "$url" 2 2>/dev/null)"

@@ -34,6 +34,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The release this header belongs to; sselink_version() gives the
+// library's at run time.
+#define SSELINK_VERSION_MAJOR 0
+#define SSELINK_VERSION_MINOR 1
+#define SSELINK_VERSION_PATCH 0
+
+// The C ABI version: the number in the shared library's name
+// (libsselink.so.0, libsselink.0.dylib). It goes up with every incompatible
+// change to this interface, whatever the release number does.
+#define SSELINK_ABI_VERSION 0
+
 // What a call did. `SSELINK_RESULT_OK` is 0. Codes below 100 are about the
 // call itself; from `SSELINK_RESULT_INVALID_CONFIG` (100) on, each code is
 // one kind of the Rust `Error`, so an item's `error` says exactly what went

@@ -89,6 +89,9 @@ mod response;
 mod shared;
 mod stream;
 
+/// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use backoff::{JitterShape, ReconnectPolicy, MAX_SERVER_DELAY, MIN_BACKOFF, MIN_BACKOFF_CAP};
 pub use config::{Builder, HeaderProvider, Overflow, MAX_CAPACITY, MAX_DURATION, MIN_STACK_SIZE};
 pub use error::{Cause, Error, HttpFailure};

@@ -506,7 +506,11 @@ fn the_event_limit_counts_invalid_utf8_as_replaced() {
     assert_eq!(items, vec![], "4 bytes become 12");
     assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize));
     let (_, error) = parse_with(ten, b"event: \xff\xff\xff\xff\ndata: x\n\n");
-    assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize), "the type too");
+    assert_eq!(
+        error.map(|e| e.limit),
+        Some(Limit::EventSize),
+        "the type too"
+    );
     let (_, error) = parse_with(ten, b"id: \xff\xff\xff\xff\n\n");
     assert_eq!(error.map(|e| e.limit), Some(Limit::EventSize), "the id too");
 }

@@ -26,7 +26,7 @@ fn next_retry_delay(stream: &Stream) -> Duration {
 fn reset_on_open_restarts_the_doubling_after_any_open() {
     // Connections alternate: 500, then an empty 200 that ends at once.
     let server = Server::start(|mut conn: Conn| {
-        if conn.request.index % 2 == 0 {
+        if conn.request.index.is_multiple_of(2) {
             let _ = conn.respond(500, &[], "");
         } else {
             let _ = conn.sse_head();

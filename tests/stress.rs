@@ -21,7 +21,7 @@ fn eight_threads_a_thousand_streams_random_operations() {
     let server = Server::start(|mut conn: Conn| {
         if conn.request.method == "POST" {
             let _ = conn.respond(
-                if conn.request.index % 3 == 0 {
+                if conn.request.index.is_multiple_of(3) {
                     503
                 } else {
                     201

@@ -20,9 +20,9 @@ cd "$root"
 baseline=capi/abi/libsselink.abi
 command -v abidw >/dev/null || { echo "FAILED: abidw is missing: apt-get install abigail-tools" >&2; exit 1; }
 
-# Release build; Cargo.toml keeps full debug information for this crate so
-# that abidw sees parameter and field types, not only symbol names.
-cargo build --release --locked -p sselink-capi
+# Release build with full debug information for this crate, so that abidw
+# sees parameter and field types, not only symbol names.
+cargo build --release --locked -p sselink-capi --config 'profile.release.package.sselink-capi.debug="full"'
 current=$(mktemp)
 trap 'rm -f "$current"' EXIT
 abidw --no-corpus-path --no-comp-dir-path target/release/libsselink.so --out-file "$current"

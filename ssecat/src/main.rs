@@ -21,11 +21,21 @@ use clap::{Parser, ValueEnum};
 use serde::Serialize;
 use sselink::{Builder, CloseReason, Error, Event, Item, Stream};
 
+/// `ssecat --version`: this tool's version and the library's, which can differ
+/// when ssecat is built against another sselink release.
+static VERSION_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (sselink {})",
+        env!("CARGO_PKG_VERSION"),
+        sselink::VERSION
+    )
+});
+
 /// curl for Server-Sent Events: prints each event as a JSON line.
 #[derive(Debug, Parser)]
 #[command(
     name = "ssecat",
-    version,
+    version = VERSION_LINE.as_str(),
     after_help = "Events go to stdout, one JSON object a line: {\"type\":..,\"data\":..,\"id\":..} plus \"retry\" when \
 the event's block set one. Connecting, open, retrying and closed go to stderr.\n\n\
 Exit status: 0 when it ended as asked (--max-events reached, end of stream with --no-reconnect, \

@@ -603,3 +603,17 @@ fn client_certificates_from_files() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn version_names_ssecat_and_sselink() {
+    let output = run(&["--version"]);
+    assert!(output.status.success());
+    assert_eq!(
+        stdout(&output).trim_end(),
+        format!(
+            "ssecat {} (sselink {})",
+            env!("CARGO_PKG_VERSION"),
+            sselink::VERSION
+        )
+    );
+}

@@ -770,6 +770,17 @@ static int test_log_callback_never_sees_credentials(void) {
     return 0;
 }
 
+#define SSELINK_STR_(x) #x
+#define SSELINK_STR(x) SSELINK_STR_(x)
+
+/* The header's version macros name the library it is linked with. */
+static int test_version_macros_match_the_library(void) {
+    const char *header = SSELINK_STR(SSELINK_VERSION_MAJOR) "." SSELINK_STR(
+        SSELINK_VERSION_MINOR) "." SSELINK_STR(SSELINK_VERSION_PATCH);
+    CHECK(strcmp(sselink_version(), header) == 0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
@@ -780,6 +791,7 @@ int main(int argc, char **argv) {
         const char *name;
         int (*run)(void);
     } tests[] = {
+        {"version macros match the library", test_version_macros_match_the_library},
         {"connect, poll, close", test_connect_poll_close},
         {"close from another thread while polling", test_close_from_another_thread},
         {"NULL arguments and double close", test_null_arguments_and_double_close},
