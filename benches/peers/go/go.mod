@@ -1,10 +1,11 @@
-module sselink/bench
+module sselink/peers
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/r3labs/sse/v2 v2.10.0
 	github.com/tmaxmax/go-sse v0.11.0
+	golang.org/x/sys v0.49.0
 	sselink v0.0.0
 )
 
@@ -13,4 +14,4 @@ require (
 	gopkg.in/cenkalti/backoff.v1 v1.1.0 // indirect
 )
 
-replace sselink => ../
+replace sselink => ../../../ffi-examples/go
