@@ -594,10 +594,18 @@ impl Reader {
             self.wait_for_room(message.bytes)?;
             // Counted before it is sent: a receiver may take it at once.
             self.shared.add_queued(message.bytes);
-            let channels = &self.channels;
-            select! {
-                send(channels.items, message) -> sent => sent.map_err(|_| Stop)?,
-                recv(channels.closing) -> _ => return Err(Stop),
+            // The common case, a channel with room, needs no select.
+            let message = match self.channels.items.try_send(message) {
+                Ok(()) => None,
+                Err(TrySendError::Full(message)) => Some(message),
+                Err(TrySendError::Disconnected(_)) => return Err(Stop),
+            };
+            if let Some(message) = message {
+                let channels = &self.channels;
+                select! {
+                    send(channels.items, message) -> sent => sent.map_err(|_| Stop)?,
+                    recv(channels.closing) -> _ => return Err(Stop),
+                }
             }
             self.signal_if_first();
             return Ok(());

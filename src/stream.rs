@@ -340,6 +340,11 @@ impl Stream {
                     }
                     other => other.ok(),
                 },
+                // A queued item needs no select: take it directly.
+                _ if !self.items.is_empty() => match self.items.try_recv() {
+                    Ok(message) => Some(message),
+                    Err(_) => continue,
+                },
                 Wait::Forever => select! {
                     recv(self.items) -> message => message.ok(),
                     recv(self.closing) -> _ => continue,
@@ -389,7 +394,7 @@ impl Stream {
             .unwrap_or_else(PoisonError::into_inner);
         if seq > last.0 {
             last.0 = seq;
-            if last.1 != id.as_ref() {
+            if !crate::shared::same_text(&last.1, id.as_ref()) {
                 last.1 = id.into();
             }
         }
