@@ -33,6 +33,12 @@ pub const MAX_CAPACITY: usize = 1 << 16;
 /// The smallest reader thread stack accepted, in bytes.
 pub const MIN_STACK_SIZE: usize = 64 * 1024;
 
+/// The largest response head (status line and headers) accepted, in bytes;
+/// a larger one ends the attempt with an error. Event-stream responses carry
+/// a few hundred bytes of headers, and proxies such as nginx refuse an
+/// upstream head over 8 KiB by default.
+pub const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+
 /// What the reader does when the channel to the caller is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
@@ -785,11 +791,13 @@ impl Config {
                 ureq::config::AutoHeaderValue::None
             })
             .max_idle_connections(0)
-            // ureq's defaults are 128 KiB each, resident for every open
-            // stream. The input buffer must hold a whole response head (a
-            // head larger than it stalls), so it stays at ureq's 64 KiB head
-            // limit; requests are written in pieces, so 8 KiB serves.
-            .input_buffer_size(64 * 1024)
+            // ureq's defaults are 128 KiB each, zeroed and so resident for
+            // every open stream. The input buffer must hold a whole response
+            // head, and a head that fills it must be an error, not a stall:
+            // so the buffer is a little larger than the head limit. Requests
+            // are written in pieces, so 8 KiB serves for output.
+            .max_response_header_size(MAX_RESPONSE_HEAD)
+            .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
             .output_buffer_size(8 * 1024)
             .build()
             .new_agent()

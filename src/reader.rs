@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{select, Receiver, Sender, TrySendError};
+use crossbeam_channel::{select, Receiver, Sender};
 use ureq::http::{header, HeaderName, HeaderValue, Method, Request, Response};
 use ureq::Body;
 use url::Url;
@@ -592,50 +592,27 @@ impl Reader {
         let overflow = self.config.options.overflow;
         if overflow == Overflow::Block {
             self.wait_for_room(message.bytes)?;
-            // Counted before it is sent: a receiver may take it at once.
-            self.shared.add_queued(message.bytes);
-            // The common case, a channel with room, needs no select.
-            let message = match self.channels.items.try_send(message) {
-                Ok(()) => None,
-                Err(TrySendError::Full(message)) => Some(message),
-                Err(TrySendError::Disconnected(_)) => return Err(Stop),
-            };
-            if let Some(message) = message {
-                let channels = &self.channels;
-                select! {
-                    send(channels.items, message) -> sent => sent.map_err(|_| Stop)?,
-                    recv(channels.closing) -> _ => return Err(Stop),
+        } else {
+            while !self.has_room(message.bytes) {
+                if droppable && overflow == Overflow::DropNewest {
+                    count_if_event(&self.shared, &message);
+                    return Ok(());
                 }
+                // The reader is the only sender, so the room it makes stays made.
+                let Ok(oldest) = self.channels.queued.try_recv() else {
+                    break;
+                };
+                self.shared.remove_queued(oldest.bytes);
+                count_if_event(&self.shared, &oldest);
             }
-            self.signal_if_first();
-            return Ok(());
         }
-        while self.channels.items.is_full() || !self.has_room(message.bytes) {
-            if droppable && overflow == Overflow::DropNewest {
-                count_if_event(&self.shared, &message);
-                return Ok(());
-            }
-            // The reader is the only sender, so the room it makes stays made.
-            let Ok(oldest) = self.channels.queued.try_recv() else {
-                break;
-            };
-            self.shared.remove_queued(oldest.bytes);
-            count_if_event(&self.shared, &oldest);
-        }
+        // Counted before it is sent: a receiver may take it at once.
         self.shared.add_queued(message.bytes);
-        let bytes = message.bytes;
-        match self.channels.items.try_send(message) {
-            Ok(()) => {
-                self.signal_if_first();
-                Ok(())
-            }
-            Err(TrySendError::Disconnected(_)) => Err(Stop),
-            Err(TrySendError::Full(message)) => {
-                self.shared.remove_queued(bytes);
-                count_if_event(&self.shared, &message);
-                Ok(())
-            }
-        }
+        // The channel is unbounded (it allocates as it fills, not `capacity`
+        // slots up front); the bounds are kept here, so this never waits.
+        self.channels.items.send(message).map_err(|_| Stop)?;
+        self.signal_if_first();
+        Ok(())
     }
 
     /// After a send: the channel went from empty to holding an item, so a
@@ -646,15 +623,18 @@ impl Reader {
         }
     }
 
-    /// True when `bytes` more fit under the byte bound. An empty channel
-    /// takes any item, so one larger than the bound cannot stall the stream.
+    /// True when one more message of `bytes` fits: fewer than `capacity`
+    /// queued, and `bytes` more under the byte bound. An empty channel takes
+    /// any item, so one larger than the byte bound cannot stall the stream.
     fn has_room(&self, bytes: usize) -> bool {
+        let options = &self.config.options;
         let queued = self.shared.queued_bytes();
-        queued == 0 || queued.saturating_add(bytes) <= self.config.options.max_queued_bytes
+        self.channels.items.len() < options.capacity
+            && (queued == 0 || queued.saturating_add(bytes) <= options.max_queued_bytes)
     }
 
-    /// Waits until `bytes` more fit under the byte bound; receivers signal
-    /// `room` whenever they take bytes out.
+    /// Waits until one more message of `bytes` fits; receivers signal `room`
+    /// after every message they take out.
     fn wait_for_room(&self, bytes: usize) -> Result<(), Stop> {
         while !self.has_room(bytes) {
             select! {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, select, Receiver, Sender};
+use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 
 use crate::config::{Builder, Config};
 use crate::error::Error;
@@ -109,7 +109,9 @@ impl Stream {
 
     pub(crate) fn start(config: Config) -> Result<Stream, Error> {
         let config = Arc::new(config);
-        let (items_tx, items) = bounded(config.options.capacity);
+        // Unbounded, so an idle stream holds no `capacity` slots; the reader
+        // keeps the item and byte bounds itself.
+        let (items_tx, items) = unbounded();
         let (close_signal, closing) = bounded::<Never>(0);
         let (restarts, restart_requests) = bounded(1);
         let (room, room_signals) = bounded(1);
@@ -369,8 +371,9 @@ impl Stream {
             };
             if message.bytes > 0 {
                 self.shared.remove_queued(message.bytes);
-                let _ = self.room.try_send(());
             }
+            // A reader waiting for room rechecks (a no-op when it is not).
+            let _ = self.room.try_send(());
             // A close that raced with this receive wins: nothing after close.
             if self.shared.is_closed() {
                 continue;
