@@ -795,10 +795,10 @@ impl Config {
             // every open stream. The input buffer must hold a whole response
             // head, and a head that fills it must be an error, not a stall:
             // so the buffer is a little larger than the head limit. Requests
-            // are written in pieces, so 8 KiB serves for output.
+            // are written in pieces, so 2 KiB serves for output.
             .max_response_header_size(MAX_RESPONSE_HEAD)
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
-            .output_buffer_size(8 * 1024)
+            .output_buffer_size(2 * 1024)
             .build()
             .new_agent()
     }

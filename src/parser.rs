@@ -513,8 +513,7 @@ impl Parser {
             }
             return Ok(());
         }
-        let data = decode(&self.data[..self.data.len() - 1]).into_owned();
-        self.data.clear();
+        let data = self.take_data();
         if data.len() + self.event_type.len() + self.id_buffer.len() > self.limits.max_event_size {
             self.event_type.clear();
             return Err(LimitExceeded {
@@ -532,6 +531,32 @@ impl Parser {
         Ok(())
     }
 }
+
+impl Parser {
+    /// The data buffer as text, without its last line feed. A small event's
+    /// data is copied out and the buffer kept for the next event; a large
+    /// one's buffer is handed over whole, saving a copy of the bytes.
+    fn take_data(&mut self) -> String {
+        self.data.pop(); // the data buffer always ends with LF here
+        if self.data.len() < HAND_OVER_AT {
+            let data = decode(&self.data).into_owned();
+            self.data.clear();
+            return data;
+        }
+        // The next event is likely as large: reserve that much for it.
+        let reserve = self.data.len() + 1;
+        let mut bytes = std::mem::replace(&mut self.data, Vec::with_capacity(reserve));
+        // Growth by doubling may have left up to twice the length reserved.
+        if bytes.capacity() > bytes.len() + bytes.len() / 4 {
+            bytes.shrink_to_fit();
+        }
+        String::from_utf8(bytes)
+            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
+    }
+}
+
+/// Data of this many bytes or more is handed over in its buffer, not copied.
+const HAND_OVER_AT: usize = 4096;
 
 /// Field names are short: look at the first bytes before a full search.
 fn find_colon(line: &[u8]) -> Option<usize> {

@@ -55,7 +55,7 @@ impl Outcome {
     }
 }
 
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// How long the start of a failed response's body may take to read: it is
 /// only informational.
