@@ -14,6 +14,7 @@ server runs in another process, so a client's CPU time is its own.
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,6 +78,18 @@ class LoadServer:
         self.base = f"http://127.0.0.1:{self.proc.stdout.readline().strip()}"
         return self
 
+    def settle(self, timeout=120):
+        """Waits until the connections of the last run have ended: each holds a
+        server thread, and threads take process ids (pid_max is 32,768 here)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+            threads = int(next(l for l in status.splitlines() if l.startswith("Threads:")).split()[1])
+            if threads < 50:
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"FAILED: the load server still has {threads} threads after {timeout} s")
+
     def __exit__(self, *_):
         self.proc.kill()
         self.proc.wait()
@@ -130,7 +143,19 @@ def idle(server):
     table = {}
     for n in IDLE:
         for client in ["sselink", "sselink-64k", "sselink-c", "sselink-go"] + PEERS:
-            r = run(client, "idle", f"{server.base}/idle", n)
+            server.settle()
+            try:
+                r = run(client, "idle", f"{server.base}/idle", n)
+            except SystemExit as failure:
+                if SMOKE:
+                    raise
+                # Recorded, not fatal: a limit of this machine, reported as such.
+                reason = next((l for l in str(failure).splitlines() if "sselink:" in l or "panic" in l),
+                              str(failure).splitlines()[-1])
+                r = {"error": reason.strip()}
+                print(f"  idle {n:>6} {client:<20} failed: {r['error']}", flush=True)
+                table[(n, client)] = r
+                continue
             table[(n, client)] = r
             print(f"  idle {n:>6} {client:<20} {r['kib_per_stream']:.1f} KiB/stream "
                   f"{r['threads_per_stream']:.2f} threads/stream", flush=True)
@@ -204,6 +229,9 @@ def report(flood, lat, idl, cls, secs):
     for n in IDLE:
         for client in ["sselink", "sselink-64k", "sselink-c", "sselink-go"] + PEERS:
             r = idl[(n, client)]
+            if "error" in r:
+                lines.append(f"| {n:,} | {name(client)} | failed: {r['error']} | |")
+                continue
             lines.append(f"| {n:,} | {name(client)} | {r['kib_per_stream']:.1f} | "
                          f"{r['threads_per_stream']:.2f} |")
     lines += ["", "## Close", "",
@@ -232,8 +260,9 @@ def report(flood, lat, idl, cls, secs):
         (f"resident memory per idle stream ({idle_max:,} streams)", "<= 64 KiB",
          f"{idl[(idle_max, 'sselink')]['kib_per_stream']:.1f} KiB",
          idl[(idle_max, "sselink")]["kib_per_stream"] <= 64),
-        ("10,000 concurrent streams in one process", "yes",
-         "yes" if (10_000, "sselink") in idl else "not run", (10_000, "sselink") in idl),
+        ("10,000 concurrent streams in one process (Rust)", "yes",
+         "yes" if "kib_per_stream" in idl.get((10_000, "sselink"), {}) else "no",
+         "kib_per_stream" in idl.get((10_000, "sselink"), {})),
         ("close, p99", "< 10 ms", f"{cls['sselink']['p99_us'] / 1000:.2f} ms",
          cls["sselink"]["p99_us"] < 10_000),
     ]
@@ -243,8 +272,22 @@ def report(flood, lat, idl, cls, secs):
     return "\n".join(lines) + "\n"
 
 
+def raise_fd_limit(want=65_536):
+    """10,000 streams need more descriptors than a default limit allows (the Go
+    package holds a readiness descriptor per stream besides the socket)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= want:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        print(f"note: open files limited to {hard}; 10,000 streams may not fit", flush=True)
+
+
 def main():
     started = time.time()
+    raise_fd_limit()
     print("building the load server and every client", flush=True)
     build()
     with LoadServer() as server:
