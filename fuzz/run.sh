@@ -5,7 +5,8 @@
 #                                      part of the README's test command
 #   bash fuzz/run.sh full [execs [target...]]
 #                                      each target (default: all) for at least
-#                                      `execs` runs (default 10,000,000), then
+#                                      `execs` runs (default 10,000,000; with
+#                                      FUZZ_JOBS=N, N instances share them), then
 #                                      the grown corpus is minimised into
 #                                      fuzz/corpus/<target>
 #
@@ -30,33 +31,47 @@ cargo afl build --release --locked --quiet
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export AFL_NO_AFFINITY=1
+limit=()
 case "$mode" in
     smoke) limit=(-V "${2:-10}") ;;
-    full) limit=(-E "${2:-10000000}") ;;
+    full) execs=${2:-10000000} ;;
     *) die "usage: bash fuzz/run.sh smoke [seconds] | full [execs]" ;;
 esac
 
-# Runs one target; its summary line goes to out/<target>.summary.
+# Runs one target with `jobs` AFL++ instances (a main and secondaries
+# sharing one output folder, each running its share of the executions); its
+# summary line, summed over the instances, goes to out/<target>.summary.
 fuzz_one() {
-    local target=$1 out="out/$1"
+    local target=$1 jobs=${2:-1} out="out/$1"
     rm -rf "$out" && mkdir -p out
-    # -t: the socket targets wait for a loopback server; 5 s is a real hang.
-    if ! cargo afl fuzz "${limit[@]}" -t 5000 -i "corpus/$target" -o "$out" \
-        "target/release/$target" >"out/$target.log" 2>&1; then
-        tail -20 "out/$target.log"
-        echo "$target: afl-fuzz could not run" >"out/$target.summary"
-        return
-    fi
-    local stats="$out/default/fuzzer_stats"
-    value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+    local pids=() i role lim=("${limit[@]}")
+    [ "$mode" = full ] && lim=(-E $(((execs + jobs - 1) / jobs)))
+    for ((i = 0; i < jobs; i++)); do
+        role=(-M main)
+        [ "$i" -gt 0 ] && role=(-S "s$i")
+        [ "$jobs" -eq 1 ] && role=()
+        # -t: the socket targets wait for a loopback server; 5 s is a real hang.
+        cargo afl fuzz "${lim[@]}" "${role[@]}" -t 5000 -i "corpus/$target" -o "$out" \
+            "target/release/$target" >"out/$target.$i.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        if ! wait "${pids[$i]}"; then
+            tail -20 "out/$target.$i.log"
+            echo "$target: afl-fuzz could not run" >"out/$target.summary"
+            return
+        fi
+    done
+    sum() { awk -F' *: *' -v k="$1" '$1 == k { s += $2 } END { printf "%d", s }' "$out"/*/fuzzer_stats; }
     printf '%-14s %10s execs %9s/s  %6ss  corpus %5s  crashes %s  hangs %s\n' "$target" \
-        "$(value execs_done)" "$(value execs_per_sec)" "$(value run_time)" \
-        "$(value corpus_count)" "$(value saved_crashes)" "$(value saved_hangs)" >"out/$target.summary"
+        "$(sum execs_done)" "$(sum execs_per_sec)" "$(sum run_time)" \
+        "$(sum corpus_count)" "$(sum saved_crashes)" "$(sum saved_hangs)" >"out/$target.summary"
 }
 
 if [ "$mode" = full ]; then
     # Concurrently: the socket targets spend much of their time waiting.
-    for target in "${targets[@]}"; do fuzz_one "$target" & done
+    # FUZZ_JOBS=N gives each target N instances (default 1).
+    for target in "${targets[@]}"; do fuzz_one "$target" "${FUZZ_JOBS:-1}" & done
     wait
 else
     for target in "${targets[@]}"; do fuzz_one "$target"; done
@@ -68,10 +83,12 @@ for target in "${targets[@]}"; do
     echo "$summary"
     grep -q 'crashes 0  hangs 0$' <<<"$summary" || { failed=1; continue; }
     if [ "$mode" = full ]; then
-        rm -rf "corpus-$target.min"
-        cargo afl cmin -i "out/$target/default/queue" -o "corpus-$target.min" \
+        # The instances' queues, minimised together into the kept corpus.
+        rm -rf "corpus-$target.min" "queue-$target" && mkdir "queue-$target"
+        for queue in "out/$target"/*/queue; do cp "$queue"/id* "queue-$target/"; done
+        cargo afl cmin -i "queue-$target" -o "corpus-$target.min" \
             -- "target/release/$target" >/dev/null
-        rm -rf "corpus/$target" && mv "corpus-$target.min" "corpus/$target"
+        rm -rf "corpus/$target" "queue-$target" && mv "corpus-$target.min" "corpus/$target"
     fi
 done
-[ "$failed" = 0 ] || die "a target crashed, hung or did not run: inputs in fuzz/out/<target>/default/{crashes,hangs}"
+[ "$failed" = 0 ] || die "a target crashed, hung or did not run: inputs in fuzz/out/<target>/*/{crashes,hangs}"
