@@ -51,7 +51,9 @@ fuzz_one() {
         [ "$i" -gt 0 ] && role=(-S "s$i")
         [ "$jobs" -eq 1 ] && role=()
         # -t: the socket targets wait for a loopback server; 5 s is a real hang.
-        cargo afl fuzz "${lim[@]}" "${role[@]}" -t 5000 -i "corpus/$target" -o "$out" \
+        # -G: inputs up to 8 KiB; longer ones slow the runs without reaching
+        # new code (the limits are fuzzed with small limits).
+        cargo afl fuzz "${lim[@]}" "${role[@]}" -t 5000 -G 8192 -i "corpus/$target" -o "$out" \
             "target/release/$target" >"out/$target.$i.log" 2>&1 &
         pids+=($!)
     done
@@ -86,7 +88,7 @@ for target in "${targets[@]}"; do
         # The instances' queues, minimised together into the kept corpus.
         rm -rf "corpus-$target.min" "queue-$target" && mkdir "queue-$target"
         for queue in "out/$target"/*/queue; do cp "$queue"/id* "queue-$target/"; done
-        cargo afl cmin -i "queue-$target" -o "corpus-$target.min" \
+        cargo afl cmin -t 5000 -i "queue-$target" -o "corpus-$target.min" \
             -- "target/release/$target" >/dev/null
         rm -rf "corpus/$target" "queue-$target" && mv "corpus-$target.min" "corpus/$target"
     fi
