@@ -397,7 +397,7 @@ impl Stream {
             .unwrap_or_else(PoisonError::into_inner);
         if seq > last.0 {
             last.0 = seq;
-            if !crate::shared::same_text(&last.1, id.as_ref()) {
+            if !same_text(&last.1, id.as_ref()) {
                 last.1 = id.into();
             }
         }
@@ -409,6 +409,13 @@ impl Stream {
         }
         Ok(closed)
     }
+}
+
+/// `a == b`, without a call to `memcmp` for the empty ids most streams
+/// have: comparing them with `==` cost a sixth of the receiving thread's time
+/// on 64-byte events (measured with perf).
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (a.is_empty() || a == b)
 }
 
 impl Drop for Stream {

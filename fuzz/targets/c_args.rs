@@ -15,37 +15,23 @@
 //! Outside the C ABI crate this is the one place that calls the C functions
 //! from Rust; the calls pass pointers and lengths of live slices.
 
-use std::io::{Read, Write};
 use std::mem::MaybeUninit;
-use std::net::TcpListener;
 use std::os::raw::c_char;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use sselink_c::*;
 
-/// Starts a loopback server once that answers every request with 204.
+#[path = "loopback.rs"]
+mod loopback;
+
+/// A loopback server, started on first use, that answers every request
+/// with 204.
 fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-        let url = format!("http://{}/events", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 1 << 20 {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-            }
-        });
-        url
+        let base =
+            loopback::start(|| b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_vec());
+        format!("{base}/events")
     })
 }
 

@@ -7,40 +7,23 @@
 //! off, no redirects followed, options picked by the control byte) must end
 //! with `Closed` within a few seconds, every event within the limits.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use sselink::{Item, Stream};
 
+#[path = "loopback.rs"]
+mod loopback;
+
 /// What the server answers with next.
 static SCRIPT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
-/// Starts the loopback server once; returns its URL.
+/// The loopback server's URL, started on first use.
 fn server_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-        let url = format!("http://{}/events?x=1", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let script = SCRIPT.lock().unwrap().clone();
-                let _ = conn.write_all(&script);
-                let _ = conn.shutdown(Shutdown::Write);
-            }
-        });
-        url
+        let base = loopback::start(|| SCRIPT.lock().unwrap().clone());
+        format!("{base}/events?x=1")
     })
 }
 

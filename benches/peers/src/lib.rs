@@ -5,6 +5,10 @@
 
 use std::time::Duration;
 
+/// The load server's response head; the raw client counts it off the bytes.
+pub const HEAD: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+
 /// Nanoseconds of CLOCK_MONOTONIC: the same clock in every process here.
 pub fn monotonic_ns() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);

@@ -146,9 +146,7 @@ fn raw(url: &str, n: usize) -> usize {
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
     )
     .unwrap();
-    let head =
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
-            .len();
+    let head = sselink_peers::HEAD.len();
     let want = head + n * (size + "data: \n\n".len());
     let mut buf = vec![0u8; 256 << 10];
     let mut got = 0;

@@ -11,10 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use sselink_peers::monotonic_ns;
-
-const HEAD: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+use sselink_peers::{monotonic_ns, HEAD};
 
 fn main() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1");
