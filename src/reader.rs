@@ -19,7 +19,7 @@ use crate::item::{CloseReason, Item, State};
 use crate::parser::{Parsed, Parser};
 use crate::redirect::{is_redirect, next_hop};
 use crate::response::{check_content_type, header_pairs, parse_retry_after};
-use crate::shared::{Message, MessageBody, Never, Shared};
+use crate::shared::{Batch, Message, MessageBody, Never, Shared};
 
 /// The caller closed the stream: the reader exits without a word.
 pub(crate) struct Stop;
@@ -63,13 +63,15 @@ const EXCERPT_DEADLINE: Duration = Duration::from_secs(1);
 
 /// The channels that connect a reader to its handle.
 pub(crate) struct Channels {
-    pub(crate) items: Sender<Message>,
+    pub(crate) items: Sender<Batch>,
     /// The handle's end too, so drop-oldest can remove the oldest item.
-    pub(crate) queued: Receiver<Message>,
+    pub(crate) queued: Receiver<Batch>,
     pub(crate) closing: Receiver<Never>,
     pub(crate) restart_requests: Receiver<()>,
     /// A receiver took bytes out of the channel.
     pub(crate) room: Receiver<()>,
+    /// Emptied batches, to fill again.
+    pub(crate) spare: Receiver<Batch>,
 }
 
 /// The reader thread's state. Owned by that thread alone.
@@ -85,8 +87,11 @@ pub(crate) struct Reader {
     highest_id: Option<u64>,
     /// The highest numeric id seen on any event or id change.
     highest_seen: Option<u64>,
-    /// The number of the next message sent.
-    seq: u64,
+    /// The messages of the read in progress, sent as one batch when it is
+    /// parsed (or sooner, when the queue's bounds say so).
+    batch: Batch,
+    /// The bytes `batch` counts against the byte bound.
+    batch_bytes: usize,
     /// The last event id that could not be sent as a header, warned about once.
     unsendable_id: Option<String>,
 }
@@ -110,7 +115,8 @@ impl Reader {
             // A seeded numeric id was delivered by the stream handed over from.
             highest_id: highest_seen,
             highest_seen,
-            seq: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
             unsendable_id: None,
         }
     }
@@ -164,7 +170,7 @@ impl Reader {
                 delay,
                 attempt: next_attempt,
             };
-            if self.send(retrying, false).is_err() {
+            if self.send(retrying).is_err() {
                 return;
             }
             match self.wait(delay) {
@@ -224,7 +230,7 @@ impl Reader {
         } else {
             State::Reconnecting
         });
-        self.send(Item::Connecting { attempt }, false)?;
+        self.send(Item::Connecting { attempt })?;
         // Tokens of restarts this connection fulfils.
         while self.channels.restart_requests.try_recv().is_ok() {}
         let agent = self.new_agent();
@@ -256,7 +262,7 @@ impl Reader {
         }
         self.shared.set_state(State::Open);
         let headers = header_pairs(response.headers());
-        self.send(Item::Open { status, headers }, false)?;
+        self.send(Item::Open { status, headers })?;
         let outcome = self.read_body(response.into_body());
         self.unless_stopped(outcome)
     }
@@ -508,7 +514,8 @@ impl Reader {
         }
     }
 
-    /// Sends what the parser produced. `Ok(true)` when an event went out.
+    /// Sends what the parser produced, as one batch. `Ok(true)` when an
+    /// event went out.
     fn hand_out(&mut self, parsed: &mut Vec<Parsed>) -> Result<bool, Stop> {
         let mut any_event = false;
         for item in parsed.drain(..) {
@@ -524,13 +531,13 @@ impl Reader {
                     let types = &self.config.options.event_types;
                     if !types.is_empty() && !types.iter().any(|t| event.is(t)) {
                         // Filtered out, but its id still counts for resuming.
-                        self.send_body(MessageBody::LastEventId(event.id), true)?;
+                        self.queue(MessageBody::LastEventId(event.id), true)?;
                         continue;
                     }
-                    self.send(Item::Event(event), true)?;
+                    self.queue(MessageBody::Item(Item::Event(event)), true)?;
                 }
                 Parsed::Comment(text) if self.config.options.comments => {
-                    self.send(Item::Comment(text), true)?
+                    self.queue(MessageBody::Item(Item::Comment(text)), true)?
                 }
                 Parsed::Comment(_) => {}
                 Parsed::Retry(time) if self.config.options.server_retry => {
@@ -539,10 +546,11 @@ impl Reader {
                 Parsed::Retry(_) => {}
                 Parsed::LastEventId(id) => {
                     self.note_numeric_id(&id);
-                    self.send_body(MessageBody::LastEventId(id), true)?
+                    self.queue(MessageBody::LastEventId(id), true)?
                 }
             }
         }
+        self.flush()?;
         Ok(any_event)
     }
 
@@ -569,67 +577,95 @@ impl Reader {
         false
     }
 
-    fn send(&mut self, item: Item, droppable: bool) -> Result<(), Stop> {
-        self.send_body(MessageBody::Item(item), droppable)
+    /// Sends a lifecycle item at once.
+    fn send(&mut self, item: Item) -> Result<(), Stop> {
+        self.queue(MessageBody::Item(item), false)?;
+        self.flush()
     }
 
-    /// Hands a message to the caller under the overflow policy. The channel
-    /// is full when it holds `capacity` items or `max_queued_bytes` bytes.
-    /// `Block` waits for room. A drop policy never waits: a `droppable`
-    /// message (event, comment, id change) that finds the channel full is
-    /// dropped (drop-newest) or displaces the oldest queued items
-    /// (drop-oldest); a lifecycle item always displaces the oldest.
-    fn send_body(&mut self, body: MessageBody, droppable: bool) -> Result<(), Stop> {
+    /// Adds a message to the batch under the overflow policy. The queue is
+    /// full when it holds `capacity` messages or `max_queued_bytes` bytes,
+    /// counting the batch. Then the batch is sent, and `Block` waits for
+    /// room. A drop policy never waits: a `droppable` message (event,
+    /// comment, id change) that finds the queue full is dropped
+    /// (drop-newest) or displaces the oldest queued messages (drop-oldest); a
+    /// lifecycle item always displaces the oldest.
+    fn queue(&mut self, body: MessageBody, droppable: bool) -> Result<(), Stop> {
         if self.shared.is_closed() {
             return Err(Stop);
         }
-        self.seq += 1;
         let message = Message {
-            seq: self.seq,
             bytes: body_bytes(&body),
             body,
         };
-        let overflow = self.config.options.overflow;
-        if overflow == Overflow::Block {
-            self.wait_for_room(message.bytes)?;
-        } else {
+        if !self.has_room(message.bytes) {
+            self.flush()?;
+            let overflow = self.config.options.overflow;
+            if overflow == Overflow::Block {
+                self.wait_for_room(message.bytes)?;
+            }
             while !self.has_room(message.bytes) {
                 if droppable && overflow == Overflow::DropNewest {
                     count_if_event(&self.shared, &message);
                     return Ok(());
                 }
                 // The reader is the only sender, so the room it makes stays made.
-                let Ok(oldest) = self.channels.queued.try_recv() else {
+                let Some(oldest) = self.take_oldest() else {
                     break;
                 };
                 self.shared.remove_queued(oldest.bytes);
                 count_if_event(&self.shared, &oldest);
             }
         }
-        // Counted before it is sent: a receiver may take it at once.
-        self.shared.add_queued(message.bytes);
-        // The channel is unbounded (it allocates as it fills, not `capacity`
-        // slots up front); the bounds are kept here, so this never waits.
-        self.channels.items.send(message).map_err(|_| Stop)?;
-        self.signal_if_first();
+        self.batch_bytes += message.bytes;
+        self.batch.push(message);
         Ok(())
     }
 
-    /// After a send: the channel went from empty to holding an item, so a
-    /// readiness descriptor, if there is one, becomes readable.
-    fn signal_if_first(&self) {
-        if self.channels.items.len() == 1 {
+    /// Sends the batch, if it holds anything. The channel is unbounded (it
+    /// allocates as it fills, not `capacity` slots up front); the bounds
+    /// are kept by [`queue`](Reader::queue), so this never waits.
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let next = match self.channels.spare.try_recv() {
+            Ok(spare) => spare,
+            Err(_) => Vec::with_capacity(self.batch.len()),
+        };
+        let batch = std::mem::replace(&mut self.batch, next);
+        // Counted before it is sent: a receiver may take it at once.
+        let before = self
+            .shared
+            .add_queued(batch.len(), std::mem::take(&mut self.batch_bytes));
+        self.channels.items.send(batch).map_err(|_| Stop)?;
+        // The queue went from empty to holding items: a readiness
+        // descriptor, if there is one, becomes readable.
+        if before == 0 {
             self.shared.wake();
         }
+        Ok(())
     }
 
-    /// True when one more message of `bytes` fits: fewer than `capacity`
-    /// queued, and `bytes` more under the byte bound. An empty channel takes
-    /// any item, so one larger than the byte bound cannot stall the stream.
+    /// Removes the oldest queued message, for drop-oldest.
+    fn take_oldest(&self) -> Option<Message> {
+        let mut taken = self.shared.taken();
+        if taken.pending.is_empty() {
+            let batch = self.channels.queued.try_recv().ok()?;
+            taken.pending.extend(batch);
+        }
+        taken.pending.pop_front()
+    }
+
+    /// True when one more message of `bytes` fits beside the queue and the
+    /// batch: fewer than `capacity` messages, and `bytes` more under the
+    /// byte bound. An empty queue takes any message, so one larger than the
+    /// byte bound cannot stall the stream.
     fn has_room(&self, bytes: usize) -> bool {
         let options = &self.config.options;
-        let queued = self.shared.queued_bytes();
-        self.channels.items.len() < options.capacity
+        let items = self.shared.queued_items() + self.batch.len();
+        let queued = self.shared.queued_bytes().saturating_add(self.batch_bytes);
+        items < options.capacity
             && (queued == 0 || queued.saturating_add(bytes) <= options.max_queued_bytes)
     }
 
