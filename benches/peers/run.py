@@ -175,6 +175,15 @@ def name(client):
     return f"sselink ({SSELINK[client]})" if client in SSELINK else client
 
 
+def source():
+    """The commit measured, and whether the working tree differed from it."""
+    git = lambda *args: subprocess.run(["git", *args], cwd=ROOT, capture_output=True,
+                                       text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benches/RESULTS.md")
+    return f"commit {commit}" + (" with uncommitted changes" if changed else "")
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
@@ -190,7 +199,7 @@ def report(flood, lat, idl, cls, secs):
         "# Benchmarks against peers: results",
         "",
         "Written by `python3 benches/peers/run.py` (the whole run: "
-        f"{secs / 60:.0f} minutes) on {time.strftime('%Y-%m-%d')}. Machine: {machine()}.",
+        f"{secs / 60:.0f} minutes) on {time.strftime('%Y-%m-%d')}, {source()}. Machine: {machine()}.",
         "",
         "Every client reads the same loopback load server (benches/peers/src/bin/loadserver.rs,",
         "its own process) and runs as its own process. The Rust peers run on a current-thread",
