@@ -92,6 +92,11 @@ pub(crate) struct Reader {
     batch: Batch,
     /// The bytes `batch` counts against the byte bound.
     batch_bytes: usize,
+    /// The queue's messages and bytes as last read, plus those sent since:
+    /// receivers only lower the real figures, so room these show is there.
+    /// Reading the shared counters for every message cost a cache miss each.
+    known_items: usize,
+    known_bytes: usize,
     /// The last event id that could not be sent as a header, warned about once.
     unsendable_id: Option<String>,
 }
@@ -115,8 +120,10 @@ impl Reader {
             // A seeded numeric id was delivered by the stream handed over from.
             highest_id: highest_seen,
             highest_seen,
-            batch: Vec::new(),
+            batch: Batch::default(),
             batch_bytes: 0,
+            known_items: 0,
+            known_bytes: 0,
             unsendable_id: None,
         }
     }
@@ -606,7 +613,9 @@ impl Reader {
             }
             while !self.has_room(message.bytes) {
                 if droppable && overflow == Overflow::DropNewest {
-                    count_if_event(&self.shared, &message);
+                    if message.is_counted() {
+                        self.shared.count_dropped();
+                    }
                     return Ok(());
                 }
                 // The reader is the only sender, so the room it makes stays made.
@@ -614,7 +623,9 @@ impl Reader {
                     break;
                 };
                 self.shared.remove_queued(oldest.bytes);
-                count_if_event(&self.shared, &oldest);
+                if oldest.is_counted() {
+                    self.shared.count_dropped();
+                }
             }
         }
         self.batch_bytes += message.bytes;
@@ -631,13 +642,17 @@ impl Reader {
         }
         let next = match self.channels.spare.try_recv() {
             Ok(spare) => spare,
-            Err(_) => Vec::with_capacity(self.batch.len()),
+            Err(_) => Batch {
+                messages: Vec::with_capacity(self.batch.len()),
+                text: String::with_capacity(self.batch.text.len()),
+            },
         };
         let batch = std::mem::replace(&mut self.batch, next);
         // Counted before it is sent: a receiver may take it at once.
-        let before = self
-            .shared
-            .add_queued(batch.len(), std::mem::take(&mut self.batch_bytes));
+        let bytes = std::mem::take(&mut self.batch_bytes);
+        self.known_items += batch.len();
+        self.known_bytes = self.known_bytes.saturating_add(bytes);
+        let before = self.shared.add_queued(batch.len(), bytes);
         self.channels.items.send(batch).map_err(|_| Stop)?;
         // The queue went from empty to holding items: a readiness
         // descriptor, if there is one, becomes readable.
@@ -651,8 +666,8 @@ impl Reader {
     fn take_oldest(&self) -> Option<Message> {
         let mut taken = self.shared.taken();
         if taken.pending.is_empty() {
-            let batch = self.channels.queued.try_recv().ok()?;
-            taken.pending.extend(batch);
+            let mut batch = self.channels.queued.try_recv().ok()?;
+            taken.take_batch(&mut batch);
         }
         taken.pending.pop_front()
     }
@@ -661,17 +676,27 @@ impl Reader {
     /// batch: fewer than `capacity` messages, and `bytes` more under the
     /// byte bound. An empty queue takes any message, so one larger than the
     /// byte bound cannot stall the stream.
-    fn has_room(&self, bytes: usize) -> bool {
+    fn has_room(&mut self, bytes: usize) -> bool {
+        if self.fits(bytes) {
+            return true;
+        }
+        self.known_items = self.shared.queued_items();
+        self.known_bytes = self.shared.queued_bytes();
+        self.fits(bytes)
+    }
+
+    /// [`has_room`](Reader::has_room) by the known figures.
+    fn fits(&self, bytes: usize) -> bool {
         let options = &self.config.options;
-        let items = self.shared.queued_items() + self.batch.len();
-        let queued = self.shared.queued_bytes().saturating_add(self.batch_bytes);
+        let items = self.known_items + self.batch.len();
+        let queued = self.known_bytes.saturating_add(self.batch_bytes);
         items < options.capacity
             && (queued == 0 || queued.saturating_add(bytes) <= options.max_queued_bytes)
     }
 
     /// Waits until one more message of `bytes` fits; receivers signal `room`
     /// after every message they take out.
-    fn wait_for_room(&self, bytes: usize) -> Result<(), Stop> {
+    fn wait_for_room(&mut self, bytes: usize) -> Result<(), Stop> {
         while !self.has_room(bytes) {
             select! {
                 recv(self.channels.room) -> _ => {}
@@ -734,13 +759,4 @@ fn read_excerpt(body: Body, agent: &ureq::Agent) -> Vec<u8> {
     }
     drop(done);
     excerpt
-}
-
-fn count_if_event(shared: &Shared, message: &Message) {
-    if matches!(
-        message.body,
-        MessageBody::Item(Item::Event(_) | Item::Comment(_))
-    ) {
-        shared.count_dropped();
-    }
 }

@@ -5,11 +5,19 @@
 //! the channel and the wake-up it may cost are paid once per read, not once
 //! per event. Receivers move a batch into [`Taken::pending`] and hand its
 //! messages out one by one, under one lock, in the order they were sent.
+//!
+//! A small event travels as ranges of its batch's text, and the receiving
+//! thread makes its strings: so they are allocated and freed on the same
+//! thread. Made on the reader and freed by the caller, they cost two contended
+//! heap operations per event, 45 % of the time on 64-byte events (perf).
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
+use crate::event::Event;
 use crate::item::{CloseReason, Item, State};
 
 /// A type with no values: channels of it only ever disconnect, which is how
@@ -26,6 +34,16 @@ pub(crate) struct Message {
     pub(crate) body: MessageBody,
 }
 
+impl Message {
+    /// An event or a comment: what a drop policy counts when it drops it.
+    pub(crate) fn is_counted(&self) -> bool {
+        matches!(
+            self.body,
+            MessageBody::Item(Item::Event(_) | Item::Comment(_))
+        )
+    }
+}
+
 /// The content of a [`Message`].
 #[derive(Debug)]
 pub(crate) enum MessageBody {
@@ -36,7 +54,94 @@ pub(crate) enum MessageBody {
 }
 
 /// What one send on the channel carries: the messages of one read, in order.
-pub(crate) type Batch = Vec<Message>;
+/// Emptied batches go back to the reader, to be filled again.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) messages: Vec<Packed>,
+    /// The strings of the small events among `messages`.
+    pub(crate) text: String,
+}
+
+impl Batch {
+    /// Adds a message, packing an event whose strings are shorter than
+    /// [`PACK_BELOW`] bytes into `text`.
+    pub(crate) fn push(&mut self, message: Message) {
+        let Message {
+            bytes,
+            body: MessageBody::Item(Item::Event(event)),
+        } = message
+        else {
+            self.messages.push(Packed::Message(message));
+            return;
+        };
+        if event.data.len() + event.event_type.len() + event.id.len() >= PACK_BELOW {
+            let body = MessageBody::Item(Item::Event(event));
+            self.messages.push(Packed::Message(Message { bytes, body }));
+            return;
+        }
+        let mut add = |text: &str| {
+            let start = self.text.len();
+            self.text.push_str(text);
+            start..self.text.len()
+        };
+        let event = PackedEvent {
+            event_type: add(&event.event_type),
+            data: add(&event.data),
+            id: add(&event.id),
+            retry: event.retry,
+            own_id: event.own_id,
+        };
+        self.messages.push(Packed::Event { bytes, event });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+}
+
+/// Events whose strings add up to fewer bytes travel packed; larger ones
+/// keep their strings (a large event's data buffer is never copied).
+const PACK_BELOW: usize = 4096;
+
+/// A message as a [`Batch`] carries it.
+#[derive(Debug)]
+pub(crate) enum Packed {
+    Message(Message),
+    /// An event whose strings are ranges of the batch's text.
+    Event {
+        bytes: usize,
+        event: PackedEvent,
+    },
+}
+
+/// An [`Event`] whose strings are ranges of a batch's text.
+#[derive(Debug)]
+pub(crate) struct PackedEvent {
+    event_type: Range<usize>,
+    data: Range<usize>,
+    id: Range<usize>,
+    retry: Option<Duration>,
+    own_id: bool,
+}
+
+impl PackedEvent {
+    fn unpack(self, text: &str) -> Event {
+        // The ranges were made by `Batch::push` on whole strings, so they
+        // lie on character boundaries of `text`.
+        let string = |range: Range<usize>| String::from(text.get(range).unwrap_or_default());
+        Event {
+            event_type: string(self.event_type),
+            data: string(self.data),
+            id: string(self.id),
+            retry: self.retry,
+            own_id: self.own_id,
+        }
+    }
+}
 
 /// The messages receivers have taken out of the channel and not yet handed
 /// out, and the last event id of those handed out. One lock guards both, so
@@ -49,6 +154,21 @@ pub(crate) struct Taken {
 }
 
 impl Taken {
+    /// Moves the messages of `batch` to the end of `pending`, unpacking its
+    /// events, and leaves `batch` empty, its memory kept for reuse.
+    pub(crate) fn take_batch(&mut self, batch: &mut Batch) {
+        let text = &batch.text;
+        self.pending
+            .extend(batch.messages.drain(..).map(|packed| match packed {
+                Packed::Message(message) => message,
+                Packed::Event { bytes, event } => Message {
+                    bytes,
+                    body: MessageBody::Item(Item::Event(event.unpack(text))),
+                },
+            }));
+        batch.text.clear();
+    }
+
     /// Records `id` as the last event id handed out.
     pub(crate) fn note_last_event_id(&mut self, id: impl AsRef<str> + Into<String>) {
         if !same_text(&self.last_event_id, id.as_ref()) {
@@ -331,5 +451,72 @@ impl Shared {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_message(event: Event) -> Message {
+        Message {
+            bytes: 11,
+            body: MessageBody::Item(Item::Event(event)),
+        }
+    }
+
+    #[test]
+    fn a_batch_hands_back_every_message_as_sent_and_in_order() {
+        let small = Event::new("tick", "données\0\u{FFFD}\n2")
+            .with_id("7")
+            .with_retry(Duration::from_millis(3));
+        let carried = Event {
+            own_id: false,
+            ..Event::new("", "x").with_id("7")
+        };
+        let empty = Event::new("", "");
+        let large = Event::new("", "y".repeat(PACK_BELOW));
+        let sent = vec![
+            event_message(small.clone()),
+            Message {
+                bytes: 0,
+                body: MessageBody::LastEventId("8".into()),
+            },
+            event_message(carried.clone()),
+            event_message(empty.clone()),
+            event_message(large.clone()),
+        ];
+        let mut batch = Batch::default();
+        for message in sent {
+            batch.push(message);
+        }
+        let packed = |b: &Batch| {
+            b.messages
+                .iter()
+                .map(|p| matches!(p, Packed::Event { .. }))
+                .collect::<Vec<_>>()
+        };
+        // The large event keeps its own strings; the small ones are packed.
+        assert_eq!(packed(&batch), [true, false, true, true, false]);
+        let mut taken = Taken {
+            pending: VecDeque::new(),
+            last_event_id: String::new(),
+        };
+        taken.take_batch(&mut batch);
+        assert!(batch.is_empty() && batch.text.is_empty());
+        let got: Vec<Message> = taken.pending.drain(..).collect();
+        assert_eq!(got.len(), 5);
+        let event = |m: &Message| match &m.body {
+            MessageBody::Item(Item::Event(e)) => e.clone(),
+            other => panic!("not an event: {other:?}"),
+        };
+        for (message, expected) in [(0, &small), (2, &carried), (3, &empty), (4, &large)] {
+            assert_eq!(got[message].bytes, 11);
+            let got = event(&got[message]);
+            assert_eq!(&got, expected);
+            assert_eq!(got.has_own_id(), expected.has_own_id());
+            assert_eq!(got.event_type, expected.event_type);
+        }
+        assert!(matches!(&got[1].body, MessageBody::LastEventId(id) if id == "8"));
     }
 }

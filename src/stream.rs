@@ -396,7 +396,7 @@ impl Stream {
             let Some(message) = taken.pending.pop_front() else {
                 match self.items.try_recv() {
                     Ok(mut batch) => {
-                        taken.pending.extend(batch.drain(..));
+                        taken.take_batch(&mut batch);
                         let _ = self.spare.try_send(batch);
                         continue;
                     }
@@ -523,10 +523,10 @@ mod tests {
 
     /// Queues `bodies` as one batch, counted as the reader counts them.
     fn queue(stream: &Stream, sender: &Sender<Batch>, bodies: Vec<MessageBody>) {
-        let batch: Batch = bodies
-            .into_iter()
-            .map(|body| crate::shared::Message { bytes: 0, body })
-            .collect();
+        let mut batch = Batch::default();
+        for body in bodies {
+            batch.push(crate::shared::Message { bytes: 0, body });
+        }
         stream.shared.add_queued(batch.len(), 0);
         sender.send(batch).unwrap();
     }
