@@ -9,6 +9,8 @@
 #                                      FUZZ_JOBS=N, N instances share them), then
 #                                      the grown corpus is minimised into
 #                                      fuzz/corpus/<target>
+#   bash fuzz/run.sh cmin [target...]  only that last step, from every queue
+#                                      under fuzz/out/<target>*
 #
 # Any crash or hang fails the run; the inputs that caused them are kept under
 # fuzz/out/<target>/default/crashes and hangs. Reproduce one with
@@ -31,11 +33,17 @@ cargo afl build --release --locked --quiet
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 export AFL_NO_AFFINITY=1
+# Inputs up to 8 KiB (-G): longer ones slow the runs without reaching new
+# code (the limits are fuzzed with small limits). AFL++ caps only what it
+# makes, so the kept corpus is held to it too: a 44 KiB input of 15,000 C
+# setter calls once stalled an instance for 20 minutes.
+max_input=8192
 limit=()
 case "$mode" in
     smoke) limit=(-V "${2:-10}") ;;
     full) execs=${2:-10000000} ;;
-    *) die "usage: bash fuzz/run.sh smoke [seconds] | full [execs]" ;;
+    cmin) targets=(parser response_head c_args); [ $# -gt 1 ] && targets=("${@:2}") ;;
+    *) die "usage: bash fuzz/run.sh smoke [seconds] | full [execs [target...]] | cmin [target...]" ;;
 esac
 
 # Runs one target with `jobs` AFL++ instances (a main and secondaries
@@ -51,9 +59,7 @@ fuzz_one() {
         [ "$i" -gt 0 ] && role=(-S "s$i")
         [ "$jobs" -eq 1 ] && role=()
         # -t: the socket targets wait for a loopback server; 5 s is a real hang.
-        # -G: inputs up to 8 KiB; longer ones slow the runs without reaching
-        # new code (the limits are fuzzed with small limits).
-        cargo afl fuzz "${lim[@]}" "${role[@]}" -t 5000 -G 8192 -i "corpus/$target" -o "$out" \
+        cargo afl fuzz "${lim[@]}" "${role[@]}" -t 5000 -G "$max_input" -i "corpus/$target" -o "$out" \
             "target/release/$target" >"out/$target.$i.log" 2>&1 &
         pids+=($!)
     done
@@ -70,6 +76,32 @@ fuzz_one() {
         "$(sum corpus_count)" "$(sum saved_crashes)" "$(sum saved_hangs)" >"out/$target.summary"
 }
 
+# Minimises the queues of every run of `target` under out/ into
+# corpus/<target>, leaving out inputs over the cap.
+minimise() {
+    local target=$1 queue
+    rm -rf "corpus-$target.min" "queue-$target" && mkdir "queue-$target"
+    for queue in "out/$target"*/*/queue; do
+        find "$queue" -maxdepth 1 -type f -name 'id*' -size -$((max_input + 1))c \
+            -exec cp {} "queue-$target/" \;
+    done
+    # afl-cmin.bash: `cargo afl cmin` (the Python afl-cmin) traced no
+    # coverage for the parser target and kept nothing.
+    local cmin kept
+    cmin=$(find "${XDG_DATA_HOME:-$HOME/.local/share}/afl.rs" -name afl-cmin.bash | sort | tail -1)
+    PATH="$(dirname "$cmin"):$PATH" "$cmin" -t 5000 -i "queue-$target" -o "corpus-$target.min" \
+        -- "target/release/$target" >/dev/null 2>&1
+    kept=$(find "corpus-$target.min" -type f | wc -l)
+    [ "$kept" -gt 0 ] || die "minimising the $target corpus kept nothing; fuzz/corpus is unchanged"
+    rm -rf "corpus/$target" "queue-$target" && mv "corpus-$target.min" "corpus/$target"
+    echo "$target: corpus minimised to $kept inputs"
+}
+
+if [ "$mode" = cmin ]; then
+    for target in "${targets[@]}"; do minimise "$target"; done
+    exit 0
+fi
+
 if [ "$mode" = full ]; then
     # Concurrently: the socket targets spend much of their time waiting.
     # FUZZ_JOBS=N gives each target N instances (default 1).
@@ -84,19 +116,6 @@ for target in "${targets[@]}"; do
     summary=$(cat "out/$target.summary")
     echo "$summary"
     grep -q 'crashes 0  hangs 0$' <<<"$summary" || { failed=1; continue; }
-    if [ "$mode" = full ]; then
-        # The instances' queues, minimised together into the kept corpus.
-        rm -rf "corpus-$target.min" "queue-$target" && mkdir "queue-$target"
-        for queue in "out/$target"/*/queue; do cp "$queue"/id* "queue-$target/"; done
-        # afl-cmin.bash: `cargo afl cmin` (the Python afl-cmin) traced no
-        # coverage for the parser target and kept nothing.
-        cmin=$(find "${XDG_DATA_HOME:-$HOME/.local/share}/afl.rs" -name afl-cmin.bash | sort | tail -1)
-        PATH="$(dirname "$cmin"):$PATH" "$cmin" -t 5000 -i "queue-$target" -o "corpus-$target.min" \
-            -- "target/release/$target" >/dev/null 2>&1
-        kept=$(find "corpus-$target.min" -type f | wc -l)
-        [ "$kept" -gt 0 ] || die "minimising the $target corpus kept nothing; fuzz/corpus is unchanged"
-        rm -rf "corpus/$target" "queue-$target" && mv "corpus-$target.min" "corpus/$target"
-        echo "$target: corpus minimised to $kept inputs"
-    fi
+    if [ "$mode" = full ]; then minimise "$target"; fi
 done
 [ "$failed" = 0 ] || die "a target crashed, hung or did not run: inputs in fuzz/out/<target>/*/{crashes,hangs}"
