@@ -774,7 +774,7 @@ impl Config {
         deadline: Option<Duration>,
     ) -> ureq::Agent {
         let options = &self.options;
-        ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .allow_non_standard_methods(true)
@@ -799,8 +799,14 @@ impl Config {
             .max_response_header_size(MAX_RESPONSE_HEAD)
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
             .output_buffer_size(2 * 1024)
-            .build()
-            .new_agent()
+            .build();
+        // Direct `http://` connections start with a small input buffer that
+        // grows (src/transport.rs); TLS and proxies use ureq's connectors.
+        ureq::Agent::with_parts(
+            config,
+            crate::transport::LeanConnector::default(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        )
     }
 
     /// The caller's headers with the provider's on top, each provided name

@@ -88,6 +88,7 @@ mod redirect;
 mod response;
 mod shared;
 mod stream;
+mod transport;
 
 /// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -128,7 +128,7 @@ impl Reader {
         }
     }
 
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(mut self: Box<Self>) {
         let mut attempt = 0u32;
         loop {
             let outcome = match self.connection(attempt) {

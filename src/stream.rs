@@ -142,7 +142,11 @@ impl Stream {
             room: room_signals,
             spare: spares,
         };
-        let reader = Reader::new(Arc::clone(&config), Arc::clone(&shared), channels);
+        let reader = Box::new(Reader::new(
+            Arc::clone(&config),
+            Arc::clone(&shared),
+            channels,
+        ));
         thread
             .spawn(move || {
                 let _exit_signal = exit_signal;
