@@ -36,7 +36,7 @@ PEERS = ["eventsource-client", "reqwest-eventsource", "go-sse", "r3labs-sse"]
 SIZES = {64: 2_000_000, 1024: 500_000, 65536: 20_000}
 SMOKE_SIZES = {64: 20_000, 1024: 5_000, 65536: 100}
 RATES = [1_000, 50_000]
-RUNS = 1 if SMOKE else 3
+RUNS = 1 if SMOKE else 5
 LATENCY_SECS = 0.2 if SMOKE else 5
 IDLE = [20] if SMOKE else [1_000, 10_000]
 CLOSE_ROUNDS = 5 if SMOKE else 200
@@ -95,25 +95,29 @@ class LoadServer:
         self.proc.wait()
 
 
-def median_run(client, mode, url, n):
-    """The run with the median time of RUNS runs, checked."""
-    results = []
-    for _ in range(RUNS):
-        r = run(client, mode, url, n)
-        if r["events"] != n:
-            raise SystemExit(f"FAILED: {client} read {r['events']} events, not {n}")
-        results.append(r)
-    results.sort(key=lambda r: r["secs"])
-    return results[len(results) // 2]
+def checked_run(client, mode, url, n):
+    r = run(client, mode, url, n)
+    if r["events"] != n:
+        raise SystemExit(f"FAILED: {client} read {r['events']} events, not {n}")
+    return r
 
 
 def throughput(server):
+    """Each client's run with the median time of RUNS. The clients take turns,
+    round after round, so that a slow spell of this shared machine falls on
+    all of them rather than on one client's runs."""
     sizes = SMOKE_SIZES if SMOKE else SIZES
+    clients = ["raw", "sselink", "sselink-c", "sselink-go"] + PEERS
     table = {}
     for size, n in sizes.items():
         url = f"{server.base}/flood?size={size}&count={n}"
-        for client in ["raw", "sselink", "sselink-c", "sselink-go"] + PEERS:
-            r = median_run(client, "flood", url, n)
+        runs = {client: [] for client in clients}
+        for _ in range(RUNS):
+            for client in clients:
+                runs[client].append(checked_run(client, "flood", url, n))
+        for client in clients:
+            results = sorted(runs[client], key=lambda r: r["secs"])
+            r = results[len(results) // 2]
             expected = n * size
             if r["bytes"] != expected:
                 raise SystemExit(f"FAILED: {client} got {r['bytes']} bytes of data, not {expected}")
@@ -121,6 +125,7 @@ def throughput(server):
                 "events_s": n / r["secs"],
                 "mb_s": n * size / r["secs"] / 1e6,
                 "cpu_per_m": r["cpu"] / n * 1e6,
+                "spread": (n / results[-1]["secs"], n / results[0]["secs"]),
             }
             print(f"  flood {size:>6} B {client:<20} {n / r['secs']:>12,.0f} events/s", flush=True)
     return table
@@ -204,20 +209,22 @@ def report(flood, lat, idl, cls, secs):
         "Every client reads the same loopback load server (benches/peers/src/bin/loadserver.rs,",
         "its own process) and runs as its own process. The Rust peers run on a current-thread",
         "Tokio runtime; the Go ones as their documentation shows. Throughput is the median of",
-        f"{RUNS} runs; `raw` reads the socket and throws the bytes away (the ceiling).",
+        f"{RUNS} runs, the clients taking turns round after round; the range is the slowest and",
+        "the fastest of them. `raw` reads the socket and throws the bytes away (the ceiling).",
         "",
         "## Throughput",
         "",
-        "| event data | client | events/s | MB/s of data | vs best peer |",
-        "|---:|---|---:|---:|---:|",
+        "| event data | client | events/s | range of runs, events/s | MB/s of data | vs best peer |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for size in (SMOKE_SIZES if SMOKE else SIZES):
         peer = best_peer(lambda c: flood[(size, c)]["events_s"])
         top = flood[(size, peer)]["events_s"]
         for client in ["raw", "sselink", "sselink-c", "sselink-go"] + PEERS:
             f = flood[(size, client)]
-            lines.append(f"| {size} B | {name(client)} | {f['events_s']:,.0f} | {f['mb_s']:,.0f} | "
-                         f"{f['events_s'] / top:.2f}x |")
+            low, high = f["spread"]
+            lines.append(f"| {size} B | {name(client)} | {f['events_s']:,.0f} | {low:,.0f} to {high:,.0f} | "
+                         f"{f['mb_s']:,.0f} | {f['events_s'] / top:.2f}x |")
     lines += ["", "## CPU seconds per million events (64 B)", "",
               "| client | CPU s / M events |", "|---|---:|"]
     for client in ["sselink", "sselink-c", "sselink-go"] + PEERS:
