@@ -265,6 +265,13 @@ impl GrowingBuffers {
         }
     }
 
+    /// Allocates the output buffer at its full size, on first use.
+    fn allocate_output(&mut self) {
+        if self.output.is_empty() {
+            self.output = vec![0; self.output_size];
+        }
+    }
+
     /// Moves the unconsumed input to the front of the vector.
     fn compact(&mut self) {
         if self.start > 0 {
@@ -300,9 +307,7 @@ impl GrowingBuffers {
 
 impl Buffers for GrowingBuffers {
     fn output(&mut self) -> &mut [u8] {
-        if self.output.is_empty() {
-            self.output = vec![0; self.output_size];
-        }
+        self.allocate_output();
         &mut self.output
     }
 
@@ -335,9 +340,7 @@ impl Buffers for GrowingBuffers {
     }
 
     fn tmp_and_output(&mut self) -> (&mut [u8], &mut [u8]) {
-        if self.output.is_empty() {
-            self.output = vec![0; self.output_size];
-        }
+        self.allocate_output();
         self.compact();
         self.grow_to(self.end + SCRATCH);
         (&mut self.input[self.end..], &mut self.output)
