@@ -23,7 +23,7 @@ targets=(parser response_head c_args)
 [ $# -gt 2 ] && targets=("${@:3}")
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
-command -v cargo-afl >/dev/null || cargo install cargo-afl --locked --version '^0.18'
+command -v cargo-afl >/dev/null || cargo install cargo-afl --locked --version 0.18.2
 # AFL++ itself is built once per toolchain; "already built" is fine.
 if ! built=$(cargo afl config --build 2>&1); then
     grep -q 'already built' <<<"$built" || die "cannot build AFL++: $built"
