@@ -26,8 +26,7 @@ pub type HeaderProvider = dyn Fn() -> Vec<(String, String)> + Send + Sync;
 /// overflow clocks; an idle timeout of `None` waits forever.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
-/// The largest channel capacity, in items. Every slot is allocated when the
-/// stream starts.
+/// The largest channel capacity, in events and comments.
 pub const MAX_CAPACITY: usize = 1 << 16;
 
 /// The smallest reader thread stack accepted, in bytes.
@@ -46,15 +45,18 @@ pub enum Overflow {
     /// server. The default.
     #[default]
     Block,
-    /// The reader never waits: a new item that finds the channel full
-    /// displaces the oldest queued one. Dropped events are counted in
-    /// [`Stream::dropped`](crate::Stream::dropped). The final `Closed` is
-    /// never lost.
+    /// The reader never waits for room for an event or comment: a new one
+    /// that finds the channel full displaces the oldest queued event or
+    /// comment (itself when none is queued). Each one dropped is counted in
+    /// [`Stream::dropped`](crate::Stream::dropped). Lifecycle items and the
+    /// final `Closed` are never dropped, and an event's id still counts for
+    /// [`Stream::last_event_id`](crate::Stream::last_event_id).
     DropOldest,
-    /// The reader never waits: a new event that finds the channel full is
-    /// dropped (counted in [`Stream::dropped`](crate::Stream::dropped)); a new
-    /// lifecycle item
-    /// displaces the oldest queued item instead.
+    /// The reader never waits for room for an event or comment: a new one
+    /// that finds the channel full is dropped and counted in
+    /// [`Stream::dropped`](crate::Stream::dropped). Lifecycle items and the
+    /// final `Closed` are never dropped, and an event's id still counts for
+    /// [`Stream::last_event_id`](crate::Stream::last_event_id).
     DropNewest,
 }
 
@@ -548,8 +550,12 @@ impl Builder {
         self
     }
 
-    /// How many items the channel to the caller holds. Default 256; from 1
-    /// to [`MAX_CAPACITY`].
+    /// How many events and comments the channel to the caller holds.
+    /// Default 256; from 1 to [`MAX_CAPACITY`]. Lifecycle items (connecting,
+    /// open, retrying) take no place of it: up to 64 of them wait apart, and
+    /// past that the reader waits for the caller, under every
+    /// [`overflow`](Builder::overflow) policy. Id changes that no event
+    /// carries take no place either.
     pub fn capacity(self, items: usize) -> Builder {
         let check = if items == 0 || items > MAX_CAPACITY {
             Err(format!(

@@ -1,5 +1,7 @@
 //! The [`Event`] type: one dispatched server-sent event.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One event dispatched by the server: its type, its data and the last event
@@ -15,7 +17,7 @@ pub struct Event {
     /// The `event` field; empty means the default type `message`.
     pub(crate) event_type: String,
     pub(crate) data: String,
-    pub(crate) id: String,
+    pub(crate) id: EventId,
     pub(crate) retry: Option<Duration>,
     /// The event's block had an `id` field of its own (the id is not carried
     /// over from an earlier event).
@@ -41,7 +43,7 @@ impl Event {
         Event {
             event_type: event_type.into(),
             data: data.into(),
-            id: String::new(),
+            id: EventId::default(),
             retry: None,
             own_id: false,
         }
@@ -49,7 +51,7 @@ impl Event {
 
     /// Sets the last event id this event carries (builder style).
     pub fn with_id(mut self, id: impl Into<String>) -> Event {
-        self.id = id.into();
+        self.id = EventId::new(&id.into());
         self.own_id = true;
         self
     }
@@ -91,7 +93,7 @@ impl Event {
     /// block's `id` field or carried over from an earlier one (also across
     /// reconnects). Empty when the server never sent an id.
     pub fn id(&self) -> &str {
-        &self.id
+        self.id.as_str()
     }
 
     /// True when this event's block had an `id` field of its own, false when
@@ -121,9 +123,70 @@ impl Event {
     }
 }
 
+/// A last event id, shared by every event that carries it. A server may send
+/// an id as large as an event and then any number of events that carry it
+/// over: each holds the one copy, never a copy of its own. Empty ids, the
+/// common case, cost no allocation.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct EventId(Option<Arc<str>>);
+
+impl EventId {
+    pub(crate) fn new(id: &str) -> EventId {
+        EventId((!id.is_empty()).then(|| Arc::from(id)))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// The same id, by identity or by value: a cheap test for the common
+    /// cases (both empty, or both the one shared copy) before comparing text.
+    pub(crate) fn same(&self, other: &EventId) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || (a.len() == b.len() && a == b),
+            _ => false,
+        }
+    }
+
+    /// The id as shared, for [`crate::parser::Parsed::LastEventId`].
+    pub(crate) fn to_shared(&self) -> Arc<str> {
+        self.0.clone().unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+impl From<Arc<str>> for EventId {
+    fn from(id: Arc<str>) -> EventId {
+        EventId((!id.is_empty()).then_some(id))
+    }
+}
+
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_that_carry_one_id_share_its_text() {
+        let id = EventId::new(&"i".repeat(1000));
+        let a = Event {
+            id: id.clone(),
+            ..Event::new("", "a")
+        };
+        let b = Event {
+            id: id.clone(),
+            ..Event::new("", "b")
+        };
+        assert_eq!(a.id().as_ptr(), b.id().as_ptr());
+        assert!(a.id.same(&b.id) && a.id.same(&EventId::new(a.id())));
+        assert!(!a.id.same(&EventId::default()) && EventId::new("").same(&EventId::default()));
+        assert_eq!(Event::new("", "x").with_id("").id(), "");
+    }
 
     #[test]
     fn equality_follows_the_accessors() {

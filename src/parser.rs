@@ -24,11 +24,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use memchr::{memchr, memchr2};
 
-use crate::event::Event;
+use crate::event::{Event, EventId};
 
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
@@ -48,8 +49,9 @@ pub enum Parsed {
     Retry(Duration),
     /// The stored last event id changed at a dispatch that delivered no event
     /// (a block with `id` but no `data`). When an event is dispatched, its
-    /// [`Event::id`] carries the new id instead.
-    LastEventId(String),
+    /// [`Event::id`] carries the new id instead. The text is shared with the
+    /// parser and the events that carry it over, never copied per event.
+    LastEventId(Arc<str>),
 }
 
 /// Size limits the parser enforces while reading.
@@ -134,9 +136,11 @@ pub struct Parser {
     /// Length of the unfinished data line so far, for the line limit.
     data_line_length: usize,
     event_type: String,
-    /// The last event id buffer of the spec; copied to `last_event_id` at dispatch.
+    /// The last event id buffer of the spec; copied to `last_event_id` at
+    /// dispatch when it differs.
     id_buffer: String,
-    last_event_id: String,
+    /// Shared by every event dispatched while it is in force.
+    last_event_id: EventId,
     /// An `id` field was read since the last dispatch.
     id_seen: bool,
     retry: Option<Duration>,
@@ -169,7 +173,7 @@ impl Parser {
             data_line_length: 0,
             event_type: String::new(),
             id_buffer: String::new(),
-            last_event_id: String::new(),
+            last_event_id: EventId::default(),
             id_seen: false,
             retry: None,
             failed: None,
@@ -186,13 +190,13 @@ impl Parser {
 
     /// Seeds the stored last event id, as a caller resuming a stream does.
     pub fn set_last_event_id(&mut self, id: impl Into<String>) {
-        self.last_event_id = id.into();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_buffer = id.into();
+        self.last_event_id = EventId::new(&self.id_buffer);
     }
 
     /// The stored last event id: the id in force at the latest dispatch.
     pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+        self.last_event_id.as_str()
     }
 
     /// The limits this parser enforces.
@@ -269,7 +273,8 @@ impl Parser {
         self.in_data_line = false;
         self.data_line_length = 0;
         self.event_type.clear();
-        self.id_buffer.clone_from(&self.last_event_id);
+        self.id_buffer.clear();
+        self.id_buffer.push_str(self.last_event_id.as_str());
         self.id_seen = false;
         self.retry = None;
         self.failed = None;
@@ -501,15 +506,15 @@ impl Parser {
     /// checked again on the text as dispatched.
     fn dispatch(&mut self, sink: &mut impl FnMut(Parsed)) -> Result<(), LimitExceeded> {
         let own_id = std::mem::take(&mut self.id_seen);
-        let id_changed = own_id && self.id_buffer != self.last_event_id;
+        let id_changed = own_id && self.id_buffer != self.last_event_id.as_str();
         if id_changed {
-            self.last_event_id.clone_from(&self.id_buffer);
+            self.last_event_id = EventId::new(&self.id_buffer);
         }
         let retry = self.retry.take();
         if self.data.is_empty() {
             self.event_type.clear();
             if id_changed {
-                sink(Parsed::LastEventId(self.last_event_id.clone()));
+                sink(Parsed::LastEventId(self.last_event_id.to_shared()));
             }
             return Ok(());
         }

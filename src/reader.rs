@@ -15,11 +15,12 @@ use url::Url;
 use crate::backoff::{Jitter, Next, Outage};
 use crate::config::{Config, HeaderOption, Overflow};
 use crate::error::{Error, HttpFailure};
+use crate::event::EventId;
 use crate::item::{CloseReason, Item, State};
 use crate::parser::{Parsed, Parser};
 use crate::redirect::{is_redirect, next_hop};
 use crate::response::{check_content_type, header_pairs, parse_retry_after};
-use crate::shared::{Batch, Message, MessageBody, Never, Shared};
+use crate::shared::{Batch, Message, Never, Shared};
 
 /// The caller closed the stream: the reader exits without a word.
 pub(crate) struct Stop;
@@ -92,13 +93,22 @@ pub(crate) struct Reader {
     batch: Batch,
     /// The bytes `batch` counts against the byte bound.
     batch_bytes: usize,
+    /// The lifecycle items among `batch`'s messages.
+    batch_lifecycle: usize,
     /// The queue's messages and bytes as last read, plus those sent since:
     /// receivers only lower the real figures, so room these show is there.
     /// Reading the shared counters for every message cost a cache miss each.
     known_items: usize,
+    known_lifecycle: usize,
     known_bytes: usize,
     /// The last event id that could not be sent as a header, warned about once.
     unsendable_id: Option<String>,
+    /// The number the next message sent will carry.
+    seq: u64,
+    /// An id change that no message carries (an id-only block, a filtered
+    /// or dropped event), with the number of the message it precedes: handed
+    /// to the receivers with the batch, replacing any earlier one.
+    next_id: Option<(u64, EventId)>,
 }
 
 impl Reader {
@@ -122,9 +132,13 @@ impl Reader {
             highest_seen,
             batch: Batch::default(),
             batch_bytes: 0,
+            batch_lifecycle: 0,
             known_items: 0,
+            known_lifecycle: 0,
             known_bytes: 0,
             unsendable_id: None,
+            seq: 0,
+            next_id: None,
         }
     }
 
@@ -538,13 +552,13 @@ impl Reader {
                     let types = &self.config.options.event_types;
                     if !types.is_empty() && !types.iter().any(|t| event.is(t)) {
                         // Filtered out, but its id still counts for resuming.
-                        self.queue(MessageBody::LastEventId(event.id), true)?;
+                        self.passed_over(event);
                         continue;
                     }
-                    self.queue(MessageBody::Item(Item::Event(event)), true)?;
+                    self.queue(Item::Event(event))?;
                 }
                 Parsed::Comment(text) if self.config.options.comments => {
-                    self.queue(MessageBody::Item(Item::Comment(text)), true)?
+                    self.queue(Item::Comment(text))?
                 }
                 Parsed::Comment(_) => {}
                 Parsed::Retry(time) if self.config.options.server_retry => {
@@ -553,7 +567,7 @@ impl Reader {
                 Parsed::Retry(_) => {}
                 Parsed::LastEventId(id) => {
                     self.note_numeric_id(&id);
-                    self.queue(MessageBody::LastEventId(id), true)?
+                    self.next_id = Some((self.seq, EventId::from(id)));
                 }
             }
         }
@@ -586,49 +600,60 @@ impl Reader {
 
     /// Sends a lifecycle item at once.
     fn send(&mut self, item: Item) -> Result<(), Stop> {
-        self.queue(MessageBody::Item(item), false)?;
+        self.queue(item)?;
         self.flush()
     }
 
-    /// Adds a message to the batch under the overflow policy. The queue is
-    /// full when it holds `capacity` messages or `max_queued_bytes` bytes,
-    /// counting the batch. Then the batch is sent, and `Block` waits for
-    /// room. A drop policy never waits: a `droppable` message (event,
-    /// comment, id change) that finds the queue full is dropped
-    /// (drop-newest) or displaces the oldest queued messages (drop-oldest); a
-    /// lifecycle item always displaces the oldest.
-    fn queue(&mut self, body: MessageBody, droppable: bool) -> Result<(), Stop> {
+    /// An event that is not handed out (filtered or dropped): an id of its
+    /// own still takes effect, in its place.
+    fn passed_over(&mut self, event: crate::event::Event) {
+        if event.has_own_id() {
+            self.next_id = Some((self.seq, event.id));
+        }
+    }
+
+    /// Adds an item to the batch under the overflow policy.
+    ///
+    /// Events and comments fill the queue: it is full at `capacity` of them
+    /// or `max_queued_bytes` bytes, counting the batch. Then the batch is
+    /// sent, and `Block` waits for room; a drop policy drops an event or
+    /// comment and counts it: the one that found the queue full
+    /// (drop-newest), or the oldest queued (drop-oldest; the new one itself
+    /// when none is queued). Lifecycle items are never dropped and never
+    /// displace an event: they are bounded apart, at [`LIFECYCLE_BOUND`]
+    /// queued, past which the reader waits under every policy.
+    fn queue(&mut self, item: Item) -> Result<(), Stop> {
         if self.shared.is_closed() {
             return Err(Stop);
         }
-        let message = Message {
-            bytes: body_bytes(&body),
-            body,
-        };
-        if !self.has_room(message.bytes) {
+        let bytes = item_bytes(&item);
+        let droppable = matches!(item, Item::Event(_) | Item::Comment(_));
+        if !self.has_room(droppable, bytes) {
             self.flush()?;
             let overflow = self.config.options.overflow;
-            if overflow == Overflow::Block {
-                self.wait_for_room(message.bytes)?;
+            if !droppable || overflow == Overflow::Block {
+                self.wait_for_room(droppable, bytes)?;
             }
-            while !self.has_room(message.bytes) {
-                if droppable && overflow == Overflow::DropNewest {
-                    if message.is_counted() {
-                        self.shared.count_dropped();
-                    }
-                    return Ok(());
-                }
+            while !self.has_room(droppable, bytes) {
                 // The reader is the only sender, so the room it makes stays made.
-                let Some(oldest) = self.take_oldest() else {
-                    break;
-                };
-                self.shared.remove_queued(oldest.bytes);
-                if oldest.is_counted() {
-                    self.shared.count_dropped();
+                if overflow == Overflow::DropOldest && self.drop_oldest() {
+                    continue;
                 }
+                self.shared.count_dropped();
+                if let Item::Event(event) = item {
+                    self.passed_over(event);
+                }
+                return Ok(());
             }
         }
-        self.batch_bytes += message.bytes;
+        let message = Message {
+            seq: self.seq,
+            bytes,
+            item,
+        };
+        self.seq += 1;
+        self.batch_bytes += bytes;
+        self.batch_lifecycle += usize::from(!droppable);
         self.batch.push(message);
         Ok(())
     }
@@ -638,6 +663,7 @@ impl Reader {
     /// are kept by [`queue`](Reader::queue), so this never waits.
     fn flush(&mut self) -> Result<(), Stop> {
         if self.batch.is_empty() {
+            self.publish_next_id();
             return Ok(());
         }
         let next = match self.channels.spare.try_recv() {
@@ -650,45 +676,67 @@ impl Reader {
         let batch = std::mem::replace(&mut self.batch, next);
         // Counted before it is sent: a receiver may take it at once.
         let bytes = std::mem::take(&mut self.batch_bytes);
+        let lifecycle = std::mem::take(&mut self.batch_lifecycle);
         self.known_items += batch.len();
+        self.known_lifecycle += lifecycle;
         self.known_bytes = self.known_bytes.saturating_add(bytes);
-        let before = self.shared.add_queued(batch.len(), bytes);
+        let before = self.shared.add_queued(batch.len(), lifecycle, bytes);
         self.channels.items.send(batch).map_err(|_| Stop)?;
         // The queue went from empty to holding items: a readiness
         // descriptor, if there is one, becomes readable.
         if before == 0 {
             self.shared.wake();
         }
+        self.publish_next_id();
         Ok(())
     }
 
-    /// Removes the oldest queued message, for drop-oldest.
-    fn take_oldest(&self) -> Option<Message> {
-        let mut taken = self.shared.taken();
-        if taken.pending.is_empty() {
-            let mut batch = self.channels.queued.try_recv().ok()?;
-            taken.take_batch(&mut batch);
+    /// Hands a pending id change to the receivers, now that every message
+    /// before it is in the channel.
+    fn publish_next_id(&mut self) {
+        if let Some((seq, id)) = self.next_id.take() {
+            self.shared.taken().set_next_id(seq, id);
         }
-        taken.pending.pop_front()
+    }
+
+    /// Drops the oldest queued event or comment, for drop-oldest. False when
+    /// none is queued.
+    fn drop_oldest(&self) -> bool {
+        let mut taken = self.shared.taken();
+        let Some(oldest) = taken.remove_oldest_droppable(&self.channels.queued) else {
+            return false;
+        };
+        taken.note_left(&oldest);
+        drop(taken);
+        self.shared.remove_queued(&oldest);
+        self.shared.count_dropped();
+        true
     }
 
     /// True when one more message of `bytes` fits beside the queue and the
-    /// batch: fewer than `capacity` messages, and `bytes` more under the
-    /// byte bound. An empty queue takes any message, so one larger than the
-    /// byte bound cannot stall the stream.
-    fn has_room(&mut self, bytes: usize) -> bool {
-        if self.fits(bytes) {
+    /// batch: an event or comment (`droppable`) while fewer than `capacity`
+    /// of them are queued and `bytes` more stay under the byte bound, a
+    /// lifecycle item while fewer than [`LIFECYCLE_BOUND`] are. An empty
+    /// queue takes any message, so one larger than the byte bound cannot
+    /// stall the stream.
+    fn has_room(&mut self, droppable: bool, bytes: usize) -> bool {
+        if self.fits(droppable, bytes) {
             return true;
         }
         self.known_items = self.shared.queued_items();
+        self.known_lifecycle = self.shared.queued_lifecycle();
         self.known_bytes = self.shared.queued_bytes();
-        self.fits(bytes)
+        self.fits(droppable, bytes)
     }
 
     /// [`has_room`](Reader::has_room) by the known figures.
-    fn fits(&self, bytes: usize) -> bool {
+    fn fits(&self, droppable: bool, bytes: usize) -> bool {
+        let lifecycle = self.known_lifecycle + self.batch_lifecycle;
+        if !droppable {
+            return lifecycle < LIFECYCLE_BOUND;
+        }
         let options = &self.config.options;
-        let items = self.known_items + self.batch.len();
+        let items = (self.known_items + self.batch.len()).saturating_sub(lifecycle);
         let queued = self.known_bytes.saturating_add(self.batch_bytes);
         items < options.capacity
             && (queued == 0 || queued.saturating_add(bytes) <= options.max_queued_bytes)
@@ -696,8 +744,8 @@ impl Reader {
 
     /// Waits until one more message of `bytes` fits; receivers signal `room`
     /// after every message they take out.
-    fn wait_for_room(&mut self, bytes: usize) -> Result<(), Stop> {
-        while !self.has_room(bytes) {
+    fn wait_for_room(&mut self, droppable: bool, bytes: usize) -> Result<(), Stop> {
+        while !self.has_room(droppable, bytes) {
             select! {
                 recv(self.channels.room) -> _ => {}
                 recv(self.channels.closing) -> _ => return Err(Stop),
@@ -707,15 +755,27 @@ impl Reader {
     }
 }
 
-/// What a message counts against the byte bound.
-fn body_bytes(body: &MessageBody) -> usize {
-    match body {
-        MessageBody::Item(Item::Event(event)) => {
-            event.data().len() + event.event_type().len() + event.id().len()
+/// How many lifecycle items (connecting, open, retrying) may wait in the
+/// queue, apart from the events and comments `capacity` bounds. They are
+/// never dropped; a reader whose consumer has not taken this many waits
+/// before it reconnects again.
+pub(crate) const LIFECYCLE_BOUND: usize = 64;
+
+/// What an item counts against the byte bound: its strings. An event's id
+/// counts where its block set it; carried over, it is shared with the
+/// event that brought it, not copied.
+fn item_bytes(item: &Item) -> usize {
+    match item {
+        Item::Event(event) => {
+            let id = if event.has_own_id() {
+                event.id().len()
+            } else {
+                0
+            };
+            event.data().len() + event.event_type().len() + id
         }
-        MessageBody::Item(Item::Comment(text)) => text.len(),
-        MessageBody::LastEventId(id) => id.len(),
-        MessageBody::Item(_) => 0,
+        Item::Comment(text) => text.len(),
+        _ => 0,
     }
 }
 

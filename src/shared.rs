@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use crate::event::Event;
+use crate::event::{Event, EventId};
 use crate::item::{CloseReason, Item, State};
 
 /// A type with no values: channels of it only ever disconnect, which is how
@@ -25,32 +25,26 @@ use crate::item::{CloseReason, Item, State};
 #[derive(Debug)]
 pub(crate) enum Never {}
 
-/// One item, or an id change, on its way from the reader to the handle.
+/// One item on its way from the reader to the handle: any item but
+/// `Closed`, which travels through [`Shared::finish`].
 #[derive(Debug)]
 pub(crate) struct Message {
+    /// The reader numbers its messages from 0, in the order sent, so that an
+    /// id change that no message carries takes effect in its place (see
+    /// [`Taken::next_id`]).
+    pub(crate) seq: u64,
     /// What the message counts against the queue's byte bound: the strings
     /// of an event or a comment, 0 for lifecycle items.
     pub(crate) bytes: usize,
-    pub(crate) body: MessageBody,
+    pub(crate) item: Item,
 }
 
 impl Message {
-    /// An event or a comment: what a drop policy counts when it drops it.
-    pub(crate) fn is_counted(&self) -> bool {
-        matches!(
-            self.body,
-            MessageBody::Item(Item::Event(_) | Item::Comment(_))
-        )
+    /// An event or a comment: what a drop policy may drop, and counts.
+    /// Lifecycle items are never dropped.
+    pub(crate) fn is_droppable(&self) -> bool {
+        matches!(self.item, Item::Event(_) | Item::Comment(_))
     }
-}
-
-/// The content of a [`Message`].
-#[derive(Debug)]
-pub(crate) enum MessageBody {
-    /// Any item but `Closed`, which travels through [`Shared::finish`].
-    Item(Item),
-    /// The last event id changed without an event (a block with only `id`).
-    LastEventId(String),
 }
 
 /// What one send on the channel carries: the messages of one read, in order.
@@ -67,16 +61,18 @@ impl Batch {
     /// [`PACK_BELOW`] bytes into `text`.
     pub(crate) fn push(&mut self, message: Message) {
         let Message {
+            seq,
             bytes,
-            body: MessageBody::Item(Item::Event(event)),
+            item: Item::Event(event),
         } = message
         else {
             self.messages.push(Packed::Message(message));
             return;
         };
-        if event.data.len() + event.event_type.len() + event.id.len() >= PACK_BELOW {
-            let body = MessageBody::Item(Item::Event(event));
-            self.messages.push(Packed::Message(Message { bytes, body }));
+        if event.data.len() + event.event_type.len() >= PACK_BELOW {
+            let item = Item::Event(event);
+            self.messages
+                .push(Packed::Message(Message { seq, bytes, item }));
             return;
         }
         let mut add = |text: &str| {
@@ -84,14 +80,18 @@ impl Batch {
             self.text.push_str(text);
             start..self.text.len()
         };
-        let event = PackedEvent {
+        let packed = PackedEvent {
             event_type: add(&event.event_type),
             data: add(&event.data),
-            id: add(&event.id),
             retry: event.retry,
             own_id: event.own_id,
+            seq,
         };
-        self.messages.push(Packed::Event { bytes, event });
+        self.messages.push(Packed::Event {
+            bytes,
+            event: packed,
+            id: event.id,
+        });
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -101,44 +101,60 @@ impl Batch {
     pub(crate) fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }
+
+    /// How many lifecycle items the batch holds.
+    #[cfg(test)]
+    pub(crate) fn lifecycle(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|p| matches!(p, Packed::Message(m) if !m.is_droppable()))
+            .count()
+    }
 }
 
-/// Events whose strings add up to fewer bytes travel packed; larger ones
-/// keep their strings (a large event's data buffer is never copied).
+/// Events whose type and data add up to fewer bytes travel packed; larger
+/// ones keep their strings (a large event's data buffer is never copied).
+/// The id is never packed: it is shared, not copied (see [`EventId`]).
 const PACK_BELOW: usize = 4096;
 
 /// A message as a [`Batch`] carries it.
 #[derive(Debug)]
 pub(crate) enum Packed {
     Message(Message),
-    /// An event whose strings are ranges of the batch's text.
+    /// An event whose type and data are ranges of the batch's text.
     Event {
         bytes: usize,
         event: PackedEvent,
+        id: EventId,
     },
 }
 
-/// An [`Event`] whose strings are ranges of a batch's text.
+/// An [`Event`] whose type and data are ranges of a batch's text.
 #[derive(Debug)]
 pub(crate) struct PackedEvent {
     event_type: Range<usize>,
     data: Range<usize>,
-    id: Range<usize>,
     retry: Option<Duration>,
     own_id: bool,
+    seq: u64,
 }
 
 impl PackedEvent {
-    fn unpack(self, text: &str) -> Event {
+    fn unpack(self, text: &str, id: EventId, bytes: usize) -> Message {
         // The ranges were made by `Batch::push` on whole strings, so they
         // lie on character boundaries of `text`.
         let string = |range: Range<usize>| String::from(text.get(range).unwrap_or_default());
-        Event {
+        let event = Event {
             event_type: string(self.event_type),
             data: string(self.data),
-            id: string(self.id),
+            id,
             retry: self.retry,
             own_id: self.own_id,
+        };
+        Message {
+            seq: self.seq,
+            bytes,
+            item: Item::Event(event),
         }
     }
 }
@@ -150,10 +166,25 @@ impl PackedEvent {
 #[derive(Debug)]
 pub(crate) struct Taken {
     pub(crate) pending: VecDeque<Message>,
-    pub(crate) last_event_id: String,
+    last_event_id: EventId,
+    /// An id change that no queued message carries (an id-only block, a
+    /// filtered or dropped event), with the number of the first message the
+    /// reader sent after it: it takes effect once every earlier message has
+    /// left the queue. A later change replaces it in place, so id changes
+    /// never take a slot of the queue, and never displace an item.
+    next_id: Option<(u64, EventId)>,
 }
 
 impl Taken {
+    /// `last_event_id` is the seeded id.
+    pub(crate) fn new(last_event_id: &str) -> Taken {
+        Taken {
+            pending: VecDeque::new(),
+            last_event_id: EventId::new(last_event_id),
+            next_id: None,
+        }
+    }
+
     /// Moves the messages of `batch` to the end of `pending`, unpacking its
     /// events, and leaves `batch` empty, its memory kept for reuse.
     pub(crate) fn take_batch(&mut self, batch: &mut Batch) {
@@ -161,27 +192,83 @@ impl Taken {
         self.pending
             .extend(batch.messages.drain(..).map(|packed| match packed {
                 Packed::Message(message) => message,
-                Packed::Event { bytes, event } => Message {
-                    bytes,
-                    body: MessageBody::Item(Item::Event(event.unpack(text))),
-                },
+                Packed::Event { bytes, event, id } => event.unpack(text, id, bytes),
             }));
         batch.text.clear();
     }
 
-    /// Records `id` as the last event id handed out.
-    pub(crate) fn note_last_event_id(&mut self, id: impl AsRef<str> + Into<String>) {
-        if !same_text(&self.last_event_id, id.as_ref()) {
-            self.last_event_id = id.into();
+    /// Records that `message` left the queue, handed out or dropped: the id
+    /// change before it, if any, then its own id.
+    pub(crate) fn note_left(&mut self, message: &Message) {
+        if self
+            .next_id
+            .as_ref()
+            .is_some_and(|(seq, _)| *seq <= message.seq)
+        {
+            self.apply_next_id();
+        }
+        if let Item::Event(event) = &message.item {
+            self.note_last_event_id(&event.id);
         }
     }
-}
 
-/// `a == b`, without a call to `memcmp` for the empty ids most streams
-/// have: comparing them with `==` cost a sixth of the receiving thread's time
-/// on 64-byte events (measured with perf).
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && (a.is_empty() || a == b)
+    /// Records an id change that no message carries, effective before the
+    /// message numbered `seq`. Called by the reader once every earlier
+    /// message is in the channel; receivers apply it.
+    pub(crate) fn set_next_id(&mut self, seq: u64, id: EventId) {
+        self.next_id = Some((seq, id));
+    }
+
+    /// The last event id handed out, once a pending id change whose earlier
+    /// messages have all left the queue has taken effect. `channel_empty`
+    /// says whether the channel holds no batch.
+    pub(crate) fn last_event_id(&mut self, channel_empty: bool) -> &str {
+        if channel_empty {
+            self.settle();
+        }
+        self.last_event_id.as_str()
+    }
+
+    /// Applies the pending id change when no message sent before it waits in
+    /// `pending` (whose front is its oldest). The caller has checked that
+    /// none waits in the channel.
+    pub(crate) fn settle(&mut self) {
+        let Some((seq, _)) = &self.next_id else {
+            return;
+        };
+        if self.pending.front().is_none_or(|m| m.seq >= *seq) {
+            self.apply_next_id();
+        }
+    }
+
+    fn apply_next_id(&mut self) {
+        if let Some((_, id)) = self.next_id.take() {
+            self.note_last_event_id(&id);
+        }
+    }
+
+    fn note_last_event_id(&mut self, id: &EventId) {
+        if !self.last_event_id.same(id) {
+            self.last_event_id = id.clone();
+        }
+    }
+
+    /// Removes the oldest message a drop policy may drop (an event or a
+    /// comment), taking batches out of `channel` until one is found.
+    pub(crate) fn remove_oldest_droppable(
+        &mut self,
+        channel: &crossbeam_channel::Receiver<Batch>,
+    ) -> Option<Message> {
+        let mut from = 0;
+        loop {
+            if let Some(at) = self.pending.range(from..).position(Message::is_droppable) {
+                return self.pending.remove(from + at);
+            }
+            from = self.pending.len();
+            let mut batch = channel.try_recv().ok()?;
+            self.take_batch(&mut batch);
+        }
+    }
 }
 
 /// State shared by the handle and its reader thread. Every method may be
@@ -198,6 +285,8 @@ pub(crate) struct Shared {
     /// Messages sent and not yet handed out or dropped: in the channel or in
     /// [`Taken::pending`].
     queued_items: AtomicUsize,
+    /// Lifecycle items among them, bounded apart from events and comments.
+    queued_lifecycle: AtomicUsize,
     /// Bytes of the events and comments among them.
     queued_bytes: AtomicUsize,
     taken: Mutex<Taken>,
@@ -247,11 +336,9 @@ impl Shared {
             connection: Mutex::new(Connection::default()),
             dropped: AtomicU64::new(0),
             queued_items: AtomicUsize::new(0),
+            queued_lifecycle: AtomicUsize::new(0),
             queued_bytes: AtomicUsize::new(0),
-            taken: Mutex::new(Taken {
-                pending: VecDeque::new(),
-                last_event_id,
-            }),
+            taken: Mutex::new(Taken::new(&last_event_id)),
             posts: Mutex::new(Vec::new()),
             next_post: AtomicU64::new(0),
             #[cfg(unix)]
@@ -394,23 +481,36 @@ impl Shared {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Counts `items` messages of `bytes` in all going into the channel.
-    /// Returns how many were queued before.
-    pub(crate) fn add_queued(&self, items: usize, bytes: usize) -> usize {
+    /// Counts `items` messages, `lifecycle` of them lifecycle items, of
+    /// `bytes` in all going into the channel. Returns how many were queued
+    /// before.
+    pub(crate) fn add_queued(&self, items: usize, lifecycle: usize, bytes: usize) -> usize {
         self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+        if lifecycle > 0 {
+            self.queued_lifecycle.fetch_add(lifecycle, Ordering::AcqRel);
+        }
         self.queued_items.fetch_add(items, Ordering::AcqRel)
     }
 
-    /// Counts one message of `bytes` handed out or dropped.
-    pub(crate) fn remove_queued(&self, bytes: usize) {
-        if bytes > 0 {
-            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+    /// Counts `message` handed out or dropped.
+    pub(crate) fn remove_queued(&self, message: &Message) {
+        if message.bytes > 0 {
+            self.queued_bytes.fetch_sub(message.bytes, Ordering::AcqRel);
+        }
+        if !message.is_droppable() {
+            self.queued_lifecycle.fetch_sub(1, Ordering::AcqRel);
         }
         self.queued_items.fetch_sub(1, Ordering::AcqRel);
     }
 
+    /// Messages queued: in the channel or taken and not yet handed out.
     pub(crate) fn queued_items(&self) -> usize {
         self.queued_items.load(Ordering::Acquire)
+    }
+
+    /// Lifecycle items among [`queued_items`](Shared::queued_items).
+    pub(crate) fn queued_lifecycle(&self) -> usize {
+        self.queued_lifecycle.load(Ordering::Acquire)
     }
 
     /// The messages taken out of the channel, and the last event id.
@@ -458,10 +558,11 @@ impl Shared {
 mod tests {
     use super::*;
 
-    fn event_message(event: Event) -> Message {
+    fn message(seq: u64, item: Item) -> Message {
         Message {
+            seq,
             bytes: 11,
-            body: MessageBody::Item(Item::Event(event)),
+            item,
         }
     }
 
@@ -472,19 +573,16 @@ mod tests {
             .with_retry(Duration::from_millis(3));
         let carried = Event {
             own_id: false,
-            ..Event::new("", "x").with_id("7")
+            ..small.clone()
         };
         let empty = Event::new("", "");
         let large = Event::new("", "y".repeat(PACK_BELOW));
         let sent = vec![
-            event_message(small.clone()),
-            Message {
-                bytes: 0,
-                body: MessageBody::LastEventId("8".into()),
-            },
-            event_message(carried.clone()),
-            event_message(empty.clone()),
-            event_message(large.clone()),
+            message(0, Item::Event(small.clone())),
+            message(1, Item::Comment("c".into())),
+            message(2, Item::Event(carried.clone())),
+            message(3, Item::Event(empty.clone())),
+            message(4, Item::Event(large.clone())),
         ];
         let mut batch = Batch::default();
         for message in sent {
@@ -498,25 +596,47 @@ mod tests {
         };
         // The large event keeps its own strings; the small ones are packed.
         assert_eq!(packed(&batch), [true, false, true, true, false]);
-        let mut taken = Taken {
-            pending: VecDeque::new(),
-            last_event_id: String::new(),
-        };
+        // Ids are shared, never copied into the batch's text.
+        assert!(!batch.text.contains('7'));
+        let mut taken = Taken::new("");
         taken.take_batch(&mut batch);
         assert!(batch.is_empty() && batch.text.is_empty());
         let got: Vec<Message> = taken.pending.drain(..).collect();
         assert_eq!(got.len(), 5);
-        let event = |m: &Message| match &m.body {
-            MessageBody::Item(Item::Event(e)) => e.clone(),
+        let event = |m: &Message| match &m.item {
+            Item::Event(e) => e.clone(),
             other => panic!("not an event: {other:?}"),
         };
-        for (message, expected) in [(0, &small), (2, &carried), (3, &empty), (4, &large)] {
-            assert_eq!(got[message].bytes, 11);
-            let got = event(&got[message]);
+        for (at, expected) in [(0, &small), (2, &carried), (3, &empty), (4, &large)] {
+            assert_eq!((got[at].seq, got[at].bytes), (at as u64, 11));
+            let got = event(&got[at]);
             assert_eq!(&got, expected);
             assert_eq!(got.has_own_id(), expected.has_own_id());
             assert_eq!(got.event_type, expected.event_type);
         }
-        assert!(matches!(&got[1].body, MessageBody::LastEventId(id) if id == "8"));
+        assert_eq!(event(&got[0]).id().as_ptr(), small.id().as_ptr());
+        assert_eq!(got[1].item, Item::Comment("c".into()));
+    }
+
+    #[test]
+    fn drop_oldest_takes_events_and_comments_never_lifecycle() {
+        let (sender, channel) = crossbeam_channel::unbounded();
+        let mut taken = Taken::new("");
+        let connecting = Item::Connecting { attempt: 0 };
+        let mut batch = Batch::default();
+        batch.push(message(0, connecting.clone()));
+        batch.push(message(1, Item::Event(Event::new("", "a"))));
+        taken.take_batch(&mut batch);
+        let mut second = Batch::default();
+        second.push(message(2, Item::Comment("b".into())));
+        sender.send(second).unwrap();
+        let first = taken.remove_oldest_droppable(&channel).unwrap();
+        assert_eq!(first.item, Item::Event(Event::new("", "a")));
+        // The next droppable one waits in the channel, behind Connecting.
+        let next = taken.remove_oldest_droppable(&channel).unwrap();
+        assert_eq!(next.item, Item::Comment("b".into()));
+        assert!(taken.remove_oldest_droppable(&channel).is_none());
+        assert_eq!(taken.pending.len(), 1);
+        assert_eq!(taken.pending[0].item, connecting);
     }
 }

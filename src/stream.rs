@@ -14,7 +14,7 @@ use crate::event::Event;
 use crate::item::{CloseReason, Item, State};
 use crate::post::PostResponse;
 use crate::reader::{Channels, Reader};
-use crate::shared::{Batch, MessageBody, Never, Shared};
+use crate::shared::{Batch, Never, Shared};
 
 /// A live event stream: a handle on one reader thread.
 ///
@@ -230,7 +230,9 @@ impl Stream {
     /// from to get exactly the events this one has not handed out. Any
     /// thread, any time; with several receivers it never goes backwards.
     pub fn last_event_id(&self) -> String {
-        self.shared.taken().last_event_id.clone()
+        let mut taken = self.shared.taken();
+        let channel_empty = self.items.is_empty();
+        taken.last_event_id(channel_empty).to_owned()
     }
 
     /// A file descriptor that is readable while items wait, made on the
@@ -404,25 +406,25 @@ impl Stream {
                         let _ = self.spare.try_send(batch);
                         continue;
                     }
-                    Err(crossbeam_channel::TryRecvError::Empty) => return Next::Empty,
-                    Err(crossbeam_channel::TryRecvError::Disconnected) => return Next::ReaderGone,
+                    Err(crossbeam_channel::TryRecvError::Empty) => {
+                        taken.settle();
+                        return Next::Empty;
+                    }
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                        taken.settle();
+                        return Next::ReaderGone;
+                    }
                 }
             };
-            self.shared.remove_queued(message.bytes);
+            self.shared.remove_queued(&message);
             // A reader waiting for room rechecks (a no-op when it is not).
             let _ = self.room.try_send(());
             // A close that raced with this receive wins: nothing after close.
             if self.shared.is_closed() {
                 return Next::Closing;
             }
-            match message.body {
-                MessageBody::LastEventId(id) => taken.note_last_event_id(id),
-                MessageBody::Item(Item::Event(event)) => {
-                    taken.note_last_event_id(&event.id);
-                    return Next::Item(Item::Event(event));
-                }
-                MessageBody::Item(item) => return Next::Item(item),
-            }
+            taken.note_left(&message);
+            return Next::Item(message.item);
         }
     }
 
@@ -525,21 +527,27 @@ mod tests {
         (stream, close_signal)
     }
 
-    /// Queues `bodies` as one batch, counted as the reader counts them.
-    fn queue(stream: &Stream, sender: &Sender<Batch>, bodies: Vec<MessageBody>) {
+    /// Queues `items` as one batch, numbered from `first`, counted as the
+    /// reader counts them.
+    fn queue(stream: &Stream, sender: &Sender<Batch>, first: u64, items: Vec<Item>) {
         let mut batch = Batch::default();
-        for body in bodies {
-            batch.push(crate::shared::Message { bytes: 0, body });
+        for (seq, item) in (first..).zip(items) {
+            batch.push(crate::shared::Message {
+                seq,
+                bytes: 0,
+                item,
+            });
         }
-        stream.shared.add_queued(batch.len(), 0);
+        let lifecycle = batch.lifecycle();
+        stream.shared.add_queued(batch.len(), lifecycle, 0);
         sender.send(batch).unwrap();
     }
 
-    fn open() -> MessageBody {
-        MessageBody::Item(Item::Open {
+    fn open() -> Item {
+        Item::Open {
             status: 200,
             headers: vec![],
-        })
+        }
     }
 
     #[test]
@@ -551,7 +559,7 @@ mod tests {
         ] {
             let (sender, items) = unbounded();
             let (stream, _keep_open) = orphan(items);
-            queue(&stream, &sender, vec![open()]);
+            queue(&stream, &sender, 0, vec![open()]);
             drop(sender); // the reader died, as a panic would leave it
             assert_eq!(
                 stream.next_item(wait),
@@ -572,7 +580,7 @@ mod tests {
     fn the_recorded_reason_is_handed_out_once_after_the_queue() {
         let (sender, items) = unbounded();
         let (stream, _keep_open) = orphan(items);
-        queue(&stream, &sender, vec![open()]);
+        queue(&stream, &sender, 0, vec![open()]);
         stream.shared.finish(CloseReason::Ended);
         drop(sender);
         assert_eq!(
@@ -600,23 +608,47 @@ mod tests {
     fn a_batch_is_handed_out_in_order_and_its_id_changes_are_recorded() {
         let (sender, items) = unbounded();
         let (stream, _keep_open) = orphan(items);
-        let comment = |text: &str| MessageBody::Item(Item::Comment(text.into()));
-        queue(
-            &stream,
-            &sender,
-            vec![
-                comment("a"),
-                MessageBody::LastEventId("7".into()),
-                comment("b"),
-            ],
-        );
-        queue(&stream, &sender, vec![comment("c")]);
-        assert_eq!(stream.try_recv(), Ok(Item::Comment("a".into())));
+        let comment = |text: &str| Item::Comment(text.into());
+        let id = |text: &str| crate::event::EventId::new(text);
+        // "7" came between a and b, "8" after c, "9" after "8": "8" is
+        // replaced in place, and neither takes a slot of the queue.
+        queue(&stream, &sender, 0, vec![comment("a"), comment("b")]);
+        stream.shared.taken().set_next_id(1, id("7"));
+        queue(&stream, &sender, 2, vec![comment("c")]);
+        stream.shared.taken().set_next_id(3, id("8"));
+        assert_eq!(stream.shared.queued_items(), 3);
+        assert_eq!(stream.try_recv(), Ok(comment("a")));
         assert_eq!(stream.last_event_id(), "");
-        assert_eq!(stream.try_recv(), Ok(Item::Comment("b".into())));
-        assert_eq!(stream.last_event_id(), "7");
-        assert_eq!(stream.try_recv(), Ok(Item::Comment("c".into())));
+        assert_eq!(stream.try_recv(), Ok(comment("b")));
+        // "7" was replaced by "8" before b was handed out: it is passed over.
+        assert_eq!(stream.last_event_id(), "");
+        assert_eq!(stream.try_recv(), Ok(comment("c")));
+        // Every message sent before "8" has left the queue.
+        assert_eq!(stream.last_event_id(), "8");
+        stream.shared.taken().set_next_id(3, id("9"));
         assert_eq!(stream.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(stream.last_event_id(), "9");
         assert_eq!(stream.shared.queued_items(), 0);
+    }
+
+    #[test]
+    fn an_id_change_takes_effect_only_after_every_earlier_message() {
+        let (sender, items) = unbounded();
+        let (stream, _keep_open) = orphan(items);
+        let event = |data: &str, id: &str| Item::Event(crate::Event::new("", data).with_id(id));
+        queue(&stream, &sender, 0, vec![event("a", "1"), event("b", "2")]);
+        stream
+            .shared
+            .taken()
+            .set_next_id(2, crate::event::EventId::new("3"));
+        // Two batches wait in the channel: the change waits for both.
+        assert_eq!(stream.last_event_id(), "");
+        assert_eq!(stream.try_recv(), Ok(event("a", "1")));
+        assert_eq!(stream.last_event_id(), "1");
+        assert_eq!(stream.try_recv(), Ok(event("b", "2")));
+        assert_eq!(stream.last_event_id(), "3");
+        queue(&stream, &sender, 2, vec![event("c", "4")]);
+        assert_eq!(stream.try_recv(), Ok(event("c", "4")));
+        assert_eq!(stream.last_event_id(), "4");
     }
 }

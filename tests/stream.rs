@@ -633,13 +633,24 @@ fn last_event_id_follows_what_the_caller_received() {
         "1",
         "b is parsed but not received yet"
     );
-    next_event(&stream);
-    assert_eq!(stream.last_event_id(), "2");
+    assert_eq!(next_event(&stream).id(), "2");
+    // The id-only block after b takes effect once b is handed out and the
+    // reader has read it: nothing before it is left, and it takes no item
+    // of its own.
+    let deadline = Instant::now() + PATIENCE;
+    while stream.last_event_id() != "3" {
+        assert_eq!(stream.last_event_id(), "2", "an id-only block moves it too");
+        assert!(
+            Instant::now() < deadline,
+            "the id-only block never took effect"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     assert_eq!(
         stream.recv_timeout(Duration::from_millis(100)),
         Err(sselink::RecvTimeoutError::Timeout)
     );
-    assert_eq!(stream.last_event_id(), "3", "an id-only block moves it too");
+    assert_eq!(stream.last_event_id(), "3");
 }
 
 #[test]
@@ -976,6 +987,9 @@ fn overflowing(server: &Server, overflow: Overflow, dropped: u64) -> Stream {
 fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
     let server = hundred_events();
     let stream = overflowing(&server, Overflow::DropOldest, 96);
+    // Lifecycle items are never dropped, and take no event's place.
+    assert!(matches!(next(&stream), Item::Connecting { .. }));
+    assert!(matches!(next(&stream), Item::Open { .. }));
     let kept: Vec<String> = (0..4)
         .map(|_| next_event(&stream).data().to_string())
         .collect();
@@ -985,12 +999,145 @@ fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
 #[test]
 fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
     let server = hundred_events();
-    // Connecting and Open fill two places; events 0 and 1 the other two.
-    let stream = overflowing(&server, Overflow::DropNewest, 98);
+    let stream = overflowing(&server, Overflow::DropNewest, 96);
     assert!(matches!(next(&stream), Item::Connecting { .. }));
     assert!(matches!(next(&stream), Item::Open { .. }));
-    assert_eq!(next_event(&stream).data(), "0");
-    assert_eq!(next_event(&stream).data(), "1");
+    let kept: Vec<String> = (0..4)
+        .map(|_| next_event(&stream).data().to_string())
+        .collect();
+    assert_eq!(kept, ["0", "1", "2", "3"]);
+}
+
+/// Everything a stream hands out once its reader has finished: the reader
+/// has parsed the whole body and closed before the first item is taken.
+fn items_after_the_reader_finished(stream: &Stream) -> Vec<Item> {
+    let deadline = Instant::now() + PATIENCE;
+    while stream.state() != State::Closed {
+        assert!(Instant::now() < deadline, "the reader did not finish");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stream.iter().collect()
+}
+
+#[test]
+fn id_changes_never_take_the_place_of_wanted_events() {
+    // Five wanted events, then a hundred id changes: filtered events in one
+    // case, id-only blocks in the other. Nobody reads until the reader is
+    // done; the 8-item queue must keep all five under either drop policy.
+    let wanted: String = (1..=5)
+        .map(|i| format!("event: a\nid: {i}\ndata: {i}\n\n"))
+        .collect();
+    let filtered: String = (6..=105)
+        .map(|i| format!("event: b\nid: {i}\ndata: {i}\n\n"))
+        .collect();
+    let id_only: String = (6..=105).map(|i| format!("id: {i}\n\n")).collect();
+    for tail in [filtered, id_only] {
+        for overflow in [Overflow::DropOldest, Overflow::DropNewest] {
+            let body: &'static str = Box::leak(format!("{wanted}{tail}").into_boxed_str());
+            let server = Server::start(sse_then_close(body));
+            let stream = quick(&server.url("/"))
+                .capacity(8)
+                .filter_event_type("a")
+                .overflow(overflow)
+                .reconnect(false)
+                .connect()
+                .unwrap();
+            let items = items_after_the_reader_finished(&stream);
+            let events: Vec<(String, String)> = items
+                .iter()
+                .filter_map(|item| match item {
+                    Item::Event(e) => Some((e.id().to_string(), e.data().to_string())),
+                    _ => None,
+                })
+                .collect();
+            let expected: Vec<(String, String)> =
+                (1..=5).map(|i| (i.to_string(), i.to_string())).collect();
+            assert_eq!(events, expected, "{overflow:?}");
+            assert_eq!(stream.dropped(), 0, "{overflow:?}");
+            assert_eq!(stream.last_event_id(), "105", "{overflow:?}");
+            assert!(matches!(items[0], Item::Connecting { .. }), "{overflow:?}");
+            assert!(matches!(items[1], Item::Open { .. }), "{overflow:?}");
+        }
+    }
+}
+
+#[test]
+fn a_dropped_events_id_still_counts_for_resuming_from_the_handle() {
+    // Drop-newest keeps 0 to 3 of the hundred; the handle's id is the last
+    // one the stream read, so a new stream resuming from it does not get
+    // the dropped events again (they were dropped, as asked).
+    let body: &'static str = Box::leak(
+        (0..100)
+            .map(|i| format!("id: {i}\ndata: {i}\n\n"))
+            .collect::<String>()
+            .into_boxed_str(),
+    );
+    let server = Server::start(sse_then_close(body));
+    let stream = quick(&server.url("/"))
+        .capacity(4)
+        .overflow(Overflow::DropNewest)
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    let items = items_after_the_reader_finished(&stream);
+    let ids: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Event(e) => Some(e.id()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["0", "1", "2", "3"]);
+    assert_eq!(stream.dropped(), 96);
+    assert_eq!(stream.last_event_id(), "99");
+}
+
+#[test]
+fn lifecycle_items_wait_apart_and_are_never_dropped() {
+    // A server that ends every response at once, and a consumer that reads
+    // nothing: each connection queues Connecting, Open and Retrying. Under
+    // drop-oldest they are neither dropped nor counted; past their own
+    // bound (64) the reader waits instead of reconnecting for ever.
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let stream = quick(&server.url("/"))
+        .capacity(1)
+        .overflow(Overflow::DropOldest)
+        .reconnect_delay(Duration::from_millis(1), Duration::from_millis(1))
+        .connect()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while server.connections() < 21 {
+        assert!(Instant::now() < deadline, "the reader stalled early");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // 64 lifecycle items are 21 connections and the 22nd's Connecting: it
+    // stops there, at the 22nd's Open.
+    std::thread::sleep(Duration::from_millis(300));
+    let stalled_at = server.connections();
+    assert_eq!(stalled_at, 22, "the reader did not wait");
+    let mut lifecycle = 0;
+    let mut events = 0;
+    while lifecycle < 64 {
+        match next(&stream) {
+            Item::Event(_) => events += 1,
+            Item::Connecting { .. } | Item::Open { .. } | Item::Retrying { .. } => lifecycle += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Each connection's event displaced the one before: one is kept.
+    assert!(events <= 1, "{events}");
+    // 21 connections delivered their event; the last one is kept.
+    assert_eq!(stream.dropped(), 20);
+    // With room again, the reader goes on.
+    while server.connections() <= stalled_at {
+        assert!(
+            Instant::now() < deadline + PATIENCE,
+            "the reader did not resume"
+        );
+        let _ = stream.try_recv();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stream.close();
 }
 
 #[test]

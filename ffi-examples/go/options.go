@@ -229,8 +229,9 @@ func MaxEventSize(bytes int) Option {
 	}
 }
 
-// Capacity sets the capacity option. How many items the channel to the caller holds: from 1 to 65536;
-// default 256. Every slot is allocated when the stream starts.
+// Capacity sets the capacity option. How many events and comments the channel to the caller
+// holds: from 1 to 65536; default 256. Lifecycle items take no place of it: up to 64 wait
+// apart, and past that the reader waits for the caller under every overflow policy.
 func Capacity(items int) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_capacity(config, C.size_t(items))

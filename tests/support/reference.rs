@@ -93,7 +93,7 @@ impl Reference {
             self.event_type.clear();
             if changed {
                 self.out
-                    .push(Parsed::LastEventId(self.last_event_id.clone()));
+                    .push(Parsed::LastEventId(self.last_event_id.as_str().into()));
             }
             return;
         }
