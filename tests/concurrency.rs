@@ -11,25 +11,13 @@ use crossbeam_channel::{bounded, Receiver};
 use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Item, Stream};
-use support::server::{Conn, Server, PATIENCE};
+use support::server::{numbered_events, Conn, Server, PATIENCE};
 
 const EVENTS: usize = 100;
 
-/// Every connection: ids 1..=EVENTS, then the end of the response.
-fn hundred_events() -> Server {
-    let body: String = (1..=EVENTS)
-        .map(|i| format!("id: {i}\ndata: {i}\n\n"))
-        .collect();
-    let body: &'static str = Box::leak(body.into_boxed_str());
-    Server::start(move |mut conn: Conn| {
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        conn.end();
-    })
-}
-
 #[test]
 fn two_receivers_see_every_event_once_the_true_close_once_and_the_last_id() {
-    let server = hundred_events();
+    let server = numbered_events(1..=EVENTS as u32, false);
     for round in 0..2000 {
         let stream = Arc::new(
             Stream::builder(&server.url("/"))
@@ -116,7 +104,7 @@ enum Never {}
 
 #[test]
 fn restart_on_a_finished_stream_says_so() {
-    let server = hundred_events();
+    let server = numbered_events(1..=EVENTS as u32, false);
     let stream = Stream::builder(&server.url("/"))
         .reconnect(false)
         .connect()

@@ -15,28 +15,18 @@ use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Item, Limit, Stream};
 use support::items::close_reason;
+use support::process::status_bytes;
 use support::server::{Conn, Server, PATIENCE};
 use support::tls::{https_server, test_ca};
-
-fn status(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<usize>()
-        .unwrap()
-        * 1024
-}
 
 /// Runs one scenario: resets the peak, runs `scenario`, and returns how far
 /// the peak rose above the resident memory at the start.
 fn peak_of(name: &str, scenario: impl FnOnce() -> String) -> usize {
     std::fs::write("/proc/self/clear_refs", "5").expect("resetting the peak RSS");
-    let start = status("VmRSS:");
+    let start = status_bytes("VmRSS:");
     let started = Instant::now();
     let outcome = scenario();
-    let rise = status("VmHWM:").saturating_sub(start);
+    let rise = status_bytes("VmHWM:").saturating_sub(start);
     eprintln!(
         "hostile: {name}: {outcome} after {} ms, peak +{:.1} MiB",
         started.elapsed().as_millis(),

@@ -8,10 +8,6 @@ mod support;
 use support::items::{next_event, quick};
 use support::server::{first_then_hold, Conn, Server, PATIENCE};
 
-fn header_count(request: &support::server::Request, name: &str) -> usize {
-    request.headers.iter().filter(|(n, _)| n == name).count()
-}
-
 #[test]
 fn an_id_with_a_control_byte_is_kept_but_never_sent() {
     // Connection k sends `id: a<byte k>b`; connection k+1 shows what was sent.
@@ -59,7 +55,7 @@ fn an_id_with_a_control_byte_is_kept_but_never_sent() {
                 );
             }
         }
-        assert!(header_count(&sent, "last-event-id") <= 1);
+        assert!(sent.header_count("last-event-id") <= 1);
     }
     assert_eq!(stream.last_event_id().as_bytes(), [b'a', 0x7F, b'b']);
 }
@@ -144,7 +140,7 @@ fn a_callers_last_event_id_header_is_a_seed_the_streams_id_replaces() {
         .unwrap();
     let first = server.request();
     assert_eq!(first.header("last-event-id"), Some("99"));
-    assert_eq!(header_count(&first, "last-event-id"), 1);
+    assert_eq!(first.header_count("last-event-id"), 1);
     next_event(&stream);
     let second = server.request();
     assert_eq!(
@@ -152,7 +148,7 @@ fn a_callers_last_event_id_header_is_a_seed_the_streams_id_replaces() {
         Some("7"),
         "the stream's own id wins"
     );
-    assert_eq!(header_count(&second, "last-event-id"), 1);
+    assert_eq!(second.header_count("last-event-id"), 1);
 }
 
 #[test]

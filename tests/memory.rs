@@ -11,26 +11,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use sselink::{Item, Overflow, State, Stream};
+use support::process::status_bytes;
 use support::server::{Conn, Server, PATIENCE};
 
 const EVENT: usize = 4 << 20;
 const COUNT: usize = 30;
 const BOUND: usize = 16 << 20;
-
-/// A `VmHWM` or `VmRSS` figure of this process, in bytes.
-fn proc_status(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .unwrap_or_else(|| panic!("{field} not in /proc/self/status"));
-    let kib: usize = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    kib * 1024
-}
 
 /// A server that sends COUNT events of EVENT bytes, ids 0.., then closes.
 fn flood() -> Server {
@@ -87,9 +73,9 @@ fn stream(server: &Server, overflow: Overflow) -> Stream {
 
 #[test]
 fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
-    let baseline = proc_status("VmRSS:");
+    let baseline = status_bytes("VmRSS:");
     drop(flood()); // the server's one copy of the event, made before measuring
-    let baseline = baseline.max(proc_status("VmRSS:"));
+    let baseline = baseline.max(status_bytes("VmRSS:"));
 
     // Block: the reader stops at the bound; nothing is lost.
     let server = flood();
@@ -104,7 +90,7 @@ fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
         "{}",
         blocked.queued_bytes()
     );
-    let at_the_bound = proc_status("VmRSS:");
+    let at_the_bound = status_bytes("VmRSS:");
     assert_eq!(drain(&blocked), (0..COUNT).collect::<Vec<_>>());
     assert_eq!(blocked.dropped(), 0);
 
@@ -128,7 +114,7 @@ fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
     assert!(newest.dropped() > 0);
     assert_eq!(kept.first(), Some(&0), "the oldest is kept");
 
-    let peak = proc_status("VmHWM:");
+    let peak = status_bytes("VmHWM:");
     eprintln!(
         "resident: {} MiB before, {} MiB with the queue at the bound, peak {} MiB \
          ({COUNT} events of {} MiB, bound {} MiB)",

@@ -9,18 +9,8 @@ mod support;
 use std::time::Duration;
 
 use sselink::{CloseReason, Error, Item, JitterShape, Stream};
-use support::items::{close_reason, next_event};
+use support::items::{close_reason, next_event, next_retry};
 use support::server::{first_then_hold, Conn, Server, PATIENCE};
-
-fn next_retry_delay(stream: &Stream) -> Duration {
-    loop {
-        match stream.recv_timeout(PATIENCE).expect("an item") {
-            Item::Retrying { delay, .. } => return delay,
-            Item::Closed(reason) => panic!("closed: {reason}"),
-            _ => {}
-        }
-    }
-}
 
 #[test]
 fn reset_on_open_restarts_the_doubling_after_any_open() {
@@ -40,7 +30,7 @@ fn reset_on_open_restarts_the_doubling_after_any_open() {
             .reset_on_open(reset)
             .connect()
             .unwrap();
-        (0..4).map(|_| next_retry_delay(&stream)).collect()
+        (0..4).map(|_| next_retry(&stream).1).collect()
     };
     let ms = |v: [u64; 4]| v.map(Duration::from_millis).to_vec();
     assert_eq!(
@@ -77,7 +67,7 @@ fn server_retry_off_ignores_the_retry_field() {
         Some(Duration::from_millis(5000)),
         "still reported"
     );
-    assert_eq!(next_retry_delay(&stream), Duration::from_millis(10));
+    assert_eq!(next_retry(&stream).1, Duration::from_millis(10));
 }
 
 #[test]
@@ -96,7 +86,7 @@ fn retry_all_statuses_keeps_only_the_permanent_list() {
         .connect()
         .unwrap();
     for _ in 0..3 {
-        next_retry_delay(&stream);
+        next_retry(&stream);
     }
     match close_reason(&stream) {
         CloseReason::Error(error) => assert_eq!(error.status(), Some(404)),
@@ -208,7 +198,7 @@ fn jitter_shapes_reach_the_delays_the_stream_reports() {
         .connect()
         .unwrap();
     for n in 0..4u32 {
-        let delay = next_retry_delay(&stream);
+        let delay = next_retry(&stream).1;
         let full = Duration::from_millis(100 * 2u64.pow(n));
         assert!(
             delay >= full / 2 && delay < full,

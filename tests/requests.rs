@@ -10,10 +10,6 @@ use sselink::{CloseReason, Error, Item, Stream};
 use support::items::{next_event, quick};
 use support::server::{Conn, Server, PATIENCE};
 
-fn count(request: &support::server::Request, name: &str) -> usize {
-    request.headers.iter().filter(|(n, _)| n == name).count()
-}
-
 fn held_open(body: &'static str) -> impl Fn(Conn) + Send + Sync {
     move |mut conn: Conn| {
         let _ = conn.sse_head().and_then(|()| conn.write(body));
@@ -36,7 +32,10 @@ fn a_callers_header_replaces_the_built_in_one() {
     );
     assert_eq!(request.header("cache-control"), Some("max-age=0"));
     assert_eq!(
-        (count(&request, "accept"), count(&request, "cache-control")),
+        (
+            request.header_count("accept"),
+            request.header_count("cache-control")
+        ),
         (1, 1)
     );
     next_event(&stream);

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sselink::{Item, Stream};
+use support::process::{count_entries, status_bytes};
 use support::server::{Conn, Server, PATIENCE};
 
 /// The bytes of event `n`: CRLF line ends, so a cut can fall between CR and
@@ -31,16 +32,6 @@ fn event(n: u64) -> String {
 
 fn expected_data(n: u64) -> String {
     format!("{n} é✓😀\nsecond line")
-}
-
-fn count_dir(path: &str) -> usize {
-    std::fs::read_dir(path).map_or(0, |entries| entries.count())
-}
-
-fn rss_kib() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// What the server did to each connection, for the report.
@@ -109,7 +100,10 @@ fn fault_server(total: u64, seed: u64, faults: Arc<Faults>) -> Server {
 fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
     let full = std::env::var("SSELINK_SOAK").as_deref() == Ok("full");
     let total: u64 = if full { 100_000 } else { 2_000 };
-    let (threads_before, fds_before) = (count_dir("/proc/self/task"), count_dir("/proc/self/fd"));
+    let (threads_before, fds_before) = (
+        count_entries("/proc/self/task"),
+        count_entries("/proc/self/fd"),
+    );
     let faults = Arc::new(Faults::default());
     let server = fault_server(total, 0x5EED, Arc::clone(&faults));
     let stream = Stream::builder(&server.url("/events"))
@@ -125,7 +119,7 @@ fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
                 assert_eq!(event.id(), expected.to_string(), "out of order or repeated");
                 assert_eq!(event.data(), expected_data(expected));
                 if expected == total / 10 {
-                    rss_early = rss_kib();
+                    rss_early = status_bytes("VmRSS:") / 1024;
                 }
                 expected += 1;
             }
@@ -138,14 +132,17 @@ fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
         }
     }
     assert_eq!(expected, total + 1, "every event, exactly once");
-    let rss_end = rss_kib();
+    let rss_end = status_bytes("VmRSS:") / 1024;
     assert!(stream.close_and_wait(PATIENCE));
     drop(stream);
     drop(server);
     // Threads and descriptors of the stream and the server wind down.
     let deadline = Instant::now() + PATIENCE;
     let leftover = loop {
-        let now = (count_dir("/proc/self/task"), count_dir("/proc/self/fd"));
+        let now = (
+            count_entries("/proc/self/task"),
+            count_entries("/proc/self/fd"),
+        );
         if now.0 <= threads_before && now.1 <= fds_before || Instant::now() > deadline {
             break now;
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Event, Item, Limit, Overflow, State, Stream};
 use support::items::{close_error, close_reason, next, next_event, next_retry, quick};
-use support::server::{sse_then_close, Conn, FullBacklog, Server, PATIENCE};
+use support::server::{numbered_events, sse_then_close, Conn, FullBacklog, Server, PATIENCE};
 
 // behaviour §2.1: default request
 
@@ -957,16 +957,6 @@ fn a_slow_consumer_loses_nothing_by_default() {
     assert_eq!(stream.dropped(), 0);
 }
 
-/// A server that sends events `0` to `99` at once and keeps the connection.
-fn hundred_events() -> Server {
-    Server::start(|mut conn: Conn| {
-        let _ = conn.sse_head();
-        let body: String = (0..100).map(|i| format!("data: {i}\n\n")).collect();
-        let _ = conn.write(body);
-        conn.client_closed_within(PATIENCE);
-    })
-}
-
 /// Connects with a 4-item channel and `overflow`, and waits (bounded) until
 /// `dropped` events were dropped.
 fn overflowing(server: &Server, overflow: Overflow, dropped: u64) -> Stream {
@@ -985,7 +975,7 @@ fn overflowing(server: &Server, overflow: Overflow, dropped: u64) -> Stream {
 
 #[test]
 fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
-    let server = hundred_events();
+    let server = numbered_events(0..=99, true);
     let stream = overflowing(&server, Overflow::DropOldest, 96);
     // Lifecycle items are never dropped, and take no event's place.
     assert!(matches!(next(&stream), Item::Connecting { .. }));
@@ -998,7 +988,7 @@ fn drop_oldest_keeps_the_newest_and_counts_its_drops() {
 
 #[test]
 fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
-    let server = hundred_events();
+    let server = numbered_events(0..=99, true);
     let stream = overflowing(&server, Overflow::DropNewest, 96);
     assert!(matches!(next(&stream), Item::Connecting { .. }));
     assert!(matches!(next(&stream), Item::Open { .. }));
@@ -1066,13 +1056,7 @@ fn a_dropped_events_id_still_counts_for_resuming_from_the_handle() {
     // Drop-newest keeps 0 to 3 of the hundred; the handle's id is the last
     // one the stream read, so a new stream resuming from it does not get
     // the dropped events again (they were dropped, as asked).
-    let body: &'static str = Box::leak(
-        (0..100)
-            .map(|i| format!("id: {i}\ndata: {i}\n\n"))
-            .collect::<String>()
-            .into_boxed_str(),
-    );
-    let server = Server::start(sse_then_close(body));
+    let server = numbered_events(0..=99, false);
     let stream = quick(&server.url("/"))
         .capacity(4)
         .overflow(Overflow::DropNewest)

@@ -15,3 +15,11 @@ pub fn status_bytes(field: &str) -> usize {
         .unwrap_or_else(|| panic!("no number in {line:?}"));
     kib * 1024
 }
+
+/// How many entries a /proc directory of this process holds:
+/// `/proc/self/task` counts threads, `/proc/self/fd` open descriptors.
+pub fn count_entries(path: &str) -> usize {
+    std::fs::read_dir(path)
+        .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+        .count()
+}

@@ -28,6 +28,11 @@ pub struct Request {
 }
 
 impl Request {
+    /// How many times header `name` (lowercase) was sent.
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(n, _)| n == name).count()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -236,6 +241,21 @@ pub fn sse_then_close(body: &'static str) -> impl Fn(Conn) + Send + Sync {
         let _ = conn.sse_head().and_then(|()| conn.write(body));
         conn.end();
     }
+}
+
+/// A server that sends the events numbered `numbers` (`id: n`, `data: n`)
+/// at once on every connection, then ends the response, or with `hold`
+/// keeps it open until the client closes.
+pub fn numbered_events(numbers: std::ops::RangeInclusive<u32>, hold: bool) -> Server {
+    let body: String = numbers.map(|i| format!("id: {i}\ndata: {i}\n\n")).collect();
+    Server::start(move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write(&body));
+        if hold {
+            conn.client_closed_within(PATIENCE);
+        } else {
+            conn.end();
+        }
+    })
 }
 
 /// A listener on 127.0.0.1 whose accept queue is full: the kernel drops
