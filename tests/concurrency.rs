@@ -26,7 +26,7 @@ fn two_receivers_see_every_event_once_the_true_close_once_and_the_last_id() {
                 .unwrap(),
         );
         let receiver = |stream: Arc<Stream>| {
-            std::thread::spawn(move || {
+            support::wait::spawn(move || {
                 let (mut events, mut closes) = (Vec::new(), Vec::new());
                 while let Ok(item) = stream.recv_timeout(PATIENCE) {
                     match item {
@@ -40,8 +40,8 @@ fn two_receivers_see_every_event_once_the_true_close_once_and_the_last_id() {
         };
         let a = receiver(Arc::clone(&stream));
         let b = receiver(Arc::clone(&stream));
-        let (mut events, mut closes) = a.join().unwrap();
-        let (more_events, more_closes) = b.join().unwrap();
+        let (mut events, mut closes) = a.join("receiver a");
+        let (more_events, more_closes) = b.join("receiver b");
         events.extend(more_events);
         closes.extend(more_closes);
         events.sort_unstable();

@@ -8,7 +8,7 @@
 mod support;
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sselink::{Item, Overflow, State, Stream};
 use support::process::status_bytes;
@@ -35,15 +35,6 @@ fn flood() -> Server {
         }
         conn.end();
     })
-}
-
-/// Polls `done` every millisecond, for at most PATIENCE.
-fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// The ids of the events received until the stream closes.
@@ -80,7 +71,7 @@ fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
     // Block: the reader stops at the bound; nothing is lost.
     let server = flood();
     let blocked = stream(&server, Overflow::Block);
-    wait_until("the queue to fill", || {
+    support::wait::until("the queue to fill", || {
         blocked.queued_bytes() >= BOUND - EVENT
     });
     // The reader is now waiting for room; give it every chance to overfill.
@@ -97,7 +88,7 @@ fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
     // Drop oldest: the newest events stay, the count says what went.
     let server = flood();
     let oldest = stream(&server, Overflow::DropOldest);
-    wait_until("the reader to finish", || oldest.state() == State::Closed);
+    support::wait::until("the reader to finish", || oldest.state() == State::Closed);
     assert!(oldest.queued_bytes() <= BOUND);
     let kept = drain(&oldest);
     assert_eq!(kept.len() as u64 + oldest.dropped(), COUNT as u64);
@@ -107,7 +98,7 @@ fn a_slow_consumer_holds_at_most_the_byte_bound_under_every_policy() {
     // Drop newest: the oldest events stay.
     let server = flood();
     let newest = stream(&server, Overflow::DropNewest);
-    wait_until("the reader to finish", || newest.state() == State::Closed);
+    support::wait::until("the reader to finish", || newest.state() == State::Closed);
     assert!(newest.queued_bytes() <= BOUND);
     let kept = drain(&newest);
     assert_eq!(kept.len() as u64 + newest.dropped(), COUNT as u64);

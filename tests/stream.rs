@@ -770,12 +770,12 @@ fn close_from_another_thread_wakes_a_blocked_receiver() {
     assert!(matches!(next(&stream), Item::Open { status: 200, .. }));
     let receiver = {
         let stream = Arc::clone(&stream);
-        std::thread::spawn(move || stream.recv())
+        support::wait::spawn(move || stream.recv())
     };
     server.request();
     stream.close();
     assert_eq!(
-        receiver.join().unwrap(),
+        receiver.join("the receiver"),
         Ok(Item::Closed(CloseReason::Caller))
     );
     assert_eq!(stream.recv(), Err(sselink::RecvError));
@@ -795,7 +795,7 @@ fn a_receiver_racing_close_always_gets_closed_by_caller() {
         assert!(matches!(next(&stream), Item::Connecting { .. }));
         let receiver = {
             let stream = Arc::clone(&stream);
-            std::thread::spawn(move || loop {
+            support::wait::spawn(move || loop {
                 match stream.recv() {
                     Ok(Item::Open { .. }) => continue,
                     other => return other,
@@ -804,7 +804,7 @@ fn a_receiver_racing_close_always_gets_closed_by_caller() {
         };
         stream.close();
         assert_eq!(
-            receiver.join().unwrap(),
+            receiver.join("the receiver"),
             Ok(Item::Closed(CloseReason::Caller)),
             "round {round}"
         );
@@ -1001,11 +1001,7 @@ fn drop_newest_keeps_the_oldest_and_counts_its_drops() {
 /// Everything a stream hands out once its reader has finished: the reader
 /// has parsed the whole body and closed before the first item is taken.
 fn items_after_the_reader_finished(stream: &Stream) -> Vec<Item> {
-    let deadline = Instant::now() + PATIENCE;
-    while stream.state() != State::Closed {
-        assert!(Instant::now() < deadline, "the reader did not finish");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    support::wait::until("the reader to finish", || stream.state() == State::Closed);
     stream.iter().collect()
 }
 

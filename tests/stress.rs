@@ -52,7 +52,7 @@ fn eight_threads_a_thousand_streams_random_operations() {
                 Arc::clone(&slowest_close),
                 url.clone(),
             );
-            std::thread::spawn(move || {
+            support::wait::spawn(move || {
                 let mut rng = StdRng::seed_from_u64(t);
                 while made.load(Ordering::Relaxed) < 1000 {
                     let slot = &slots[rng.random_range(0..slots.len())];
@@ -101,8 +101,8 @@ fn eight_threads_a_thousand_streams_random_operations() {
             })
         })
         .collect();
-    for thread in threads {
-        thread.join().expect("no thread panicked");
+    for (t, thread) in threads.into_iter().enumerate() {
+        thread.join(&format!("stress thread {t}"));
     }
     for slot in slots.iter() {
         if let Some(stream) = slot.lock().unwrap().take() {

@@ -7,3 +7,4 @@ pub mod reference;
 pub mod server;
 pub mod tinyproxy;
 pub mod tls;
+pub mod wait;
