@@ -149,6 +149,16 @@ impl EventId {
         }
     }
 
+    /// The same text in memory: both empty, or one shared copy. Identity,
+    /// not equality: what the byte bound counts is allocations.
+    pub(crate) fn is_same_copy(&self, other: &EventId) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// The id as shared, for [`crate::parser::Parsed::LastEventId`].
     pub(crate) fn to_shared(&self) -> Arc<str> {
         self.0.clone().unwrap_or_else(|| Arc::from(""))

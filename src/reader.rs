@@ -20,7 +20,7 @@ use crate::item::{CloseReason, Item, State};
 use crate::parser::{Parsed, Parser};
 use crate::redirect::{is_redirect, next_hop};
 use crate::response::{check_content_type, header_pairs, parse_retry_after};
-use crate::shared::{Batch, Message, Never, Shared};
+use crate::shared::{Batch, IdChange, Message, Never, Shared};
 
 /// The caller closed the stream: the reader exits without a word.
 pub(crate) struct Stop;
@@ -109,6 +109,12 @@ pub(crate) struct Reader {
     /// or dropped event), with the number of the message it precedes: handed
     /// to the receivers with the batch, replacing any earlier one.
     next_id: Option<(u64, EventId)>,
+    /// How many id changes were handed to the receivers.
+    id_changes: u64,
+    /// The id of the last event queued whose id was counted against the
+    /// byte bound: an id is counted once, in the first queued event that
+    /// carries it (held, so that its address is never reused meanwhile).
+    counted_id: EventId,
 }
 
 impl Reader {
@@ -139,6 +145,8 @@ impl Reader {
             unsendable_id: None,
             seq: 0,
             next_id: None,
+            id_changes: 0,
+            counted_id: EventId::default(),
         }
     }
 
@@ -626,7 +634,7 @@ impl Reader {
         if self.shared.is_closed() {
             return Err(Stop);
         }
-        let bytes = item_bytes(&item);
+        let bytes = self.item_bytes(&item);
         let droppable = matches!(item, Item::Event(_) | Item::Comment(_));
         if !self.has_room(droppable, bytes) {
             self.flush()?;
@@ -651,6 +659,11 @@ impl Reader {
             bytes,
             item,
         };
+        if let Item::Event(event) = &message.item {
+            if !event.id.is_same_copy(&self.counted_id) {
+                self.counted_id = event.id.clone();
+            }
+        }
         self.seq += 1;
         self.batch_bytes += bytes;
         self.batch_lifecycle += usize::from(!droppable);
@@ -658,19 +671,43 @@ impl Reader {
         Ok(())
     }
 
+    /// What an item counts against the byte bound: its strings. An event's
+    /// id counts in the first queued event that carries its copy; the
+    /// events after it that carry the same copy share it.
+    fn item_bytes(&self, item: &Item) -> usize {
+        match item {
+            Item::Event(event) => {
+                let id = if event.id.is_same_copy(&self.counted_id) {
+                    0
+                } else {
+                    event.id().len()
+                };
+                event.data().len() + event.event_type().len() + id
+            }
+            Item::Comment(text) => text.len(),
+            _ => 0,
+        }
+    }
+
     /// Sends the batch, if it holds anything. The channel is unbounded (it
     /// allocates as it fills, not `capacity` slots up front); the bounds
     /// are kept by [`queue`](Reader::queue), so this never waits.
     fn flush(&mut self) -> Result<(), Stop> {
         if self.batch.is_empty() {
-            self.publish_next_id();
+            // No message after the change is sent: receivers may have it now.
+            if let Some(change) = self.take_id_change() {
+                self.shared.taken().set_next_id(change);
+            }
             return Ok(());
         }
+        // Messages after the change may be in this batch: it goes with them.
+        self.batch.id_change = self.take_id_change();
         let next = match self.channels.spare.try_recv() {
             Ok(spare) => spare,
             Err(_) => Batch {
                 messages: Vec::with_capacity(self.batch.len()),
                 text: String::with_capacity(self.batch.text.len()),
+                id_change: None,
             },
         };
         let batch = std::mem::replace(&mut self.batch, next);
@@ -687,16 +724,18 @@ impl Reader {
         if before == 0 {
             self.shared.wake();
         }
-        self.publish_next_id();
         Ok(())
     }
 
-    /// Hands a pending id change to the receivers, now that every message
-    /// before it is in the channel.
-    fn publish_next_id(&mut self) {
-        if let Some((seq, id)) = self.next_id.take() {
-            self.shared.taken().set_next_id(seq, id);
-        }
+    /// The pending id change, numbered, to hand to the receivers.
+    fn take_id_change(&mut self) -> Option<IdChange> {
+        let (before, id) = self.next_id.take()?;
+        self.id_changes += 1;
+        Some(IdChange {
+            before,
+            version: self.id_changes,
+            id,
+        })
     }
 
     /// Drops the oldest queued event or comment, for drop-oldest. False when
@@ -760,24 +799,6 @@ impl Reader {
 /// never dropped; a reader whose consumer has not taken this many waits
 /// before it reconnects again.
 pub(crate) const LIFECYCLE_BOUND: usize = 64;
-
-/// What an item counts against the byte bound: its strings. An event's id
-/// counts where its block set it; carried over, it is shared with the
-/// event that brought it, not copied.
-fn item_bytes(item: &Item) -> usize {
-    match item {
-        Item::Event(event) => {
-            let id = if event.has_own_id() {
-                event.id().len()
-            } else {
-                0
-            };
-            event.data().len() + event.event_type().len() + id
-        }
-        Item::Comment(text) => text.len(),
-        _ => 0,
-    }
-}
 
 /// True when `pair` (`name=value` or `name`, as sent) names parameter `name`.
 fn is_param(pair: &str, name: &str) -> bool {

@@ -54,6 +54,21 @@ pub(crate) struct Batch {
     pub(crate) messages: Vec<Packed>,
     /// The strings of the small events among `messages`.
     pub(crate) text: String,
+    /// An id change that no message carries, made while this batch was
+    /// filled: it travels with the messages it may precede, so no receiver
+    /// can hand one of them out before it knows of the change.
+    pub(crate) id_change: Option<IdChange>,
+}
+
+/// An id change that no message carries (an id-only block, a filtered or
+/// dropped event): it takes effect before the message numbered `before`.
+/// The reader numbers its changes in `version`, so a receiver keeps the
+/// newest when an older one reaches it later.
+#[derive(Debug)]
+pub(crate) struct IdChange {
+    pub(crate) before: u64,
+    pub(crate) version: u64,
+    pub(crate) id: EventId,
 }
 
 impl Batch {
@@ -167,12 +182,11 @@ impl PackedEvent {
 pub(crate) struct Taken {
     pub(crate) pending: VecDeque<Message>,
     last_event_id: EventId,
-    /// An id change that no queued message carries (an id-only block, a
-    /// filtered or dropped event), with the number of the first message the
-    /// reader sent after it: it takes effect once every earlier message has
-    /// left the queue. A later change replaces it in place, so id changes
-    /// never take a slot of the queue, and never displace an item.
-    next_id: Option<(u64, EventId)>,
+    /// An id change that no queued message carries: it takes effect once
+    /// every message before it has left the queue. A newer change replaces
+    /// it in place, so id changes never take a slot of the queue, and never
+    /// displace an item.
+    next_id: Option<IdChange>,
 }
 
 impl Taken {
@@ -188,6 +202,9 @@ impl Taken {
     /// Moves the messages of `batch` to the end of `pending`, unpacking its
     /// events, and leaves `batch` empty, its memory kept for reuse.
     pub(crate) fn take_batch(&mut self, batch: &mut Batch) {
+        if let Some(change) = batch.id_change.take() {
+            self.set_next_id(change);
+        }
         let text = &batch.text;
         self.pending
             .extend(batch.messages.drain(..).map(|packed| match packed {
@@ -203,7 +220,7 @@ impl Taken {
         if self
             .next_id
             .as_ref()
-            .is_some_and(|(seq, _)| *seq <= message.seq)
+            .is_some_and(|c| c.before <= message.seq)
         {
             self.apply_next_id();
         }
@@ -212,11 +229,18 @@ impl Taken {
         }
     }
 
-    /// Records an id change that no message carries, effective before the
-    /// message numbered `seq`. Called by the reader once every earlier
-    /// message is in the channel; receivers apply it.
-    pub(crate) fn set_next_id(&mut self, seq: u64, id: EventId) {
-        self.next_id = Some((seq, id));
+    /// Records an id change that no message carries, unless a newer one is
+    /// recorded already. The reader calls it when no message after the
+    /// change has been sent, and receivers for a change that came with a
+    /// batch; receivers apply it.
+    pub(crate) fn set_next_id(&mut self, change: IdChange) {
+        if self
+            .next_id
+            .as_ref()
+            .is_none_or(|c| c.version < change.version)
+        {
+            self.next_id = Some(change);
+        }
     }
 
     /// The last event id handed out, once a pending id change whose earlier
@@ -233,17 +257,17 @@ impl Taken {
     /// `pending` (whose front is its oldest). The caller has checked that
     /// none waits in the channel.
     pub(crate) fn settle(&mut self) {
-        let Some((seq, _)) = &self.next_id else {
+        let Some(change) = &self.next_id else {
             return;
         };
-        if self.pending.front().is_none_or(|m| m.seq >= *seq) {
+        if self.pending.front().is_none_or(|m| m.seq >= change.before) {
             self.apply_next_id();
         }
     }
 
     fn apply_next_id(&mut self) {
-        if let Some((_, id)) = self.next_id.take() {
-            self.note_last_event_id(&id);
+        if let Some(change) = self.next_id.take() {
+            self.note_last_event_id(&change.id);
         }
     }
 

@@ -416,13 +416,16 @@ impl Stream {
                     }
                 }
             };
+            // A close that raced with this receive wins: nothing after close.
+            // The message stays queued, never handed out, so the id changes
+            // after it never take effect.
+            if self.shared.is_closed() {
+                taken.pending.push_front(message);
+                return Next::Closing;
+            }
             self.shared.remove_queued(&message);
             // A reader waiting for room rechecks (a no-op when it is not).
             let _ = self.room.try_send(());
-            // A close that raced with this receive wins: nothing after close.
-            if self.shared.is_closed() {
-                return Next::Closing;
-            }
             taken.note_left(&message);
             return Next::Item(message.item);
         }
@@ -604,18 +607,25 @@ mod tests {
         assert_eq!(stream.recv(), Err(RecvError));
     }
 
+    fn change(before: u64, version: u64, id: &str) -> crate::shared::IdChange {
+        crate::shared::IdChange {
+            before,
+            version,
+            id: crate::event::EventId::new(id),
+        }
+    }
+
     #[test]
     fn a_batch_is_handed_out_in_order_and_its_id_changes_are_recorded() {
         let (sender, items) = unbounded();
         let (stream, _keep_open) = orphan(items);
         let comment = |text: &str| Item::Comment(text.into());
-        let id = |text: &str| crate::event::EventId::new(text);
         // "7" came between a and b, "8" after c, "9" after "8": "8" is
         // replaced in place, and neither takes a slot of the queue.
         queue(&stream, &sender, 0, vec![comment("a"), comment("b")]);
-        stream.shared.taken().set_next_id(1, id("7"));
+        stream.shared.taken().set_next_id(change(1, 1, "7"));
         queue(&stream, &sender, 2, vec![comment("c")]);
-        stream.shared.taken().set_next_id(3, id("8"));
+        stream.shared.taken().set_next_id(change(3, 2, "8"));
         assert_eq!(stream.shared.queued_items(), 3);
         assert_eq!(stream.try_recv(), Ok(comment("a")));
         assert_eq!(stream.last_event_id(), "");
@@ -625,7 +635,7 @@ mod tests {
         assert_eq!(stream.try_recv(), Ok(comment("c")));
         // Every message sent before "8" has left the queue.
         assert_eq!(stream.last_event_id(), "8");
-        stream.shared.taken().set_next_id(3, id("9"));
+        stream.shared.taken().set_next_id(change(3, 3, "9"));
         assert_eq!(stream.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(stream.last_event_id(), "9");
         assert_eq!(stream.shared.queued_items(), 0);
@@ -637,11 +647,8 @@ mod tests {
         let (stream, _keep_open) = orphan(items);
         let event = |data: &str, id: &str| Item::Event(crate::Event::new("", data).with_id(id));
         queue(&stream, &sender, 0, vec![event("a", "1"), event("b", "2")]);
-        stream
-            .shared
-            .taken()
-            .set_next_id(2, crate::event::EventId::new("3"));
-        // Two batches wait in the channel: the change waits for both.
+        stream.shared.taken().set_next_id(change(2, 1, "3"));
+        // A batch waits in the channel: the change waits for it.
         assert_eq!(stream.last_event_id(), "");
         assert_eq!(stream.try_recv(), Ok(event("a", "1")));
         assert_eq!(stream.last_event_id(), "1");
@@ -650,5 +657,52 @@ mod tests {
         queue(&stream, &sender, 2, vec![event("c", "4")]);
         assert_eq!(stream.try_recv(), Ok(event("c", "4")));
         assert_eq!(stream.last_event_id(), "4");
+    }
+
+    #[test]
+    fn a_change_that_travels_with_its_batch_precedes_the_events_after_it() {
+        let (sender, items) = unbounded();
+        let (stream, _keep_open) = orphan(items);
+        let event = |data: &str, id: &str| Item::Event(crate::Event::new("", data).with_id(id));
+        // The batch holds event 0 (id 1), then the change to 2, then event 1
+        // (id 3): the change applies once event 0 is handed out, and never
+        // after event 1.
+        let mut batch = Batch::default();
+        for (seq, item) in [(0, event("a", "1")), (1, event("b", "3"))] {
+            batch.push(crate::shared::Message {
+                seq,
+                bytes: 0,
+                item,
+            });
+        }
+        batch.id_change = Some(change(1, 2, "2"));
+        stream.shared.add_queued(2, 0, 0);
+        sender.send(batch).unwrap();
+        // An older change, published after the batch was sent, is ignored.
+        stream.shared.taken().set_next_id(change(1, 1, "0"));
+        assert_eq!(stream.last_event_id(), "", "the change waits for a");
+        assert_eq!(stream.try_recv(), Ok(event("a", "1")));
+        assert_eq!(
+            stream.last_event_id(),
+            "2",
+            "only b is left, after the change"
+        );
+        assert_eq!(stream.try_recv(), Ok(event("b", "3")));
+        assert_eq!(stream.last_event_id(), "3");
+        assert_eq!(stream.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(stream.last_event_id(), "3");
+    }
+
+    #[test]
+    fn a_message_taken_as_the_stream_closes_stays_queued() {
+        let (sender, items) = unbounded();
+        let (stream, _keep_open) = orphan(items);
+        let event = |data: &str, id: &str| Item::Event(crate::Event::new("", data).with_id(id));
+        queue(&stream, &sender, 0, vec![event("a", "1")]);
+        stream.shared.taken().set_next_id(change(1, 1, "2"));
+        stream.shared.close();
+        assert_eq!(stream.try_recv(), Ok(Item::Closed(CloseReason::Caller)));
+        // a was never handed out: the id stays before it, and so before 2.
+        assert_eq!(stream.last_event_id(), "");
     }
 }
