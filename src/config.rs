@@ -802,10 +802,11 @@ impl Config {
             .build();
         // Direct `http://` connections start with a small input buffer that
         // grows (src/transport.rs); TLS and proxies use ureq's connectors.
+        // Failed name lookups are marked as DNS failures (src/resolver.rs).
         ureq::Agent::with_parts(
             config,
             crate::transport::LeanConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
+            crate::resolver::MarkingResolver::default(),
         )
     }
 

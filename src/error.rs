@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::parser::LimitExceeded;
+use crate::resolver::NameNotResolved;
 
 /// The underlying error behind a network failure, shared so that an
 /// [`Error`] stays cheap to clone. Reached through
@@ -231,6 +232,7 @@ impl Error {
             ureq::Error::Timeout(_) => Error::IdleTimeout(idle_timeout.unwrap_or_default()),
             ureq::Error::Io(io) => Error::from_io(io, connect_timeout, idle_timeout),
             ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
+            ureq::Error::Other(inner) if inner.is::<NameNotResolved>() => Error::Dns(inner.into()),
             ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
                 Error::Tls(Arc::new(error))
             }

@@ -85,6 +85,7 @@ mod reader;
 mod readiness;
 pub mod redact;
 mod redirect;
+mod resolver;
 mod response;
 mod shared;
 mod stream;
