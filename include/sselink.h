@@ -113,10 +113,16 @@ typedef enum sselink_result {
   // The stream was closed while a post waited or was in flight
   // (`Error::Closed`).
   SSELINK_RESULT_STREAM_CLOSED = 118,
-  // A post did not finish within its timeout (`Error::Deadline`).
+  // A post did not finish within its timeout (`Error::Deadline`); the
+  // error of `sselink_stream_post_with_error` gives the last attempt's
+  // status and says why.
   SSELINK_RESULT_DEADLINE = 119,
   // The proxy refused the connection or failed (`Error::Proxy`).
   SSELINK_RESULT_PROXY = 120,
+  // The server answered a post, but the body of its response was cut off
+  // (`Error::IncompleteBody`): the server got the post and may have acted
+  // on it.
+  SSELINK_RESULT_INCOMPLETE_BODY = 121,
   // An error kind this version of the header does not name.
   SSELINK_RESULT_OTHER_ERROR = 199,
 } sselink_result;
@@ -201,6 +207,11 @@ typedef struct sselink_config sselink_config;
 // The headers a provider call adds, collected for one connect. Only valid
 // during the provider call that received it.
 typedef struct sselink_headers sselink_headers;
+
+// Why a post gave no response: made by `sselink_stream_post_with_error`,
+// released by `sselink_post_error_free`. Owns its message; any thread may
+// read it.
+typedef struct sselink_post_error sselink_post_error;
 
 // The final response to a post: made by `sselink_stream_post`, released by
 // `sselink_post_response_free`. Owns its strings; any thread may read it.
@@ -812,8 +823,10 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // none: `SSELINK_RESULT_ATTEMPTS_EXHAUSTED` after network errors,
 // `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
 // is closed before or during the post (`sselink_stream_close` from another
-// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`. Any
-// thread may post, also while another polls.
+// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`,
+// `SSELINK_RESULT_INCOMPLETE_BODY` when the response was cut off. Any
+// thread may post, also while another polls. `sselink_stream_post_with_error`
+// also says why, with the last HTTP status.
 //
 // # Safety
 //
@@ -821,6 +834,47 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // `body_len` bytes (NULL allowed with length 0); `out` must be NULL or valid
 // for a write.
 enum sselink_result sselink_stream_post(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out);
+
+// `sselink_stream_post`, telling why when there is no response: when the
+// result is an error kind (a code from `SSELINK_RESULT_INVALID_CONFIG`, 100,
+// on) and `error` is not NULL, `*error` receives a new
+// `sselink_post_error` with the message (what happened and what to do) and
+// the last HTTP status, which the caller releases with
+// `sselink_post_error_free`. For a `SSELINK_RESULT_DEADLINE` that is the
+// status of the last attempt, and the message says when the server's
+// `Retry-After` lies beyond the deadline. `*error` is written only then;
+// `*out` only on success, as with `sselink_stream_post`.
+//
+// # Safety
+//
+// As `sselink_stream_post`; `error` must be NULL or valid for a write.
+enum sselink_result sselink_stream_post_with_error(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out, struct sselink_post_error **error);
+
+// What went wrong with the post, in a sentence that says what to do, valid
+// until `sselink_post_error_free`; an empty string for NULL.
+//
+// # Safety
+//
+// `error` must be NULL or a live post error.
+struct sselink_str sselink_post_error_message(const struct sselink_post_error *error);
+
+// The HTTP status behind the failure: the last attempt's for
+// `SSELINK_RESULT_DEADLINE` and `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`, the
+// response's for `SSELINK_RESULT_INCOMPLETE_BODY`; 0 when no response
+// caused it, and for NULL.
+//
+// # Safety
+//
+// `error` must be NULL or a live post error.
+uint16_t sselink_post_error_status(const struct sselink_post_error *error);
+
+// Releases a post error; NULL is ignored.
+//
+// # Safety
+//
+// `error` must be NULL or come from `sselink_stream_post_with_error`, not be
+// freed already, and not be in use by another thread.
+void sselink_post_error_free(struct sselink_post_error *error);
 
 // The HTTP status of `response`; 0 for NULL.
 //

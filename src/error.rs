@@ -127,8 +127,41 @@ pub enum Error {
     Closed,
 
     /// A post did not finish within its timeout.
-    #[error("the post did not finish within {0:?} (its timeout)")]
-    Deadline(Duration),
+    #[error("{}", deadline_message(*.timeout, .last.as_deref(), *.retry_after, false))]
+    Deadline {
+        /// The post's timeout.
+        timeout: Duration,
+        /// Why the last attempt failed, when one did: a retried status (see
+        /// [`Error::status`]), a network error, or a response the deadline
+        /// cut off ([`Error::IncompleteBody`]).
+        last: Option<Box<Error>>,
+        /// The wait the server asked for with `Retry-After`, when it lies
+        /// beyond the deadline: the post gave up at once rather than wait
+        /// in vain.
+        retry_after: Option<Duration>,
+    },
+
+    /// The server answered a post, but the body of its response was cut
+    /// off: the connection broke, or the post's deadline passed, before the
+    /// whole body arrived. The server got the post and may have acted on
+    /// it.
+    #[error(
+        "the server answered the post with HTTP {status}, but its response body was cut off \
+         after {received}{} bytes ({cause}); the server got the post and may have acted on it, \
+         so check before posting again",
+        .expected.map(|n| format!(" of {n}")).unwrap_or_default()
+    )]
+    IncompleteBody {
+        /// The response's status.
+        status: u16,
+        /// The body bytes that arrived.
+        received: usize,
+        /// The body's announced length (`Content-Length`), if it had one.
+        expected: Option<u64>,
+        /// Why the body ended early.
+        #[source]
+        cause: Cause,
+    },
 
     /// The reader thread stopped without saying why. A bug in sselink.
     #[error("sselink's reader thread stopped unexpectedly; please report this bug")]
@@ -196,6 +229,10 @@ impl Error {
             Error::AttemptsExhausted { last, .. } | Error::TimeBudgetExhausted { last, .. } => {
                 last.status()
             }
+            Error::Deadline {
+                last: Some(last), ..
+            } => last.status(),
+            Error::IncompleteBody { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -214,6 +251,11 @@ impl Error {
                 "gave up when the outage outlasted the {budget:?} time budget, the last attempt failing because {}",
                 last.for_logs()
             ),
+            Error::Deadline {
+                timeout,
+                last,
+                retry_after,
+            } => deadline_message(*timeout, last.as_deref(), *retry_after, true),
             other => other.to_string(),
         }
     }
@@ -273,6 +315,41 @@ impl Error {
             _ => Error::Network(Arc::new(io)),
         }
     }
+}
+
+/// The text of [`Error::Deadline`]; `logs` leaves out what the server's
+/// body said, as [`Error::for_logs`] does.
+fn deadline_message(
+    timeout: Duration,
+    last: Option<&Error>,
+    retry_after: Option<Duration>,
+    logs: bool,
+) -> String {
+    let mut text = format!("the post did not finish within {timeout:?} (its timeout)");
+    let Some(last) = last else {
+        text.push_str("; raise post_timeout if the server needs longer");
+        return text;
+    };
+    let got = match last {
+        Error::Status(failure) => {
+            let excerpt: String = failure.body.trim().chars().take(200).collect();
+            if logs || excerpt.is_empty() {
+                format!("got HTTP {}", failure.status)
+            } else {
+                format!("got HTTP {} ({excerpt})", failure.status)
+            }
+        }
+        other if logs => format!("failed because {}", other.for_logs()),
+        other => format!("failed because {other}"),
+    };
+    match retry_after {
+        Some(wait) => text.push_str(&format!(
+            ": the last attempt {got}, and the server asked to wait {wait:?} (Retry-After), \
+             which lies beyond the deadline; post again after that wait, or raise post_timeout"
+        )),
+        None => text.push_str(&format!(": the last attempt {got}")),
+    }
+    text
 }
 
 impl From<LimitExceeded> for Error {

@@ -297,9 +297,13 @@ impl Stream {
     /// another receives.
     ///
     /// `Ok` carries the final response, whatever its status (check
-    /// [`PostResponse::is_success`]); `Err` says why there was none:
-    /// [`Error::AttemptsExhausted`] after network errors,
-    /// [`Error::Deadline`], [`Error::Closed`] when the stream is closed
+    /// [`PostResponse::is_success`]), with its whole body (up to
+    /// [`POST_BODY_LIMIT`](crate::POST_BODY_LIMIT)); `Err` says why there
+    /// was none: [`Error::AttemptsExhausted`] after network errors,
+    /// [`Error::Deadline`] (with the last attempt's error, and the server's
+    /// `Retry-After` when that is what lies beyond the deadline),
+    /// [`Error::IncompleteBody`] when the response was cut off before its
+    /// whole body arrived, [`Error::Closed`] when the stream is closed
     /// before or during the post (close interrupts it at once).
     pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
         self.post_within(body, self.config.options.post_timeout)

@@ -507,6 +507,64 @@ static int test_post_is_retried_and_answers(void) {
     return 0;
 }
 
+/* A stream whose posts go to base_url + post_path, retried quickly. */
+static sselink_stream *poster(const char *post_path, uint32_t attempts) {
+    char url[512], post_url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    snprintf(post_url, sizeof post_url, "%s%s", base_url, post_path);
+    sselink_config *config = NULL;
+    if (sselink_config_new(url, strlen(url), &config) != SSELINK_RESULT_OK) {
+        return NULL;
+    }
+    sselink_stream *stream = NULL;
+    if (sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK &&
+        sselink_config_post_delay(config, 10, 10) == SSELINK_RESULT_OK &&
+        sselink_config_post_attempts(config, attempts) == SSELINK_RESULT_OK) {
+        sselink_stream_connect(config, &stream);
+    }
+    sselink_config_free(config);
+    return stream;
+}
+
+/* A post that gets no response says why, with the last HTTP status: a 503
+ * whose Retry-After lies beyond the deadline, a body cut off. */
+static int test_post_failures_say_why(void) {
+    sselink_stream *stream = poster("/busy", 10);
+    CHECK(stream != NULL);
+    const uint8_t body[] = "{}";
+    sselink_post_response *response = NULL;
+    sselink_post_error *error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1500, &response, &error) == SSELINK_RESULT_DEADLINE);
+    CHECK(response == NULL && error != NULL);
+    CHECK(sselink_post_error_status(error) == 503);
+    sselink_str message = sselink_post_error_message(error);
+    CHECK(message.ptr[message.len] == '\0');
+    CHECK(strstr(message.ptr, "HTTP 503") != NULL);
+    CHECK(strstr(message.ptr, "Retry-After") != NULL && strstr(message.ptr, "beyond the deadline") != NULL);
+    sselink_post_error_free(error);
+    /* Without an error to fill, the same post gives the code alone. */
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1500, &response, NULL) == SSELINK_RESULT_DEADLINE);
+    CHECK(sselink_stream_post(stream, body, 2, 1500, &response) == SSELINK_RESULT_DEADLINE);
+    sselink_stream_free(stream);
+
+    stream = poster("/cut", 10);
+    CHECK(stream != NULL);
+    error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 10000, &response, &error) == SSELINK_RESULT_INCOMPLETE_BODY);
+    CHECK(response == NULL && error != NULL);
+    CHECK(sselink_post_error_status(error) == 200);
+    CHECK(strstr(sselink_post_error_message(error).ptr, "cut off after 10 of 100 bytes") != NULL);
+    sselink_post_error_free(error);
+    sselink_post_error_free(NULL);
+    CHECK(sselink_post_error_status(NULL) == 0 && sselink_post_error_message(NULL).len == 0);
+    /* Argument errors leave both out-parameters alone. */
+    error = (sselink_post_error *)0x1;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1000, NULL, &error) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(error == (sselink_post_error *)0x1);
+    sselink_stream_free(stream);
+    return 0;
+}
+
 /* Response headers reach C with OPEN; a failed response's headers and body
  * with the CLOSED item. */
 static int test_response_headers_and_failed_bodies(void) {
@@ -804,6 +862,7 @@ int main(int argc, char **argv) {
         {"close and wait for the reader", test_close_and_wait},
         {"header provider rotates tokens", test_header_provider_rotates_tokens},
         {"post is retried and answers", test_post_is_retried_and_answers},
+        {"post failures say why, with the last status", test_post_failures_say_why},
         {"one thread polls ten streams", test_one_thread_polls_ten_streams},
         {"response headers and failed bodies reach C", test_response_headers_and_failed_bodies},
         {"data containing NUL", test_data_with_nul},
