@@ -718,6 +718,19 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
 
+// Retries TLS failures met while connecting (true) like network errors.
+// Default false: an untrusted, expired or wrong-name certificate, a client
+// certificate the server refuses, or a handshake without a common protocol
+// closes the stream with `SSELINK_RESULT_TLS` (and ends a post with it), as
+// in curl and browsers, since retrying changes nothing until the
+// certificate or the trusted roots are fixed.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *config, bool enabled);
+
 // Connects through the proxy at `value`: `http://[user:password@]host:port`
 // or `https://...`; credentials are sent as `Proxy-Authorization` and never
 // logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
@@ -824,6 +837,7 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
 // is closed before or during the post (`sselink_stream_close` from another
 // thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`,
+// `SSELINK_RESULT_TLS` (final unless `retry_tls_errors`),
 // `SSELINK_RESULT_INCOMPLETE_BODY` when the response was cut off. Any
 // thread may post, also while another polls. `sselink_stream_post_with_error`
 // also says why, with the last HTTP status.

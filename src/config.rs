@@ -136,6 +136,7 @@ pub(crate) struct Options {
     pub(crate) post_timeout: Duration,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) platform_roots: bool,
+    pub(crate) retry_tls_errors: bool,
     pub(crate) proxy: Option<String>,
     pub(crate) no_proxy: Option<String>,
     pub(crate) compressed: bool,
@@ -178,6 +179,7 @@ impl Options {
             post_timeout: Duration::from_secs(60),
             root_certificates: Vec::new(),
             platform_roots: false,
+            retry_tls_errors: false,
             proxy: None,
             no_proxy: None,
             compressed: false,
@@ -670,6 +672,19 @@ impl Builder {
     /// [`root_certificate`](Builder::root_certificate).
     pub fn platform_roots(mut self, yes: bool) -> Builder {
         self.options.platform_roots = yes;
+        self
+    }
+
+    /// Retries TLS failures met while connecting (true) like network
+    /// errors. By default (false) they are final, as in curl and browsers:
+    /// an untrusted, expired or wrong-name certificate, a client
+    /// certificate the server refuses, or a handshake without a common
+    /// protocol closes the stream with [`Error::Tls`], and ends a post with
+    /// it, since trying again changes nothing until someone fixes the
+    /// certificate or the trusted roots. Set it for a server whose
+    /// certificate is being replaced while the stream waits.
+    pub fn retry_tls_errors(mut self, yes: bool) -> Builder {
+        self.options.retry_tls_errors = yes;
         self
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::parser::LimitExceeded;
 use crate::resolver::NameNotResolved;
+use crate::tls_failure::TlsFailure;
 
 /// The underlying error behind a network failure, shared so that an
 /// [`Error`] stays cheap to clone. Reached through
@@ -50,9 +51,13 @@ pub enum Error {
     #[error("the connection was reset ({0})")]
     ConnectionReset(#[source] Cause),
 
-    /// The TLS handshake failed: an untrusted or wrong certificate, or no
-    /// common protocol.
-    #[error("TLS failed ({0}); check the server's certificate and the trusted roots")]
+    /// The TLS handshake failed: an untrusted, expired or wrong-name
+    /// certificate, a client certificate the server refused, or no common
+    /// protocol. The message says which and what to do; the error rustls
+    /// reported is the source's source. While connecting it closes the
+    /// stream unless [`retry_tls_errors`](crate::Builder::retry_tls_errors)
+    /// is set.
+    #[error("TLS failed: {0}")]
     Tls(#[source] Cause),
 
     /// The proxy refused the connection (a CONNECT answered with an error
@@ -276,7 +281,7 @@ impl Error {
             ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
             ureq::Error::Other(inner) if inner.is::<NameNotResolved>() => Error::Dns(inner.into()),
             ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
-                Error::Tls(Arc::new(error))
+                Error::Tls(Arc::new(TlsFailure::new(error)))
             }
             ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
                 Error::Proxy(Arc::new(error))
@@ -303,7 +308,7 @@ impl Error {
             .get_ref()
             .is_some_and(|inner| inner.is::<rustls::Error>())
         {
-            return Error::Tls(Arc::new(io));
+            return Error::Tls(Arc::new(TlsFailure::new(io)));
         }
         use io::ErrorKind::*;
         match io.kind() {

@@ -89,6 +89,7 @@ mod resolver;
 mod response;
 mod shared;
 mod stream;
+mod tls_failure;
 mod transport;
 
 /// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).

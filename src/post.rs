@@ -191,11 +191,19 @@ fn attempt_once(
     let outcome = match agent.run(request) {
         Err(_) if shared.is_closed() => Err(Error::Closed),
         Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Ok(Attempt::OutOfTime(None)),
-        Err(error) => Ok(Attempt::Retry {
-            response: None,
-            error: Error::from_ureq(error, options.connect_timeout, options.idle_timeout),
-            floor: None,
-        }),
+        Err(error) => {
+            let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+            if matches!(error, Error::Tls(_)) && !options.retry_tls_errors {
+                // A certificate or handshake failure: retrying changes nothing.
+                Err(error)
+            } else {
+                Ok(Attempt::Retry {
+                    response: None,
+                    error,
+                    floor: None,
+                })
+            }
+        }
         Ok(response) => answer(config, shared, response, deadline, attempt),
     };
     drop(registration);

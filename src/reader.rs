@@ -429,11 +429,12 @@ impl Reader {
 
     fn network_failure(&self, error: ureq::Error) -> Outcome {
         let options = &self.config.options;
-        Outcome::failed(Error::from_ureq(
-            error,
-            options.connect_timeout,
-            options.idle_timeout,
-        ))
+        let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+        // A certificate or handshake failure does not go away by retrying.
+        if matches!(error, Error::Tls(_)) && !options.retry_tls_errors {
+            return Outcome::fatal(error);
+        }
+        Outcome::failed(error)
     }
 
     /// A non-2xx answer: permanent or retried, with its status, headers and

@@ -303,8 +303,9 @@ impl Stream {
     /// [`Error::Deadline`] (with the last attempt's error, and the server's
     /// `Retry-After` when that is what lies beyond the deadline),
     /// [`Error::IncompleteBody`] when the response was cut off before its
-    /// whole body arrived, [`Error::Closed`] when the stream is closed
-    /// before or during the post (close interrupts it at once).
+    /// whole body arrived, [`Error::Tls`] (final unless
+    /// [`Builder::retry_tls_errors`]), [`Error::Closed`] when the stream is
+    /// closed before or during the post (close interrupts it at once).
     pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
         self.post_within(body, self.config.options.post_timeout)
     }

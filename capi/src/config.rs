@@ -992,6 +992,26 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
     unsafe { set(config, |b| b.platform_roots(enabled)) }
 }
 
+/// Retries TLS failures met while connecting (true) like network errors.
+/// Default false: an untrusted, expired or wrong-name certificate, a client
+/// certificate the server refuses, or a handshake without a common protocol
+/// closes the stream with `SSELINK_RESULT_TLS` (and ends a post with it), as
+/// in curl and browsers, since retrying changes nothing until the
+/// certificate or the trusted roots are fixed.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_retry_tls_errors(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.retry_tls_errors(enabled)) }
+}
+
 /// Connects through the proxy at `value`: `http://[user:password@]host:port`
 /// or `https://...`; credentials are sent as `Proxy-Authorization` and never
 /// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,

@@ -42,6 +42,7 @@ pub struct sselink_post_error {
 /// `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
 /// is closed before or during the post (`sselink_stream_close` from another
 /// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`,
+/// `SSELINK_RESULT_TLS` (final unless `retry_tls_errors`),
 /// `SSELINK_RESULT_INCOMPLETE_BODY` when the response was cut off. Any
 /// thread may post, also while another polls. `sselink_stream_post_with_error`
 /// also says why, with the last HTTP status.

@@ -438,7 +438,7 @@ func postError(result C.enum_sselink_result, failure *C.sselink_post_error) erro
 // interrupts it with ErrClosed. Without a response, the *Error says why:
 // ErrDeadline carries the last attempt's Status and says when the server's
 // Retry-After lies beyond the deadline; ErrIncompleteBody means the response
-// (its Status) was cut off.
+// (its Status) was cut off; ErrTLS is final unless RetryTLSErrors.
 func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
 	timeout := C.int32_t(-1)
 	if deadline, ok := ctx.Deadline(); ok {

@@ -416,6 +416,31 @@ func TestPostFailuresSayWhyWithTheLastStatus(t *testing.T) {
 	}
 }
 
+func TestRetryTLSErrorsIsAnOption(t *testing.T) {
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w)("data: x\n\n")
+	}))
+	t.Cleanup(server.Close)
+	// The test server's certificate is not trusted: final by default...
+	s := connect(t, server.URL, quick()...)
+	var got error
+	for _, err := range s.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrTLS) || !strings.Contains(got.Error(), "root_certificate") {
+		t.Fatalf("%v", got)
+	}
+	// ...and retried with RetryTLSErrors until the attempts run out.
+	retried := connect(t, server.URL, append(quick(), sselink.RetryTLSErrors(true), sselink.MaxAttempts(2))...)
+	got = nil
+	for _, err := range retried.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrAttemptsExhausted) || !strings.Contains(got.Error(), "TLS failed") {
+		t.Fatalf("%v", got)
+	}
+}
+
 func TestAHundredThousandEventsInStableMemory(t *testing.T) {
 	const total = 100_000
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

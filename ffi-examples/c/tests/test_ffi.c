@@ -288,6 +288,8 @@ static int test_every_other_setter(void) {
     CHECK(sselink_config_any_content_type(config, true) == SSELINK_RESULT_OK);
     CHECK(sselink_config_resume_from_highest_id(config, true) == SSELINK_RESULT_OK);
     CHECK(sselink_config_compressed(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_retry_tls_errors(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_retry_tls_errors(NULL, true) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_config_post_timeout(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_post_timeout(config, 5000) == SSELINK_RESULT_OK);
     CHECK(sselink_config_post_url(config, "ftp://x/", 8) == SSELINK_RESULT_INVALID_CONFIG);
