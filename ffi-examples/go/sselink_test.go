@@ -416,6 +416,23 @@ func TestPostFailuresSayWhyWithTheLastStatus(t *testing.T) {
 	}
 }
 
+// Names under .invalid never resolve: no network is needed.
+func TestAnUnresolvedHostIsADNSFailure(t *testing.T) {
+	s := connect(t, "http://nothing.invalid/events", sselink.Reconnect(false),
+		sselink.PostAttempts(1))
+	var got error
+	for _, err := range s.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrDNS) || !strings.Contains(got.Error(), "nothing.invalid") {
+		t.Fatalf("%v", got)
+	}
+	_, err := s.Post(context.Background(), []byte(`{}`))
+	if !errors.Is(err, sselink.ErrAttemptsExhausted) || !strings.Contains(err.Error(), "did not resolve") {
+		t.Fatalf("%v", err)
+	}
+}
+
 func TestRetryTLSErrorsIsAnOption(t *testing.T) {
 	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sse(w)("data: x\n\n")

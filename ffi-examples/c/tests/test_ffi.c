@@ -567,6 +567,34 @@ static int test_post_failures_say_why(void) {
     return 0;
 }
 
+/* A host name that does not resolve is a DNS failure, for the stream and for
+ * a post (`.invalid` names never resolve: no network needed). */
+static int test_unresolved_host_is_a_dns_failure(void) {
+    const char *url = "http://nothing.invalid/events";
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    no_reconnect(config);
+    const char *post_url = "http://nothing.invalid/post";
+    CHECK(sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_attempts(config, 1) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &item) == SSELINK_RESULT_OK);
+    CHECK(item.close_reason == SSELINK_CLOSE_REASON_ERROR);
+    CHECK(item.error == SSELINK_RESULT_DNS);
+    CHECK(strstr(item.message.ptr, "did not resolve") != NULL);
+    sselink_post_response *response = NULL;
+    sselink_post_error *error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, (const uint8_t *)"{}", 2, 10000, &response, &error) ==
+          SSELINK_RESULT_ATTEMPTS_EXHAUSTED);
+    CHECK(strstr(sselink_post_error_message(error).ptr, "did not resolve") != NULL);
+    sselink_post_error_free(error);
+    sselink_stream_free(stream);
+    return 0;
+}
+
 /* Response headers reach C with OPEN; a failed response's headers and body
  * with the CLOSED item. */
 static int test_response_headers_and_failed_bodies(void) {
@@ -865,6 +893,7 @@ int main(int argc, char **argv) {
         {"header provider rotates tokens", test_header_provider_rotates_tokens},
         {"post is retried and answers", test_post_is_retried_and_answers},
         {"post failures say why, with the last status", test_post_failures_say_why},
+        {"an unresolved host is a DNS failure", test_unresolved_host_is_a_dns_failure},
         {"one thread polls ten streams", test_one_thread_polls_ten_streams},
         {"response headers and failed bodies reach C", test_response_headers_and_failed_bodies},
         {"data containing NUL", test_data_with_nul},
