@@ -114,7 +114,15 @@ impl Stream {
         Builder::new(url)
     }
 
-    /// Connects to `url` with the default configuration.
+    /// Starts a stream of `url` with the default configuration, as
+    /// `Stream::builder(url).connect()` does. Returns at once, before any
+    /// connection is made: the reader thread connects in the background,
+    /// and what happens arrives as items (`Connecting`, `Open`, `Retrying`,
+    /// `Closed`). Fails only for a configuration that cannot work, such as
+    /// a URL that does not parse or a proxy in the environment that cannot
+    /// be used ([`Error::InvalidConfig`]), or when the system refuses a
+    /// thread ([`Error::Resource`]); a server that cannot be reached is
+    /// reported through the items.
     pub fn connect(url: &str) -> Result<Stream, Error> {
         Builder::new(url).connect()
     }
