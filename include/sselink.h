@@ -463,8 +463,10 @@ enum sselink_result sselink_config_reconnect_delay(struct sselink_config *config
 // configuration.
 enum sselink_result sselink_config_jitter(struct sselink_config *config, double fraction);
 
-// Gives up after this many consecutive failed reconnect attempts; 0 (the
-// default) never gives up.
+// Gives up when this many reconnect attempts in a row have failed; 0 (the
+// default) never gives up. The failed connect or dropped connection that
+// starts an outage is not counted, so a server that never answers is tried
+// 1 + `attempts` times.
 //
 // # Safety
 //

@@ -61,8 +61,10 @@ pub struct ReconnectPolicy {
     /// A connection that stays open this long, or delivers an event, resets
     /// the failure count. Default 60 s.
     pub healthy_after: Duration,
-    /// Give up after this many consecutive failed reconnect attempts; 0 (the
-    /// default) never gives up.
+    /// Give up when this many reconnect attempts in a row have failed; 0
+    /// (the default) never gives up. The failed connect or dropped
+    /// connection that starts an outage is not counted, so a server that
+    /// never answers is tried `1 + max_attempts` times.
     pub max_attempts: u32,
     /// Give up when one outage (from the first failure to a healthy
     /// connection) would last longer than this; zero (the default) never

@@ -459,8 +459,13 @@ impl Builder {
         self
     }
 
-    /// Gives up after `attempts` consecutive failed reconnect attempts; 0
-    /// (the default) never gives up.
+    /// Gives up when `attempts` reconnect attempts in a row have failed; 0
+    /// (the default) never gives up. An outage starts with a failed connect
+    /// or a dropped connection, which is not counted, and ends with a
+    /// healthy connection ([`healthy_after`](Builder::healthy_after)); a
+    /// connection that opens and drops before it is healthy counts as a
+    /// failed attempt. So a server that never answers is tried
+    /// `1 + attempts` times.
     pub fn max_attempts(mut self, attempts: u32) -> Builder {
         self.options.reconnect.max_attempts = attempts;
         self

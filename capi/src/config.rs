@@ -482,8 +482,10 @@ pub unsafe extern "C" fn sselink_config_jitter(
     unsafe { set(config, |b| b.jitter(fraction)) }
 }
 
-/// Gives up after this many consecutive failed reconnect attempts; 0 (the
-/// default) never gives up.
+/// Gives up when this many reconnect attempts in a row have failed; 0 (the
+/// default) never gives up. The failed connect or dropped connection that
+/// starts an outage is not counted, so a server that never answers is tried
+/// 1 + `attempts` times.
 ///
 /// # Safety
 ///

@@ -160,8 +160,9 @@ func Jitter(fraction float64) Option {
 	}
 }
 
-// MaxAttempts sets the max_attempts option. Gives up after this many consecutive failed reconnect attempts; 0 (the
-// default) never gives up.
+// MaxAttempts sets the max_attempts option. Gives up when this many reconnect attempts in a row have failed; 0
+// (the default) never gives up. The failed connect or dropped connection that starts an outage is not counted, so
+// a server that never answers is tried 1 + attempts times.
 func MaxAttempts(attempts uint32) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_max_attempts(config, C.uint32_t(attempts))

@@ -117,7 +117,8 @@ struct Args {
     /// Cap of the doubling reconnect delay in milliseconds (default 30000).
     #[arg(long, value_name = "MS")]
     max_reconnect_delay: Option<u64>,
-    /// Give up after this many consecutive failed reconnect attempts.
+    /// Give up when this many reconnect attempts in a row have failed (the
+    /// failure that starts an outage is not counted).
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
     /// Largest event accepted, in bytes (default 16 MiB).
