@@ -191,9 +191,12 @@ typedef enum sselink_overflow {
 typedef enum sselink_jitter_shape {
   // Adds up to `jitter` times the delay; never undercuts the server's retry.
   SSELINK_JITTER_SHAPE_ADD = 0,
-  // Multiplies by `1 - jitter + jitter * u`, then caps (R1, with 0.5).
+  // Multiplies by `1 - jitter + jitter * u` (a random `u` in [0, 1)),
+  // then caps: never longer than the doubling delay; may undercut the
+  // server's retry.
   SSELINK_JITTER_SHAPE_SCALE = 1,
-  // Adds `jitter * (2u - 1)` times the delay after the cap (R2, with 0.25).
+  // Adds `jitter * (2u - 1)` times the delay after the cap: plus or minus
+  // `jitter`; may undercut the server's retry and exceed the cap.
   SSELINK_JITTER_SHAPE_AROUND = 2,
 } sselink_jitter_shape;
 
@@ -573,9 +576,11 @@ enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_overflow(struct sselink_config *config, uint32_t overflow);
 
-// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
-// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
-// given as its number. Another number gives
+// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default, which
+// only ever lengthens a delay), `SSELINK_JITTER_SHAPE_SCALE` (shortens each
+// delay by up to the jitter fraction) or `SSELINK_JITTER_SHAPE_AROUND`
+// (spreads it both ways after the cap), given as its number; the last two
+// may wait less than the server's `retry`. Another number gives
 // `SSELINK_RESULT_INVALID_ARGUMENT`.
 //
 // # Safety
@@ -584,8 +589,10 @@ enum sselink_result sselink_config_overflow(struct sselink_config *config, uint3
 // configuration.
 enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, uint32_t shape);
 
-// Resets the failure count as soon as a connection opens (R1). Default
-// false.
+// Resets the failure count as soon as a connection opens (true): a server
+// that accepts each connection and then drops it is retried after the
+// first delay every time. Default false: the count resets only after a
+// healthy period or an event.
 //
 // # Safety
 //
@@ -594,7 +601,8 @@ enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, u
 enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, bool enabled);
 
 // Uses the server's `retry` field as the reconnection time (default true);
-// false ignores it (R2).
+// false ignores it, and the delays follow `sselink_config_reconnect_delay`
+// alone.
 //
 // # Safety
 //
@@ -603,8 +611,8 @@ enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, 
 enum sselink_result sselink_config_server_retry(struct sselink_config *config, bool enabled);
 
 // Retries every non-2xx status except the permanent ones given with
-// `sselink_config_permanent_status` (and 204, which closes): R2's policy.
-// Default false.
+// `sselink_config_permanent_status` (and 204, which closes). Default
+// false.
 //
 // # Safety
 //
@@ -621,8 +629,9 @@ enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *con
 // configuration.
 enum sselink_result sselink_config_any_content_type(struct sselink_config *config, bool enabled);
 
-// Resumes from the highest numeric id seen instead of the last (R2's
-// high-water mark). Default false.
+// Resumes from the highest numeric id seen instead of the last, for
+// servers whose ids are sequence numbers: an older id arriving late never
+// moves the resume point back. Default false.
 //
 // # Safety
 //

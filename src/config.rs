@@ -434,26 +434,29 @@ impl Builder {
         self.checked(check, |o| o.reconnect.jitter = fraction)
     }
 
-    /// How the jitter applies (default [`JitterShape::Add`]); the other
-    /// shapes reproduce the reference clients exactly, undercutting the
-    /// server's `retry` included.
+    /// How the jitter applies (default [`JitterShape::Add`], which only ever
+    /// lengthens a delay); [`JitterShape::Scale`] shortens each delay by up
+    /// to the jitter fraction, and [`JitterShape::Around`] spreads it both
+    /// ways after the cap. Both may wait less than the server's `retry`.
     pub fn jitter_shape(mut self, shape: JitterShape) -> Builder {
         self.options.reconnect.shape = shape;
         self
     }
 
-    /// Resets the failure count as soon as a connection opens (true), as the
-    /// hub observer (R1) does, instead of after a healthy period or an event
-    /// (false, the default).
+    /// Resets the failure count as soon as a connection opens (true): a
+    /// server that accepts each connection and then drops it is retried
+    /// after the first delay every time. By default (false) the count
+    /// resets only after a healthy period or an event, so the delay keeps
+    /// doubling while connections open and drop at once.
     pub fn reset_on_open(mut self, yes: bool) -> Builder {
         self.options.reset_on_open = yes;
         self
     }
 
     /// Uses the server's `retry` field as the reconnection time (true, the
-    /// default, as the standard says); false ignores it, as the worker
-    /// transport (R2) does. The field still reaches the caller in
-    /// [`Event::retry`](crate::Event::retry).
+    /// default, as the standard says); false ignores it, and the delays
+    /// follow [`reconnect_delay`](Builder::reconnect_delay) alone. The field
+    /// still reaches the caller in [`Event::retry`](crate::Event::retry).
     pub fn server_retry(mut self, yes: bool) -> Builder {
         self.options.server_retry = yes;
         self
@@ -495,8 +498,8 @@ impl Builder {
 
     /// Retries every status that is not a 2xx (true) except those given to
     /// [`permanent_status`](Builder::permanent_status) and 204, which always
-    /// closes: the worker transport's policy (R2) with 401, 403 and 404
-    /// permanent. Default false.
+    /// closes: with `permanent_status` 401, 403 and 404, only a refused
+    /// credential or a wrong URL ends the stream. Default false.
     pub fn retry_all_statuses(mut self, yes: bool) -> Builder {
         self.options.status_policy.retry_all = yes;
         self
@@ -597,7 +600,8 @@ impl Builder {
 
     /// Resumes from the highest numeric id seen so far (true) instead of the
     /// last one (false, the default), in `Last-Event-ID` and the resume query
-    /// parameter: the worker transport's high-water mark (R2). Without a
+    /// parameter: for servers whose ids are sequence numbers, so that an
+    /// older id arriving late never moves the resume point back. Without a
     /// numeric id yet, the last id is sent.
     pub fn resume_from_highest_id(mut self, yes: bool) -> Builder {
         self.options.resume_from_highest_id = yes;
