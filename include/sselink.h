@@ -17,9 +17,10 @@
  *             sselink_state State, and each sselink_result from 100 on one Error kind.
  * Results:    every call that can fail returns sselink_result; SSELINK_RESULT_OK is 0.
  *             Out-parameters are written only on success (the snprintf-style
- *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL).
- *             There is no global "last error": details come in items and from
- *             sselink_config_error.
+ *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL;
+ *             sselink_stream_post_with_error writes its error on failure).
+ *             There is no global "last error": details come in items, from
+ *             sselink_config_error and from sselink_post_error.
  * Strings in: pointer plus length, UTF-8, no NUL needed.
  * Strings out: sselink_str, pointer plus length plus a NUL; data may contain NUL.
  * Threads:    see sselink_stream. Memory: no allocation by the caller per item.
