@@ -17,9 +17,10 @@
  *             sselink_state State, and each sselink_result from 100 on one Error kind.
  * Results:    every call that can fail returns sselink_result; SSELINK_RESULT_OK is 0.
  *             Out-parameters are written only on success (the snprintf-style
- *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL).
- *             There is no global "last error": details come in items and from
- *             sselink_config_error.
+ *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL;
+ *             sselink_stream_post_with_error writes its error on failure).
+ *             There is no global "last error": details come in items, from
+ *             sselink_config_error and from sselink_post_error.
  * Strings in: pointer plus length, UTF-8, no NUL needed.
  * Strings out: sselink_str, pointer plus length plus a NUL; data may contain NUL.
  * Threads:    see sselink_stream. Memory: no allocation by the caller per item.
@@ -113,10 +114,16 @@ typedef enum sselink_result {
   // The stream was closed while a post waited or was in flight
   // (`Error::Closed`).
   SSELINK_RESULT_STREAM_CLOSED = 118,
-  // A post did not finish within its timeout (`Error::Deadline`).
+  // A post did not finish within its timeout (`Error::Deadline`); the
+  // error of `sselink_stream_post_with_error` gives the last attempt's
+  // status and says why.
   SSELINK_RESULT_DEADLINE = 119,
   // The proxy refused the connection or failed (`Error::Proxy`).
   SSELINK_RESULT_PROXY = 120,
+  // The server answered a post, but the body of its response was cut off
+  // (`Error::IncompleteBody`): the server got the post and may have acted
+  // on it.
+  SSELINK_RESULT_INCOMPLETE_BODY = 121,
   // An error kind this version of the header does not name.
   SSELINK_RESULT_OTHER_ERROR = 199,
 } sselink_result;
@@ -185,9 +192,12 @@ typedef enum sselink_overflow {
 typedef enum sselink_jitter_shape {
   // Adds up to `jitter` times the delay; never undercuts the server's retry.
   SSELINK_JITTER_SHAPE_ADD = 0,
-  // Multiplies by `1 - jitter + jitter * u`, then caps (R1, with 0.5).
+  // Multiplies by `1 - jitter + jitter * u` (a random `u` in [0, 1)),
+  // then caps: never longer than the doubling delay; may undercut the
+  // server's retry.
   SSELINK_JITTER_SHAPE_SCALE = 1,
-  // Adds `jitter * (2u - 1)` times the delay after the cap (R2, with 0.25).
+  // Adds `jitter * (2u - 1)` times the delay after the cap: plus or minus
+  // `jitter`; may undercut the server's retry and exceed the cap.
   SSELINK_JITTER_SHAPE_AROUND = 2,
 } sselink_jitter_shape;
 
@@ -201,6 +211,11 @@ typedef struct sselink_config sselink_config;
 // The headers a provider call adds, collected for one connect. Only valid
 // during the provider call that received it.
 typedef struct sselink_headers sselink_headers;
+
+// Why a post gave no response: made by `sselink_stream_post_with_error`,
+// released by `sselink_post_error_free`. Owns its message; any thread may
+// read it.
+typedef struct sselink_post_error sselink_post_error;
 
 // The final response to a post: made by `sselink_stream_post`, released by
 // `sselink_post_response_free`. Owns its strings; any thread may read it.
@@ -452,8 +467,10 @@ enum sselink_result sselink_config_reconnect_delay(struct sselink_config *config
 // configuration.
 enum sselink_result sselink_config_jitter(struct sselink_config *config, double fraction);
 
-// Gives up after this many consecutive failed reconnect attempts; 0 (the
-// default) never gives up.
+// Gives up when this many reconnect attempts in a row have failed; 0 (the
+// default) never gives up. The failed connect or dropped connection that
+// starts an outage is not counted, so a server that never answers is tried
+// 1 + `attempts` times.
 //
 // # Safety
 //
@@ -560,9 +577,11 @@ enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_overflow(struct sselink_config *config, uint32_t overflow);
 
-// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
-// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
-// given as its number. Another number gives
+// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default, which
+// only ever lengthens a delay), `SSELINK_JITTER_SHAPE_SCALE` (shortens each
+// delay by up to the jitter fraction) or `SSELINK_JITTER_SHAPE_AROUND`
+// (spreads it both ways after the cap), given as its number; the last two
+// may wait less than the server's `retry`. Another number gives
 // `SSELINK_RESULT_INVALID_ARGUMENT`.
 //
 // # Safety
@@ -571,8 +590,10 @@ enum sselink_result sselink_config_overflow(struct sselink_config *config, uint3
 // configuration.
 enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, uint32_t shape);
 
-// Resets the failure count as soon as a connection opens (R1). Default
-// false.
+// Resets the failure count as soon as a connection opens (true): a server
+// that accepts each connection and then drops it is retried after the
+// first delay every time. Default false: the count resets only after a
+// healthy period or an event.
 //
 // # Safety
 //
@@ -581,7 +602,8 @@ enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, u
 enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, bool enabled);
 
 // Uses the server's `retry` field as the reconnection time (default true);
-// false ignores it (R2).
+// false ignores it, and the delays follow `sselink_config_reconnect_delay`
+// alone.
 //
 // # Safety
 //
@@ -590,8 +612,8 @@ enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, 
 enum sselink_result sselink_config_server_retry(struct sselink_config *config, bool enabled);
 
 // Retries every non-2xx status except the permanent ones given with
-// `sselink_config_permanent_status` (and 204, which closes): R2's policy.
-// Default false.
+// `sselink_config_permanent_status` (and 204, which closes). Default
+// false.
 //
 // # Safety
 //
@@ -608,8 +630,9 @@ enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *con
 // configuration.
 enum sselink_result sselink_config_any_content_type(struct sselink_config *config, bool enabled);
 
-// Resumes from the highest numeric id seen instead of the last (R2's
-// high-water mark). Default false.
+// Resumes from the highest numeric id seen instead of the last, for
+// servers whose ids are sequence numbers: an older id arriving late never
+// moves the resume point back. Default false.
 //
 // # Safety
 //
@@ -706,6 +729,19 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
+
+// Retries TLS failures met while connecting (true) like network errors.
+// Default false: an untrusted, expired or wrong-name certificate, a client
+// certificate the server refuses, or a handshake without a common protocol
+// closes the stream with `SSELINK_RESULT_TLS` (and ends a post with it), as
+// in curl and browsers, since retrying changes nothing until the
+// certificate or the trusted roots are fixed.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *config, bool enabled);
 
 // Connects through the proxy at `value`: `http://[user:password@]host:port`
 // or `https://...`; credentials are sent as `Proxy-Authorization` and never
@@ -812,8 +848,11 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // none: `SSELINK_RESULT_ATTEMPTS_EXHAUSTED` after network errors,
 // `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
 // is closed before or during the post (`sselink_stream_close` from another
-// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`. Any
-// thread may post, also while another polls.
+// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`,
+// `SSELINK_RESULT_TLS` (final unless `retry_tls_errors`),
+// `SSELINK_RESULT_INCOMPLETE_BODY` when the response was cut off. Any
+// thread may post, also while another polls. `sselink_stream_post_with_error`
+// also says why, with the last HTTP status.
 //
 // # Safety
 //
@@ -821,6 +860,47 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // `body_len` bytes (NULL allowed with length 0); `out` must be NULL or valid
 // for a write.
 enum sselink_result sselink_stream_post(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out);
+
+// `sselink_stream_post`, telling why when there is no response: when the
+// result is an error kind (a code from `SSELINK_RESULT_INVALID_CONFIG`, 100,
+// on) and `error` is not NULL, `*error` receives a new
+// `sselink_post_error` with the message (what happened and what to do) and
+// the last HTTP status, which the caller releases with
+// `sselink_post_error_free`. For a `SSELINK_RESULT_DEADLINE` that is the
+// status of the last attempt, and the message says when the server's
+// `Retry-After` lies beyond the deadline. `*error` is written only then;
+// `*out` only on success, as with `sselink_stream_post`.
+//
+// # Safety
+//
+// As `sselink_stream_post`; `error` must be NULL or valid for a write.
+enum sselink_result sselink_stream_post_with_error(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out, struct sselink_post_error **error);
+
+// What went wrong with the post, in a sentence that says what to do, valid
+// until `sselink_post_error_free`; an empty string for NULL.
+//
+// # Safety
+//
+// `error` must be NULL or a live post error.
+struct sselink_str sselink_post_error_message(const struct sselink_post_error *error);
+
+// The HTTP status behind the failure: the last attempt's for
+// `SSELINK_RESULT_DEADLINE` and `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`, the
+// response's for `SSELINK_RESULT_INCOMPLETE_BODY`; 0 when no response
+// caused it, and for NULL.
+//
+// # Safety
+//
+// `error` must be NULL or a live post error.
+uint16_t sselink_post_error_status(const struct sselink_post_error *error);
+
+// Releases a post error; NULL is ignored.
+//
+// # Safety
+//
+// `error` must be NULL or come from `sselink_stream_post_with_error`, not be
+// freed already, and not be in use by another thread.
+void sselink_post_error_free(struct sselink_post_error *error);
 
 // The HTTP status of `response`; 0 for NULL.
 //

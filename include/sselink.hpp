@@ -364,6 +364,12 @@ class Config {
         return check(sselink_config_platform_roots(raw_, enabled));
     }
 
+    /// `sselink_config_retry_tls_errors`: TLS failures while connecting are
+    /// final unless this is true (default false).
+    Config &retry_tls_errors(bool enabled) {
+        return check(sselink_config_retry_tls_errors(raw_, enabled));
+    }
+
     /// `sselink_config_proxy`.
     Config &proxy(std::string_view value) {
         return check(sselink_config_proxy(raw_, value.data(), value.size()));

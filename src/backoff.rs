@@ -30,12 +30,14 @@ pub enum JitterShape {
     #[default]
     Add,
     /// Multiplies the delay by `1 - j + j·u` (with `j` = 0.5: a factor in
-    /// `[0.5, 1.0)`), rounds down to whole milliseconds, then caps it: the
-    /// hub observer's shape (R1). It may undercut the server's `retry`.
+    /// `[0.5, 1.0)`), rounds down to whole milliseconds, then caps it: no
+    /// delay is longer than the doubling delay (but a `Retry-After` is
+    /// still a floor). It may undercut the server's `retry`.
     Scale,
     /// Adds `j·(2u - 1)` times the delay (with `j` = 0.25: plus or minus
-    /// 25 %), after the cap, never below zero: the worker transport's shape
-    /// (R2). It may undercut the server's `retry`.
+    /// 25 %), after the cap, never below zero: delays spread on both sides
+    /// of the doubling delay, and may exceed the cap. It may undercut the
+    /// server's `retry`.
     Around,
 }
 
@@ -61,8 +63,10 @@ pub struct ReconnectPolicy {
     /// A connection that stays open this long, or delivers an event, resets
     /// the failure count. Default 60 s.
     pub healthy_after: Duration,
-    /// Give up after this many consecutive failed reconnect attempts; 0 (the
-    /// default) never gives up.
+    /// Give up when this many reconnect attempts in a row have failed; 0
+    /// (the default) never gives up. The failed connect or dropped
+    /// connection that starts an outage is not counted, so a server that
+    /// never answers is tried `1 + max_attempts` times.
     pub max_attempts: u32,
     /// Give up when one outage (from the first failure to a healthy
     /// connection) would last longer than this; zero (the default) never
@@ -124,7 +128,7 @@ impl ReconnectPolicy {
                 jittered.max(base).max(retry_after)
             }
             JitterShape::Scale => {
-                // R1 caps after the jitter.
+                // Capped after the jitter: never longer than the doubling delay.
                 let scaled = uncapped.mul_f64(1.0 - j + j * u);
                 let whole_ms =
                     Duration::from_millis(u64::try_from(scaled.as_millis()).unwrap_or(u64::MAX));

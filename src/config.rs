@@ -138,6 +138,7 @@ pub(crate) struct Options {
     pub(crate) post_timeout: Duration,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) platform_roots: bool,
+    pub(crate) retry_tls_errors: bool,
     pub(crate) proxy: Option<String>,
     pub(crate) no_proxy: Option<String>,
     pub(crate) compressed: bool,
@@ -180,6 +181,7 @@ impl Options {
             post_timeout: Duration::from_secs(60),
             root_certificates: Vec::new(),
             platform_roots: false,
+            retry_tls_errors: false,
             proxy: None,
             no_proxy: None,
             compressed: false,
@@ -434,33 +436,41 @@ impl Builder {
         self.checked(check, |o| o.reconnect.jitter = fraction)
     }
 
-    /// How the jitter applies (default [`JitterShape::Add`]); the other
-    /// shapes reproduce the reference clients exactly, undercutting the
-    /// server's `retry` included.
+    /// How the jitter applies (default [`JitterShape::Add`], which only ever
+    /// lengthens a delay); [`JitterShape::Scale`] shortens each delay by up
+    /// to the jitter fraction, and [`JitterShape::Around`] spreads it both
+    /// ways after the cap. Both may wait less than the server's `retry`.
     pub fn jitter_shape(mut self, shape: JitterShape) -> Builder {
         self.options.reconnect.shape = shape;
         self
     }
 
-    /// Resets the failure count as soon as a connection opens (true), as the
-    /// hub observer (R1) does, instead of after a healthy period or an event
-    /// (false, the default).
+    /// Resets the failure count as soon as a connection opens (true): a
+    /// server that accepts each connection and then drops it is retried
+    /// after the first delay every time. By default (false) the count
+    /// resets only after a healthy period or an event, so the delay keeps
+    /// doubling while connections open and drop at once.
     pub fn reset_on_open(mut self, yes: bool) -> Builder {
         self.options.reset_on_open = yes;
         self
     }
 
     /// Uses the server's `retry` field as the reconnection time (true, the
-    /// default, as the standard says); false ignores it, as the worker
-    /// transport (R2) does. The field still reaches the caller in
-    /// [`Event::retry`](crate::Event::retry).
+    /// default, as the standard says); false ignores it, and the delays
+    /// follow [`reconnect_delay`](Builder::reconnect_delay) alone. The field
+    /// still reaches the caller in [`Event::retry`](crate::Event::retry).
     pub fn server_retry(mut self, yes: bool) -> Builder {
         self.options.server_retry = yes;
         self
     }
 
-    /// Gives up after `attempts` consecutive failed reconnect attempts; 0
-    /// (the default) never gives up.
+    /// Gives up when `attempts` reconnect attempts in a row have failed; 0
+    /// (the default) never gives up. An outage starts with a failed connect
+    /// or a dropped connection, which is not counted, and ends with a
+    /// healthy connection ([`healthy_after`](Builder::healthy_after)); a
+    /// connection that opens and drops before it is healthy counts as a
+    /// failed attempt. So a server that never answers is tried
+    /// `1 + attempts` times.
     pub fn max_attempts(mut self, attempts: u32) -> Builder {
         self.options.reconnect.max_attempts = attempts;
         self
@@ -490,8 +500,8 @@ impl Builder {
 
     /// Retries every status that is not a 2xx (true) except those given to
     /// [`permanent_status`](Builder::permanent_status) and 204, which always
-    /// closes: the worker transport's policy (R2) with 401, 403 and 404
-    /// permanent. Default false.
+    /// closes: with `permanent_status` 401, 403 and 404, only a refused
+    /// credential or a wrong URL ends the stream. Default false.
     pub fn retry_all_statuses(mut self, yes: bool) -> Builder {
         self.options.status_policy.retry_all = yes;
         self
@@ -596,7 +606,8 @@ impl Builder {
 
     /// Resumes from the highest numeric id seen so far (true) instead of the
     /// last one (false, the default), in `Last-Event-ID` and the resume query
-    /// parameter: the worker transport's high-water mark (R2). Without a
+    /// parameter: for servers whose ids are sequence numbers, so that an
+    /// older id arriving late never moves the resume point back. Without a
     /// numeric id yet, the last id is sent.
     pub fn resume_from_highest_id(mut self, yes: bool) -> Builder {
         self.options.resume_from_highest_id = yes;
@@ -676,6 +687,19 @@ impl Builder {
     /// [`root_certificate`](Builder::root_certificate).
     pub fn platform_roots(mut self, yes: bool) -> Builder {
         self.options.platform_roots = yes;
+        self
+    }
+
+    /// Retries TLS failures met while connecting (true) like network
+    /// errors. By default (false) they are final, as in curl and browsers:
+    /// an untrusted, expired or wrong-name certificate, a client
+    /// certificate the server refuses, or a handshake without a common
+    /// protocol closes the stream with [`Error::Tls`], and ends a post with
+    /// it, since trying again changes nothing until someone fixes the
+    /// certificate or the trusted roots. Set it for a server whose
+    /// certificate is being replaced while the stream waits.
+    pub fn retry_tls_errors(mut self, yes: bool) -> Builder {
+        self.options.retry_tls_errors = yes;
         self
     }
 
@@ -808,10 +832,11 @@ impl Config {
             .build();
         // Direct `http://` connections start with a small input buffer that
         // grows (src/transport.rs); TLS and proxies use ureq's connectors.
+        // Failed name lookups are marked as DNS failures (src/resolver.rs).
         ureq::Agent::with_parts(
             config,
             crate::transport::LeanConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
+            crate::resolver::MarkingResolver::default(),
         )
     }
 

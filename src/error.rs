@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::parser::LimitExceeded;
+use crate::resolver::NameNotResolved;
+use crate::tls_failure::TlsFailure;
 
 /// The underlying error behind a network failure, shared so that an
 /// [`Error`] stays cheap to clone. Reached through
@@ -49,9 +51,13 @@ pub enum Error {
     #[error("the connection was reset ({0})")]
     ConnectionReset(#[source] Cause),
 
-    /// The TLS handshake failed: an untrusted or wrong certificate, or no
-    /// common protocol.
-    #[error("TLS failed ({0}); check the server's certificate and the trusted roots")]
+    /// The TLS handshake failed: an untrusted, expired or wrong-name
+    /// certificate, a client certificate the server refused, or no common
+    /// protocol. The message says which and what to do; the error rustls
+    /// reported is the source's source. While connecting it closes the
+    /// stream unless [`retry_tls_errors`](crate::Builder::retry_tls_errors)
+    /// is set.
+    #[error("TLS failed: {0}")]
     Tls(#[source] Cause),
 
     /// The proxy refused the connection (a CONNECT answered with an error
@@ -126,8 +132,41 @@ pub enum Error {
     Closed,
 
     /// A post did not finish within its timeout.
-    #[error("the post did not finish within {0:?} (its timeout)")]
-    Deadline(Duration),
+    #[error("{}", deadline_message(*.timeout, .last.as_deref(), *.retry_after, false))]
+    Deadline {
+        /// The post's timeout.
+        timeout: Duration,
+        /// Why the last attempt failed, when one did: a retried status (see
+        /// [`Error::status`]), a network error, or a response the deadline
+        /// cut off ([`Error::IncompleteBody`]).
+        last: Option<Box<Error>>,
+        /// The wait the server asked for with `Retry-After`, when it lies
+        /// beyond the deadline: the post gave up at once rather than wait
+        /// in vain.
+        retry_after: Option<Duration>,
+    },
+
+    /// The server answered a post, but the body of its response was cut
+    /// off: the connection broke, or the post's deadline passed, before the
+    /// whole body arrived. The server got the post and may have acted on
+    /// it.
+    #[error(
+        "the server answered the post with HTTP {status}, but its response body was cut off \
+         after {received}{} bytes ({cause}); the server got the post and may have acted on it, \
+         so check before posting again",
+        .expected.map(|n| format!(" of {n}")).unwrap_or_default()
+    )]
+    IncompleteBody {
+        /// The response's status.
+        status: u16,
+        /// The body bytes that arrived.
+        received: usize,
+        /// The body's announced length (`Content-Length`), if it had one.
+        expected: Option<u64>,
+        /// Why the body ended early.
+        #[source]
+        cause: Cause,
+    },
 
     /// The reader thread stopped without saying why. A bug in sselink.
     #[error("sselink's reader thread stopped unexpectedly; please report this bug")]
@@ -195,6 +234,10 @@ impl Error {
             Error::AttemptsExhausted { last, .. } | Error::TimeBudgetExhausted { last, .. } => {
                 last.status()
             }
+            Error::Deadline {
+                last: Some(last), ..
+            } => last.status(),
+            Error::IncompleteBody { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -213,6 +256,11 @@ impl Error {
                 "gave up when the outage outlasted the {budget:?} time budget, the last attempt failing because {}",
                 last.for_logs()
             ),
+            Error::Deadline {
+                timeout,
+                last,
+                retry_after,
+            } => deadline_message(*timeout, last.as_deref(), *retry_after, true),
             other => other.to_string(),
         }
     }
@@ -231,8 +279,9 @@ impl Error {
             ureq::Error::Timeout(_) => Error::IdleTimeout(idle_timeout.unwrap_or_default()),
             ureq::Error::Io(io) => Error::from_io(io, connect_timeout, idle_timeout),
             ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
+            ureq::Error::Other(inner) if inner.is::<NameNotResolved>() => Error::Dns(inner.into()),
             ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_) => {
-                Error::Tls(Arc::new(error))
+                Error::Tls(Arc::new(TlsFailure::new(error)))
             }
             ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
                 Error::Proxy(Arc::new(error))
@@ -259,7 +308,7 @@ impl Error {
             .get_ref()
             .is_some_and(|inner| inner.is::<rustls::Error>())
         {
-            return Error::Tls(Arc::new(io));
+            return Error::Tls(Arc::new(TlsFailure::new(io)));
         }
         use io::ErrorKind::*;
         match io.kind() {
@@ -271,6 +320,41 @@ impl Error {
             _ => Error::Network(Arc::new(io)),
         }
     }
+}
+
+/// The text of [`Error::Deadline`]; `logs` leaves out what the server's
+/// body said, as [`Error::for_logs`] does.
+fn deadline_message(
+    timeout: Duration,
+    last: Option<&Error>,
+    retry_after: Option<Duration>,
+    logs: bool,
+) -> String {
+    let mut text = format!("the post did not finish within {timeout:?} (its timeout)");
+    let Some(last) = last else {
+        text.push_str("; raise post_timeout if the server needs longer");
+        return text;
+    };
+    let got = match last {
+        Error::Status(failure) => {
+            let excerpt: String = failure.body.trim().chars().take(200).collect();
+            if logs || excerpt.is_empty() {
+                format!("got HTTP {}", failure.status)
+            } else {
+                format!("got HTTP {} ({excerpt})", failure.status)
+            }
+        }
+        other if logs => format!("failed because {}", other.for_logs()),
+        other => format!("failed because {other}"),
+    };
+    match retry_after {
+        Some(wait) => text.push_str(&format!(
+            ": the last attempt {got}, and the server asked to wait {wait:?} (Retry-After), \
+             which lies beyond the deadline; post again after that wait, or raise post_timeout"
+        )),
+        None => text.push_str(&format!(": the last attempt {got}")),
+    }
+    text
 }
 
 impl From<LimitExceeded> for Error {

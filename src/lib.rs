@@ -85,9 +85,11 @@ mod reader;
 mod readiness;
 pub mod redact;
 mod redirect;
+mod resolver;
 mod response;
 mod shared;
 mod stream;
+mod tls_failure;
 mod transport;
 
 /// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).

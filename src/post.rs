@@ -2,7 +2,7 @@
 //! back to the server, with the stream's headers, and retries what can be
 //! retried. Runs on the caller's thread; close interrupts it.
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -60,6 +60,9 @@ enum Attempt {
         error: Error,
         floor: Option<Duration>,
     },
+    /// The deadline passed during the attempt; with the response it cut
+    /// off, if one had begun.
+    OutOfTime(Option<Error>),
 }
 
 /// The URL posts go to: `post_url` when set, otherwise the stream URL with a
@@ -95,12 +98,22 @@ pub(crate) fn post(
     let deadline = Instant::now().checked_add(timeout);
     let mut jitter = Jitter::new();
     let mut attempt = 0;
+    // Why the previous attempt failed: what the deadline error reports.
+    let mut last: Option<Error> = None;
+    let out_of_time = |last: Option<Error>, retry_after: Option<Duration>| Error::Deadline {
+        timeout,
+        last: last.map(Box::new),
+        retry_after,
+    };
     loop {
         attempt += 1;
-        let left = time_left(deadline, timeout)?;
-        let outcome = attempt_once(config, shared, &url, body, left, attempt)?;
+        let Some(left) = time_left(deadline, timeout) else {
+            return Err(out_of_time(last, None));
+        };
+        let outcome = attempt_once(config, shared, &url, body, left, deadline, attempt)?;
         let (response, error, floor) = match outcome {
             Attempt::Done(response) => return Ok(response),
+            Attempt::OutOfTime(cut) => return Err(out_of_time(cut.or(last), None)),
             Attempt::Retry {
                 response,
                 error,
@@ -121,9 +134,14 @@ pub(crate) fn post(
             "post attempt {attempt} failed ({}); retrying in {delay:?}",
             error.for_logs()
         );
-        if time_left(deadline, timeout)? <= delay {
-            return Err(Error::Deadline(timeout));
+        let left = time_left(deadline, timeout).unwrap_or_default();
+        if left <= delay {
+            // The next attempt would start after the deadline: give up now,
+            // saying why, and whether the server's Retry-After is the reason.
+            let retry_after = floor.filter(|floor| *floor >= left);
+            return Err(out_of_time(Some(error), retry_after));
         }
+        last = Some(error);
         select! {
             recv(closing) -> _ => return Err(Error::Closed),
             default(delay) => {}
@@ -131,13 +149,14 @@ pub(crate) fn post(
     }
 }
 
-fn time_left(deadline: Option<Instant>, timeout: Duration) -> Result<Duration, Error> {
+/// The time left before `deadline` (all of `timeout` when the deadline is
+/// beyond the clock's range); `None` once it has passed.
+fn time_left(deadline: Option<Instant>, timeout: Duration) -> Option<Duration> {
     match deadline {
-        None => Ok(timeout),
-        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-            Some(left) if !left.is_zero() => Ok(left),
-            _ => Err(Error::Deadline(timeout)),
-        },
+        None => Some(timeout),
+        Some(deadline) => deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero()),
     }
 }
 
@@ -148,6 +167,7 @@ fn attempt_once(
     url: &Url,
     body: &[u8],
     left: Duration,
+    deadline: Option<Instant>,
     attempt: u32,
 ) -> Result<Attempt, Error> {
     let options = &config.options;
@@ -168,62 +188,123 @@ fn attempt_once(
         return Err(Error::Closed);
     };
     log::debug!("POST {} (attempt {attempt})", crate::redact::redacted(url));
-    let result = agent.run(request);
-    let closed = shared.is_closed();
-    let outcome = match result {
-        Err(_) if closed => Err(Error::Closed),
-        Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Err(Error::Deadline(left)),
-        Err(error) => Ok(Attempt::Retry {
-            response: None,
-            error: Error::from_ureq(error, options.connect_timeout, options.idle_timeout),
-            floor: None,
-        }),
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let headers = crate::response::header_pairs(response.headers());
-            let floor = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
-            let mut body = Vec::new();
-            let read = response
-                .into_body()
-                .into_reader()
-                .take(POST_BODY_LIMIT as u64)
-                .read_to_end(&mut body);
-            if read.is_err() && shared.is_closed() {
-                return Err(Error::Closed);
-            }
-            let response = PostResponse {
-                status,
-                headers,
-                body,
-                attempts: attempt,
-            };
-            if status == 429 || (500..600).contains(&status) {
-                let error = Error::Status(Box::new(crate::error::HttpFailure {
-                    status,
-                    headers: response.headers.clone(),
-                    body: String::from_utf8_lossy(
-                        &response.body[..response
-                            .body
-                            .len()
-                            .min(crate::error::HttpFailure::BODY_LIMIT)],
-                    )
-                    .into_owned(),
-                    permanent: false,
-                }));
-                Ok(Attempt::Retry {
-                    response: Some(response),
-                    error,
-                    floor,
-                })
+    let outcome = match agent.run(request) {
+        Err(_) if shared.is_closed() => Err(Error::Closed),
+        Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Ok(Attempt::OutOfTime(None)),
+        Err(error) => {
+            let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+            if matches!(error, Error::Tls(_)) && !options.retry_tls_errors {
+                // A certificate or handshake failure: retrying changes nothing.
+                Err(error)
             } else {
-                Ok(Attempt::Done(response))
+                Ok(Attempt::Retry {
+                    response: None,
+                    error,
+                    floor: None,
+                })
             }
         }
+        Ok(response) => answer(config, shared, response, deadline, attempt),
     };
     drop(registration);
     outcome
+}
+
+/// A response to a post: read its body whole (up to [`POST_BODY_LIMIT`]),
+/// then decide. A body cut off is an error, never a shorter success.
+fn answer(
+    config: &Config,
+    shared: &Shared,
+    response: ureq::http::Response<ureq::Body>,
+    deadline: Option<Instant>,
+    attempt: u32,
+) -> Result<Attempt, Error> {
+    let options = &config.options;
+    let status = response.status().as_u16();
+    let headers = crate::response::header_pairs(response.headers());
+    let floor = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let expected = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retried = status == 429 || (500..600).contains(&status);
+    let mut body = Vec::new();
+    let read = response
+        .into_body()
+        .into_reader()
+        .take(POST_BODY_LIMIT as u64)
+        .read_to_end(&mut body);
+    if let Err(error) = read {
+        if shared.is_closed() {
+            return Err(Error::Closed);
+        }
+        let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline)
+            || is_global_timeout(&error);
+        let cause: crate::error::Cause = if passed {
+            Arc::new(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the post's timeout passed",
+            ))
+        } else {
+            Arc::new(Error::from_io(
+                error,
+                options.connect_timeout,
+                options.idle_timeout,
+            ))
+        };
+        let cut = Error::IncompleteBody {
+            status,
+            received: body.len(),
+            expected,
+            cause,
+        };
+        return match (passed, retried) {
+            (true, _) => Ok(Attempt::OutOfTime(Some(cut))),
+            (false, true) => Ok(Attempt::Retry {
+                response: None,
+                error: cut,
+                floor,
+            }),
+            (false, false) => Err(cut),
+        };
+    }
+    let response = PostResponse {
+        status,
+        headers,
+        body,
+        attempts: attempt,
+    };
+    if !retried {
+        return Ok(Attempt::Done(response));
+    }
+    let error = Error::Status(Box::new(crate::error::HttpFailure {
+        status,
+        headers: response.headers.clone(),
+        body: String::from_utf8_lossy(
+            &response.body[..response
+                .body
+                .len()
+                .min(crate::error::HttpFailure::BODY_LIMIT)],
+        )
+        .into_owned(),
+        permanent: false,
+    }));
+    Ok(Attempt::Retry {
+        response: Some(response),
+        error,
+        floor,
+    })
+}
+
+/// True when `error` is ureq's whole-call timeout, as a body read reports it.
+fn is_global_timeout(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(ureq::Timeout::Global)))
 }

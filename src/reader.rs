@@ -451,11 +451,16 @@ impl Reader {
 
     fn network_failure(&self, error: ureq::Error) -> Outcome {
         let options = &self.config.options;
-        Outcome::failed(Error::from_ureq(
-            error,
-            options.connect_timeout,
-            options.idle_timeout,
-        ))
+        let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+        // A certificate or handshake failure does not go away by retrying;
+        // one that a restart's shutdown caused mid-handshake is no failure.
+        if matches!(error, Error::Tls(_))
+            && !options.retry_tls_errors
+            && !self.shared.restart_pending()
+        {
+            return Outcome::fatal(error);
+        }
+        Outcome::failed(error)
     }
 
     /// A non-2xx answer: permanent or retried, with its status, headers and

@@ -114,7 +114,15 @@ impl Stream {
         Builder::new(url)
     }
 
-    /// Connects to `url` with the default configuration.
+    /// Starts a stream of `url` with the default configuration, as
+    /// `Stream::builder(url).connect()` does. Returns at once, before any
+    /// connection is made: the reader thread connects in the background,
+    /// and what happens arrives as items (`Connecting`, `Open`, `Retrying`,
+    /// `Closed`). Fails only for a configuration that cannot work, such as
+    /// a URL that does not parse or a proxy in the environment that cannot
+    /// be used ([`Error::InvalidConfig`]), or when the system refuses a
+    /// thread ([`Error::Resource`]); a server that cannot be reached is
+    /// reported through the items.
     pub fn connect(url: &str) -> Result<Stream, Error> {
         Builder::new(url).connect()
     }
@@ -299,10 +307,15 @@ impl Stream {
     /// another receives.
     ///
     /// `Ok` carries the final response, whatever its status (check
-    /// [`PostResponse::is_success`]); `Err` says why there was none:
-    /// [`Error::AttemptsExhausted`] after network errors,
-    /// [`Error::Deadline`], [`Error::Closed`] when the stream is closed
-    /// before or during the post (close interrupts it at once).
+    /// [`PostResponse::is_success`]), with its whole body (up to
+    /// [`POST_BODY_LIMIT`](crate::POST_BODY_LIMIT)); `Err` says why there
+    /// was none: [`Error::AttemptsExhausted`] after network errors,
+    /// [`Error::Deadline`] (with the last attempt's error, and the server's
+    /// `Retry-After` when that is what lies beyond the deadline),
+    /// [`Error::IncompleteBody`] when the response was cut off before its
+    /// whole body arrived, [`Error::Tls`] (final unless
+    /// [`Builder::retry_tls_errors`]), [`Error::Closed`] when the stream is
+    /// closed before or during the post (close interrupts it at once).
     pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
         self.post_within(body, self.config.options.post_timeout)
     }

@@ -109,12 +109,8 @@ fn connect_any(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
             return Err(ureq::Error::Timeout(details.timeout.reason));
         }
     }
-    Err(last_error.unwrap_or_else(|| {
-        ureq::Error::Io(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "the host name resolved to no address",
-        ))
-    }))
+    // No address to try: the name did not resolve.
+    Err(last_error.unwrap_or(ureq::Error::HostNotFound))
 }
 
 fn connect_one(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStream, ureq::Error> {

@@ -179,10 +179,121 @@ fn the_timeout_bounds_every_attempt_and_wait() {
     let stream = poster(&server.url("/p")).connect().unwrap();
     let started = Instant::now();
     match stream.post_within("{}", Duration::from_millis(200)) {
-        Err(Error::Deadline(_)) => {}
+        Err(Error::Deadline { last: None, .. }) => {}
         other => panic!("{other:?}"),
     }
     assert!(started.elapsed() < PATIENCE);
+}
+
+#[test]
+fn a_body_cut_off_by_the_server_is_an_error_never_a_shorter_success() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        conn.end();
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    match stream.post("{}") {
+        Err(
+            error @ Error::IncompleteBody {
+                status: 200,
+                received: 10,
+                expected: Some(100),
+                ..
+            },
+        ) => {
+            assert_eq!(error.status(), Some(200));
+            let text = error.to_string();
+            assert!(
+                text.contains("cut off after 10 of 100 bytes")
+                    && text.contains("may have acted on it"),
+                "{text}"
+            );
+        }
+        other => panic!("expected a cut-off body, got {other:?}"),
+    }
+    server.request();
+    assert!(
+        server.request_within(Duration::from_millis(100)).is_none(),
+        "the server answered: the post is not sent again"
+    );
+}
+
+#[test]
+fn a_retried_status_whose_body_is_cut_off_is_retried() {
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.write("HTTP/1.1 503 Busy\r\nContent-Length: 100\r\n\r\nbusy");
+        } else {
+            let _ = conn.respond(200, &[], "done");
+        }
+        conn.end();
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let response = stream.post("{}").unwrap();
+    assert_eq!((response.status, response.attempts), (200, 2));
+    assert_eq!(response.body, b"done");
+}
+
+#[test]
+fn a_body_cut_off_by_the_deadline_is_a_deadline_error_with_the_status() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        conn.client_closed_within(PATIENCE); // the rest never comes
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let error = stream
+        .post_within("{}", Duration::from_millis(300))
+        .expect_err("a body cut off is no success");
+    match &error {
+        Error::Deadline {
+            last: Some(last), ..
+        } => assert!(
+            matches!(
+                **last,
+                Error::IncompleteBody {
+                    status: 200,
+                    received: 10,
+                    ..
+                }
+            ),
+            "{last:?}"
+        ),
+        other => panic!("expected the deadline with the cut-off response, got {other:?}"),
+    }
+    assert_eq!(error.status(), Some(200));
+    assert!(error.to_string().contains("HTTP 200"), "{error}");
+}
+
+#[test]
+fn a_retry_after_beyond_the_deadline_is_reported_with_the_last_status() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(503, &["Retry-After: 2"], "");
+        conn.end();
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let error = stream
+        .post_within("{}", Duration::from_millis(1500))
+        .expect_err("the wait the server asks for passes the deadline");
+    match &error {
+        Error::Deadline {
+            timeout,
+            last: Some(last),
+            retry_after,
+        } => {
+            assert_eq!(*timeout, Duration::from_millis(1500));
+            assert_eq!(*retry_after, Some(Duration::from_secs(2)));
+            assert_eq!(last.status(), Some(503));
+        }
+        other => panic!("expected the deadline with the 503, got {other:?}"),
+    }
+    assert_eq!(error.status(), Some(503));
+    let text = error.to_string();
+    assert!(
+        text.contains("the last attempt got HTTP 503")
+            && text.contains("asked to wait 2s (Retry-After), which lies beyond the deadline"),
+        "{text}"
+    );
+    assert_eq!(server.connections(), 1, "no attempt that could not finish");
 }
 
 #[test]

@@ -510,6 +510,38 @@ fn max_attempts_closes_with_its_own_error() {
 }
 
 #[test]
+fn max_attempts_counts_the_reconnects_after_a_dropped_connection_too() {
+    // A healthy connection (it delivers an event) ends; every reconnect then
+    // fails. The drop starts the outage and is not counted: two reconnect
+    // attempts follow it, as after a failed first connect.
+    let server = Server::start(|mut conn: Conn| {
+        if conn.request.index == 0 {
+            let _ = conn.sse_head().and_then(|()| conn.write("data: x\n\n"));
+        } else {
+            let _ = conn.respond(500, &[], "");
+        }
+        conn.end();
+    });
+    let stream = quick(&server.url("/")).max_attempts(2).connect().unwrap();
+    assert_eq!(next_event(&stream).data(), "x");
+    let mut retries = Vec::new();
+    let error = loop {
+        match next(&stream) {
+            Item::Retrying { attempt, .. } => retries.push(attempt),
+            Item::Closed(CloseReason::Error(error)) => break error,
+            Item::Closed(other) => panic!("{other}"),
+            _ => {}
+        }
+    };
+    assert!(
+        matches!(error, Error::AttemptsExhausted { attempts: 2, .. }),
+        "{error}"
+    );
+    assert_eq!(retries, [1, 2], "one retry before each reconnect attempt");
+    assert_eq!(server.connections(), 3, "the healthy one, then 2 attempts");
+}
+
+#[test]
 fn time_budget_closes_with_its_own_error() {
     let server = Server::start(|mut conn: Conn| {
         let _ = conn.respond(503, &[], "");

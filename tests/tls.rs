@@ -4,9 +4,10 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use sselink::{CloseReason, Error, Event, Stream};
-use support::tls::{https_server, test_ca};
+use sselink::{CloseReason, Error, Event, Item, Stream};
+use support::tls::{bad_certificates, https_server, test_ca};
 
 #[test]
 fn a_server_signed_by_an_unknown_ca_is_rejected() {
@@ -53,6 +54,131 @@ fn platform_roots_do_not_trust_the_test_ca() {
         Err(CloseReason::Error(Error::Tls(_))) => {}
         other => panic!("expected a certificate error, got {other:?}"),
     }
+}
+
+/// The first item that is a retry or the close, skipping the rest.
+fn retry_or_close(stream: &Stream) -> Item {
+    loop {
+        let item = support::items::next(stream);
+        if matches!(item, Item::Retrying { .. } | Item::Closed(_)) {
+            return item;
+        }
+    }
+}
+
+#[test]
+fn a_certificate_failure_closes_the_stream_at_once_by_default() {
+    let ca = test_ca();
+    let url = https_server(ca.server_config);
+    // Reconnecting is on, quickly: only the certificate's failure being
+    // final makes the stream close.
+    let stream = support::items::quick(&url).connect().unwrap();
+    match retry_or_close(&stream) {
+        Item::Closed(CloseReason::Error(Error::Tls(_))) => {}
+        other => panic!("expected a final TLS error, got {other:?}"),
+    }
+}
+
+#[test]
+fn retry_tls_errors_keeps_retrying_certificate_failures() {
+    let ca = test_ca();
+    let url = https_server(ca.server_config);
+    let stream = support::items::quick(&url)
+        .retry_tls_errors(true)
+        .max_attempts(2)
+        .connect()
+        .unwrap();
+    for _ in 0..2 {
+        match retry_or_close(&stream) {
+            Item::Retrying {
+                error: Error::Tls(_),
+                ..
+            } => {}
+            other => panic!("expected a retried TLS error, got {other:?}"),
+        }
+    }
+    match retry_or_close(&stream) {
+        Item::Closed(CloseReason::Error(Error::AttemptsExhausted { last, .. })) => {
+            assert!(matches!(*last, Error::Tls(_)), "{last}")
+        }
+        other => panic!("expected the attempts to run out, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_post_meeting_a_certificate_failure_ends_at_once() {
+    let ca = test_ca();
+    let url = https_server(Arc::clone(&ca.server_config));
+    let stream = Stream::builder("http://127.0.0.1:9/events")
+        .reconnect(false)
+        .post_url(&url)
+        .post_delay(Duration::from_millis(10), Duration::from_millis(10))
+        .connect()
+        .unwrap();
+    match stream.post("{}") {
+        Err(Error::Tls(cause)) => assert!(cause.to_string().contains("root_certificate")),
+        other => panic!("expected a final TLS error, got {other:?}"),
+    }
+    let retrying = Stream::builder("http://127.0.0.1:9/events")
+        .reconnect(false)
+        .post_url(&url)
+        .post_attempts(2)
+        .post_delay(Duration::from_millis(10), Duration::from_millis(10))
+        .retry_tls_errors(true)
+        .connect()
+        .unwrap();
+    match retrying.post("{}") {
+        Err(Error::AttemptsExhausted { attempts: 2, last }) => {
+            assert!(matches!(*last, Error::Tls(_)), "{last}")
+        }
+        other => panic!("expected the attempts to run out, got {other:?}"),
+    }
+}
+
+/// The message of the TLS error a stream of `url` closes with.
+fn tls_message(url: &str, root: Option<&str>) -> String {
+    let mut builder = Stream::builder(url);
+    if let Some(root) = root {
+        builder = builder.root_certificate(root);
+    }
+    let stream = builder.connect().unwrap();
+    match support::items::close_error(&stream) {
+        error @ Error::Tls(_) => error.to_string(),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+}
+
+#[test]
+fn certificate_failures_read_as_sentences_that_say_what_to_do() {
+    let ca = test_ca();
+    let unknown = tls_message(&https_server(Arc::clone(&ca.server_config)), None);
+    assert!(
+        unknown.contains("not issued by an authority sselink trusts")
+            && unknown.contains("root_certificate"),
+        "{unknown}"
+    );
+    let wrong_name = tls_message(
+        &https_server(Arc::clone(&ca.wrong_name_config)),
+        Some(&ca.ca_pem),
+    );
+    assert!(
+        wrong_name.contains("is for wrong.example, not for 127.0.0.1"),
+        "{wrong_name}"
+    );
+    let bad = bad_certificates();
+    let ca_as_server = tls_message(
+        &https_server(Arc::clone(&bad.ca_as_server)),
+        Some(&bad.ca_pem),
+    );
+    assert!(
+        ca_as_server.contains("is a CA certificate") && !ca_as_server.contains("CaUsedAsEndEntity"),
+        "{ca_as_server}"
+    );
+    let expired = tls_message(&https_server(Arc::clone(&bad.expired)), Some(&bad.ca_pem));
+    assert!(
+        expired.contains("expired") && expired.contains("renew"),
+        "{expired}"
+    );
 }
 
 #[test]

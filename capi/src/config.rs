@@ -482,8 +482,10 @@ pub unsafe extern "C" fn sselink_config_jitter(
     unsafe { set(config, |b| b.jitter(fraction)) }
 }
 
-/// Gives up after this many consecutive failed reconnect attempts; 0 (the
-/// default) never gives up.
+/// Gives up when this many reconnect attempts in a row have failed; 0 (the
+/// default) never gives up. The failed connect or dropped connection that
+/// starts an outage is not counted, so a server that never answers is tried
+/// 1 + `attempts` times.
 ///
 /// # Safety
 ///
@@ -706,9 +708,11 @@ pub enum sselink_overflow {
     SSELINK_OVERFLOW_DROP_NEWEST = 2,
 }
 
-/// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
-/// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
-/// given as its number. Another number gives
+/// How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default, which
+/// only ever lengthens a delay), `SSELINK_JITTER_SHAPE_SCALE` (shortens each
+/// delay by up to the jitter fraction) or `SSELINK_JITTER_SHAPE_AROUND`
+/// (spreads it both ways after the cap), given as its number; the last two
+/// may wait less than the server's `retry`. Another number gives
 /// `SSELINK_RESULT_INVALID_ARGUMENT`.
 ///
 /// # Safety
@@ -739,14 +743,19 @@ pub unsafe extern "C" fn sselink_config_jitter_shape(
 pub enum sselink_jitter_shape {
     /// Adds up to `jitter` times the delay; never undercuts the server's retry.
     SSELINK_JITTER_SHAPE_ADD = 0,
-    /// Multiplies by `1 - jitter + jitter * u`, then caps (R1, with 0.5).
+    /// Multiplies by `1 - jitter + jitter * u` (a random `u` in [0, 1)),
+    /// then caps: never longer than the doubling delay; may undercut the
+    /// server's retry.
     SSELINK_JITTER_SHAPE_SCALE = 1,
-    /// Adds `jitter * (2u - 1)` times the delay after the cap (R2, with 0.25).
+    /// Adds `jitter * (2u - 1)` times the delay after the cap: plus or minus
+    /// `jitter`; may undercut the server's retry and exceed the cap.
     SSELINK_JITTER_SHAPE_AROUND = 2,
 }
 
-/// Resets the failure count as soon as a connection opens (R1). Default
-/// false.
+/// Resets the failure count as soon as a connection opens (true): a server
+/// that accepts each connection and then drops it is retried after the
+/// first delay every time. Default false: the count resets only after a
+/// healthy period or an event.
 ///
 /// # Safety
 ///
@@ -762,7 +771,8 @@ pub unsafe extern "C" fn sselink_config_reset_on_open(
 }
 
 /// Uses the server's `retry` field as the reconnection time (default true);
-/// false ignores it (R2).
+/// false ignores it, and the delays follow `sselink_config_reconnect_delay`
+/// alone.
 ///
 /// # Safety
 ///
@@ -778,8 +788,8 @@ pub unsafe extern "C" fn sselink_config_server_retry(
 }
 
 /// Retries every non-2xx status except the permanent ones given with
-/// `sselink_config_permanent_status` (and 204, which closes): R2's policy.
-/// Default false.
+/// `sselink_config_permanent_status` (and 204, which closes). Default
+/// false.
 ///
 /// # Safety
 ///
@@ -810,8 +820,9 @@ pub unsafe extern "C" fn sselink_config_any_content_type(
     unsafe { set(config, |b| b.any_content_type(enabled)) }
 }
 
-/// Resumes from the highest numeric id seen instead of the last (R2's
-/// high-water mark). Default false.
+/// Resumes from the highest numeric id seen instead of the last, for
+/// servers whose ids are sequence numbers: an older id arriving late never
+/// moves the resume point back. Default false.
 ///
 /// # Safety
 ///
@@ -996,6 +1007,26 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
 ) -> sselink_result {
     // SAFETY: forwarded with the caller's promise about `config`.
     unsafe { set(config, |b| b.platform_roots(enabled)) }
+}
+
+/// Retries TLS failures met while connecting (true) like network errors.
+/// Default false: an untrusted, expired or wrong-name certificate, a client
+/// certificate the server refuses, or a handshake without a common protocol
+/// closes the stream with `SSELINK_RESULT_TLS` (and ends a post with it), as
+/// in curl and browsers, since retrying changes nothing until the
+/// certificate or the trusted roots are fixed.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_retry_tls_errors(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.retry_tls_errors(enabled)) }
 }
 
 /// Connects through the proxy at `value`: `http://[user:password@]host:port`

@@ -129,10 +129,16 @@ pub enum sselink_result {
     /// The stream was closed while a post waited or was in flight
     /// (`Error::Closed`).
     SSELINK_RESULT_STREAM_CLOSED = 118,
-    /// A post did not finish within its timeout (`Error::Deadline`).
+    /// A post did not finish within its timeout (`Error::Deadline`); the
+    /// error of `sselink_stream_post_with_error` gives the last attempt's
+    /// status and says why.
     SSELINK_RESULT_DEADLINE = 119,
     /// The proxy refused the connection or failed (`Error::Proxy`).
     SSELINK_RESULT_PROXY = 120,
+    /// The server answered a post, but the body of its response was cut off
+    /// (`Error::IncompleteBody`): the server got the post and may have acted
+    /// on it.
+    SSELINK_RESULT_INCOMPLETE_BODY = 121,
     /// An error kind this version of the header does not name.
     SSELINK_RESULT_OTHER_ERROR = 199,
 }
@@ -161,8 +167,9 @@ impl sselink_result {
             Error::Resource(_) => SSELINK_RESULT_RESOURCE,
             Error::ReaderDied => SSELINK_RESULT_READER_DIED,
             Error::Closed => SSELINK_RESULT_STREAM_CLOSED,
-            Error::Deadline(_) => SSELINK_RESULT_DEADLINE,
+            Error::Deadline { .. } => SSELINK_RESULT_DEADLINE,
             Error::Proxy(_) => SSELINK_RESULT_PROXY,
+            Error::IncompleteBody { .. } => SSELINK_RESULT_INCOMPLETE_BODY,
             _ => SSELINK_RESULT_OTHER_ERROR,
         }
     }
@@ -286,7 +293,7 @@ pub extern "C" fn sselink_result_message(result: i32) -> *const c_char {
 
 fn result_message(result: i32) -> &'static str {
     use sselink_result::*;
-    const MESSAGES: [(sselink_result, &str); 30] = [
+    const MESSAGES: [(sselink_result, &str); 31] = [
         (SSELINK_RESULT_OK, "success\0"),
         (
             SSELINK_RESULT_TIMEOUT,
@@ -380,6 +387,10 @@ fn result_message(result: i32) -> &'static str {
         ),
         (SSELINK_RESULT_PROXY, "the proxy refused or failed\0"),
         (
+            SSELINK_RESULT_INCOMPLETE_BODY,
+            "the response to the post was cut off\0",
+        ),
+        (
             SSELINK_RESULT_OTHER_ERROR,
             "an error this version does not name\0",
         ),
@@ -401,7 +412,7 @@ mod tests {
     fn every_code_has_its_own_message() {
         let codes: Vec<i32> = [0, 1, 2, 3, 4, 5, 6, 7]
             .into_iter()
-            .chain(100..=120)
+            .chain(100..=121)
             .chain([199])
             .collect();
         let messages: std::collections::HashSet<&str> =
@@ -447,8 +458,18 @@ mod tests {
             Error::Resource(cause()),
             Error::ReaderDied,
             Error::Closed,
-            Error::Deadline(Duration::ZERO),
+            Error::Deadline {
+                timeout: Duration::ZERO,
+                last: None,
+                retry_after: None,
+            },
             Error::Proxy(cause()),
+            Error::IncompleteBody {
+                status: 200,
+                received: 0,
+                expected: None,
+                cause: cause(),
+            },
         ];
         let codes: std::collections::HashSet<i32> = errors
             .iter()

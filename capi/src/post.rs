@@ -18,6 +18,15 @@ pub struct sselink_post_response {
     body: Vec<u8>,
 }
 
+/// Why a post gave no response: made by `sselink_stream_post_with_error`,
+/// released by `sselink_post_error_free`. Owns its message; any thread may
+/// read it.
+pub struct sselink_post_error {
+    /// The message followed by a NUL that its length does not count.
+    message: Vec<u8>,
+    status: u16,
+}
+
 /// Posts `body` (`body_len` bytes of JSON) back to the server and waits for
 /// the outcome, on the calling thread: see the Rust `Stream::post`. It goes
 /// to the configured `post_url` (by default the stream URL without a
@@ -32,8 +41,11 @@ pub struct sselink_post_response {
 /// none: `SSELINK_RESULT_ATTEMPTS_EXHAUSTED` after network errors,
 /// `SSELINK_RESULT_DEADLINE`, `SSELINK_RESULT_STREAM_CLOSED` when the stream
 /// is closed before or during the post (`sselink_stream_close` from another
-/// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`. Any
-/// thread may post, also while another polls.
+/// thread interrupts it at once), `SSELINK_RESULT_HEADER_PROVIDER`,
+/// `SSELINK_RESULT_TLS` (final unless `retry_tls_errors`),
+/// `SSELINK_RESULT_INCOMPLETE_BODY` when the response was cut off. Any
+/// thread may post, also while another polls. `sselink_stream_post_with_error`
+/// also says why, with the last HTTP status.
 ///
 /// # Safety
 ///
@@ -47,6 +59,58 @@ pub unsafe extern "C" fn sselink_stream_post(
     body_len: usize,
     timeout_ms: i32,
     out: *mut *mut sselink_post_response,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises; no error is asked for.
+    unsafe {
+        post(
+            stream,
+            body,
+            body_len,
+            timeout_ms,
+            out,
+            std::ptr::null_mut(),
+        )
+    }
+}
+
+/// `sselink_stream_post`, telling why when there is no response: when the
+/// result is an error kind (a code from `SSELINK_RESULT_INVALID_CONFIG`, 100,
+/// on) and `error` is not NULL, `*error` receives a new
+/// `sselink_post_error` with the message (what happened and what to do) and
+/// the last HTTP status, which the caller releases with
+/// `sselink_post_error_free`. For a `SSELINK_RESULT_DEADLINE` that is the
+/// status of the last attempt, and the message says when the server's
+/// `Retry-After` lies beyond the deadline. `*error` is written only then;
+/// `*out` only on success, as with `sselink_stream_post`.
+///
+/// # Safety
+///
+/// As `sselink_stream_post`; `error` must be NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_post_with_error(
+    stream: *mut sselink_stream,
+    body: *const u8,
+    body_len: usize,
+    timeout_ms: i32,
+    out: *mut *mut sselink_post_response,
+    error: *mut *mut sselink_post_error,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promises.
+    unsafe { post(stream, body, body_len, timeout_ms, out, error) }
+}
+
+/// Both post functions: `error` NULL asks for no error.
+///
+/// # Safety
+///
+/// As `sselink_stream_post_with_error`.
+unsafe fn post(
+    stream: *mut sselink_stream,
+    body: *const u8,
+    body_len: usize,
+    timeout_ms: i32,
+    out: *mut *mut sselink_post_response,
+    error: *mut *mut sselink_post_error,
 ) -> sselink_result {
     ffi_guard!(SSELINK_RESULT_PANIC, {
         let handle = try_ref!(stream);
@@ -71,7 +135,72 @@ pub unsafe extern "C" fn sselink_stream_post(
                 unsafe { out.write(Box::into_raw(boxed)) };
                 SSELINK_RESULT_OK
             }
-            Err(error) => sselink_result::of(&error),
+            Err(failure) => {
+                if !error.is_null() {
+                    let mut message = failure.to_string().into_bytes();
+                    message.push(0);
+                    let boxed = Box::new(sselink_post_error {
+                        message,
+                        status: failure.status().unwrap_or(0),
+                    });
+                    // SAFETY: `error` is non-NULL and the caller promises it
+                    // is writable.
+                    unsafe { error.write(Box::into_raw(boxed)) };
+                }
+                sselink_result::of(&failure)
+            }
+        }
+    })
+}
+
+/// What went wrong with the post, in a sentence that says what to do, valid
+/// until `sselink_post_error_free`; an empty string for NULL.
+///
+/// # Safety
+///
+/// `error` must be NULL or a live post error.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_error_message(
+    error: *const sselink_post_error,
+) -> sselink_str {
+    ffi_guard!(sselink_str::of_static("\0"), {
+        // SAFETY: the caller promises a non-NULL `error` is live.
+        match unsafe { error.as_ref() } {
+            Some(e) => sselink_str::of_terminated(&e.message),
+            None => sselink_str::of_static("\0"),
+        }
+    })
+}
+
+/// The HTTP status behind the failure: the last attempt's for
+/// `SSELINK_RESULT_DEADLINE` and `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`, the
+/// response's for `SSELINK_RESULT_INCOMPLETE_BODY`; 0 when no response
+/// caused it, and for NULL.
+///
+/// # Safety
+///
+/// `error` must be NULL or a live post error.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_error_status(error: *const sselink_post_error) -> u16 {
+    ffi_guard!(0, {
+        // SAFETY: the caller promises a non-NULL `error` is live.
+        unsafe { error.as_ref() }.map_or(0, |e| e.status)
+    })
+}
+
+/// Releases a post error; NULL is ignored.
+///
+/// # Safety
+///
+/// `error` must be NULL or come from `sselink_stream_post_with_error`, not be
+/// freed already, and not be in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_post_error_free(error: *mut sselink_post_error) {
+    ffi_guard!((), {
+        if !error.is_null() {
+            // SAFETY: the caller promises `error` came from Box::into_raw in
+            // sselink_stream_post_with_error and is freed once.
+            drop(unsafe { Box::from_raw(error) });
         }
     })
 }

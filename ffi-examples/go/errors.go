@@ -38,6 +38,7 @@ const (
 	CodeStreamClosed        Code = C.SSELINK_RESULT_STREAM_CLOSED
 	CodeDeadline            Code = C.SSELINK_RESULT_DEADLINE
 	CodeProxy               Code = C.SSELINK_RESULT_PROXY
+	CodeIncompleteBody      Code = C.SSELINK_RESULT_INCOMPLETE_BODY
 )
 
 // Error is what went wrong, as the C library reports it: a code, the HTTP
@@ -84,6 +85,9 @@ var (
 	ErrReaderDied          = &Error{Code: CodeReaderDied}
 	ErrProxy               = &Error{Code: CodeProxy}
 	ErrDeadline            = &Error{Code: CodeDeadline}
+	// ErrIncompleteBody: the server answered a post, but its response body
+	// was cut off; the server got the post and may have acted on it.
+	ErrIncompleteBody = &Error{Code: CodeIncompleteBody}
 	// ErrClosed: the stream was closed (by Close, or its context).
 	ErrClosed = &Error{Code: CodeStreamClosed}
 )

@@ -44,8 +44,10 @@ const (
 // Shape is how jitter applies; for JitterShape.
 type Shape uint32
 
-// The jitter shapes: Add never undercuts the server's retry; Scale is the
-// hub observer's (R1), Around the worker transport's (R2).
+// The jitter shapes: Add only ever lengthens a delay and never undercuts the
+// server's retry; Scale shortens each delay by up to the jitter fraction and
+// is never longer than the doubling delay; Around spreads it both ways after
+// the cap. Scale and Around may wait less than the server's retry.
 const (
 	JitterAdd    Shape = C.SSELINK_JITTER_SHAPE_ADD
 	JitterScale  Shape = C.SSELINK_JITTER_SHAPE_SCALE
@@ -160,8 +162,9 @@ func Jitter(fraction float64) Option {
 	}
 }
 
-// MaxAttempts sets the max_attempts option. Gives up after this many consecutive failed reconnect attempts; 0 (the
-// default) never gives up.
+// MaxAttempts sets the max_attempts option. Gives up when this many reconnect attempts in a row have failed; 0
+// (the default) never gives up. The failed connect or dropped connection that starts an outage is not counted, so
+// a server that never answers is tried 1 + attempts times.
 func MaxAttempts(attempts uint32) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_max_attempts(config, C.uint32_t(attempts))
@@ -257,18 +260,17 @@ func Overflow(overflow OverflowPolicy) Option {
 	}
 }
 
-// JitterShape sets the jitter_shape option. How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default),
-// `SSELINK_JITTER_SHAPE_SCALE` (R1) or `SSELINK_JITTER_SHAPE_AROUND` (R2),
-// given as its number. Another number gives
-// `an error`.
+// JitterShape sets the jitter_shape option. How the jitter applies: JitterAdd (the default), JitterScale or
+// JitterAround (see Shape). Another number gives an *Error with CodeInvalidArgument.
 func JitterShape(shape Shape) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_jitter_shape(config, C.uint32_t(shape))
 	}
 }
 
-// ResetOnOpen sets the reset_on_open option. Resets the failure count as soon as a connection opens (R1). Default
-// false.
+// ResetOnOpen sets the reset_on_open option. Resets the failure count as soon as a connection opens (true): a
+// server that accepts each connection and then drops it is retried after the first delay every time. Default
+// false: the count resets only after a healthy period or an event.
 func ResetOnOpen(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_reset_on_open(config, cBool(enabled))
@@ -276,7 +278,7 @@ func ResetOnOpen(enabled bool) Option {
 }
 
 // ServerRetry sets the server_retry option. Uses the server's `retry` field as the reconnection time (default true);
-// false ignores it (R2).
+// false ignores it, and the delays follow ReconnectDelay alone.
 func ServerRetry(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_server_retry(config, cBool(enabled))
@@ -284,8 +286,7 @@ func ServerRetry(enabled bool) Option {
 }
 
 // RetryAllStatuses sets the retry_all_statuses option. Retries every non-2xx status except the permanent ones given with
-// `permanent_status` (and 204, which closes): R2's policy.
-// Default false.
+// `permanent_status` (and 204, which closes). Default false.
 func RetryAllStatuses(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_retry_all_statuses(config, cBool(enabled))
@@ -300,8 +301,9 @@ func AnyContentType(enabled bool) Option {
 	}
 }
 
-// ResumeFromHighestID sets the resume_from_highest_i_d option. Resumes from the highest numeric id seen instead of the last (R2's
-// high-water mark). Default false.
+// ResumeFromHighestID sets the resume_from_highest_id option. Resumes from the highest numeric id seen instead of
+// the last, for servers whose ids are sequence numbers: an older id arriving late never moves the resume point
+// back. Default false.
 func ResumeFromHighestID(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_resume_from_highest_id(config, cBool(enabled))
@@ -388,6 +390,16 @@ func RootCertificate(bytes []byte) Option {
 func PlatformRoots(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_platform_roots(config, cBool(enabled))
+	}
+}
+
+// RetryTLSErrors sets the retry_tls_errors option. Retries TLS failures met while connecting (true) like network
+// errors. Default false: an untrusted, expired or wrong-name certificate, a client certificate the server refuses,
+// or a handshake without a common protocol ends the stream with ErrTLS (and a post with it), as in curl and
+// browsers, since retrying changes nothing until the certificate or the trusted roots are fixed.
+func RetryTLSErrors(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_retry_tls_errors(config, cBool(enabled))
 	}
 }
 

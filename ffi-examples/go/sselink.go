@@ -416,12 +416,29 @@ type PostResponse struct {
 	Attempts int
 }
 
+// postError is the error of a failed post: its code, and when the library
+// says more, its message and the last HTTP status (releasing failure).
+func postError(result C.enum_sselink_result, failure *C.sselink_post_error) error {
+	if failure == nil {
+		return codeError(result, "")
+	}
+	defer C.sselink_post_error_free(failure)
+	return &Error{
+		Code:    Code(result),
+		Status:  int(C.sselink_post_error_status(failure)),
+		Message: goString(C.sselink_post_error_message(failure)),
+	}
+}
+
 // Post sends body (JSON) through the write path and waits for the final
 // response, retrying 429, 5xx and network errors with backoff (see the
 // PostURL, PostAttempts, PostDelay and PostTimeout options). ctx's deadline
 // bounds it; a ctx cancelled earlier returns ctx.Err() at once while the
 // library's attempt finishes in the background. Closing the stream
-// interrupts it with ErrClosed.
+// interrupts it with ErrClosed. Without a response, the *Error says why:
+// ErrDeadline carries the last attempt's Status and says when the server's
+// Retry-After lies beyond the deadline; ErrIncompleteBody means the response
+// (its Status) was cut off; ErrTLS is final unless RetryTLSErrors.
 func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
 	timeout := C.int32_t(-1)
 	if deadline, ok := ctx.Deadline(); ok {
@@ -459,10 +476,11 @@ func (s *Stream) post(body []byte, timeout C.int32_t) (*PostResponse, error) {
 	}
 	data, length := cBytes(body)
 	var response *C.sselink_post_response
-	result := C.sselink_stream_post(s.ptr, data, length, timeout, &response)
+	var failure *C.sselink_post_error
+	result := C.sselink_stream_post_with_error(s.ptr, data, length, timeout, &response, &failure)
 	runtime.KeepAlive(body)
 	if result != C.SSELINK_RESULT_OK {
-		return nil, codeError(result, "")
+		return nil, postError(result, failure)
 	}
 	defer C.sselink_post_response_free(response)
 	out := &PostResponse{

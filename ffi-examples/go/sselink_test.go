@@ -373,6 +373,91 @@ func TestPostIsRetriedThenAnswered(t *testing.T) {
 	}
 }
 
+func TestPostFailuresSayWhyWithTheLastStatus(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/busy":
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		case "/cut":
+			// 10 of the 100 bytes announced, then the connection closes.
+			conn, buffered, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			buffered.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+			buffered.Flush()
+			conn.Close()
+		default:
+			sse(w)
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(server.Close)
+	busy := connect(t, server.URL+"/events", sselink.PostURL(server.URL+"/busy"),
+		sselink.PostDelay(10*time.Millisecond, 10*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := busy.Post(ctx, []byte(`{}`))
+	var sseErr *sselink.Error
+	if !errors.Is(err, sselink.ErrDeadline) || !errors.As(err, &sseErr) || sseErr.Status != 503 {
+		t.Fatalf("%v", err)
+	}
+	if !strings.Contains(err.Error(), "HTTP 503") || !strings.Contains(err.Error(), "Retry-After") {
+		t.Fatal(err)
+	}
+	cut := connect(t, server.URL+"/events", sselink.PostURL(server.URL+"/cut"))
+	_, err = cut.Post(context.Background(), []byte(`{}`))
+	if !errors.Is(err, sselink.ErrIncompleteBody) || !errors.As(err, &sseErr) || sseErr.Status != 200 {
+		t.Fatalf("%v", err)
+	}
+	if !strings.Contains(err.Error(), "cut off after 10 of 100 bytes") {
+		t.Fatal(err)
+	}
+}
+
+// Names under .invalid never resolve: no network is needed.
+func TestAnUnresolvedHostIsADNSFailure(t *testing.T) {
+	s := connect(t, "http://nothing.invalid/events", sselink.Reconnect(false),
+		sselink.PostAttempts(1))
+	var got error
+	for _, err := range s.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrDNS) || !strings.Contains(got.Error(), "nothing.invalid") {
+		t.Fatalf("%v", got)
+	}
+	_, err := s.Post(context.Background(), []byte(`{}`))
+	if !errors.Is(err, sselink.ErrAttemptsExhausted) || !strings.Contains(err.Error(), "did not resolve") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestRetryTLSErrorsIsAnOption(t *testing.T) {
+	server := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w)("data: x\n\n")
+	}))
+	t.Cleanup(server.Close)
+	// The test server's certificate is not trusted: final by default...
+	s := connect(t, server.URL, quick()...)
+	var got error
+	for _, err := range s.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrTLS) || !strings.Contains(got.Error(), "root_certificate") {
+		t.Fatalf("%v", got)
+	}
+	// ...and retried with RetryTLSErrors until the attempts run out.
+	retried := connect(t, server.URL, append(quick(), sselink.RetryTLSErrors(true), sselink.MaxAttempts(2))...)
+	got = nil
+	for _, err := range retried.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrAttemptsExhausted) || !strings.Contains(got.Error(), "TLS failed") {
+		t.Fatalf("%v", got)
+	}
+}
+
 func TestAHundredThousandEventsInStableMemory(t *testing.T) {
 	const total = 100_000
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

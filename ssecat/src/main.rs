@@ -31,15 +31,61 @@ static VERSION_LINE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// The exit statuses, as `--help` lists them: curl's numbers, where curl has
+/// one for the same failure. A macro, for `concat!`.
+macro_rules! exit_status_help {
+    () => {
+        "\
+Exit status (curl's numbers where curl has one):
+  0    ended as asked: --max-events reached, the stream ended with --no-reconnect,
+       the server sent 204; or --post got a 2xx
+  1    another terminal error (a response that is not an event stream, say)
+  2    usage error: a bad option, file or setting
+  6    the host name did not resolve
+  7    the server refused the connection
+  18   --post: the response's body was cut off
+  22   the server answered with an HTTP error status (or --post got no 2xx)
+  28   a timeout: connecting, the idle timeout with --no-reconnect, --post's deadline
+  47   a redirect could not be followed (too many, or a bad Location)
+  56   the connection broke, or another network failure
+  60   TLS failed: the server's certificate was refused, or the handshake failed
+  63   the server broke --max-event-size or the line length limit
+  97   the proxy refused the connection or failed
+  130  SIGINT, 143 SIGTERM (after closing the connection)
+When --max-attempts runs out, the status is that of the last attempt's failure."
+    };
+}
+
+/// The exit status for a terminal error: see `exit_status_help!`.
+fn exit_status(error: &Error) -> u8 {
+    match error {
+        Error::Dns(_) => 6,
+        Error::ConnectionRefused(_) => 7,
+        Error::IncompleteBody { .. } => 18,
+        Error::Status(_) => 22,
+        Error::ConnectTimeout(_) | Error::IdleTimeout(_) | Error::Deadline { .. } => 28,
+        Error::Redirect(_) => 47,
+        Error::ConnectionReset(_) | Error::Network(_) | Error::EndOfStream => 56,
+        Error::Tls(_) => 60,
+        Error::Limit(_) => 63,
+        Error::Proxy(_) => 97,
+        Error::AttemptsExhausted { last, .. } | Error::TimeBudgetExhausted { last, .. } => {
+            exit_status(last)
+        }
+        _ => 1,
+    }
+}
+
 /// curl for Server-Sent Events: prints each event as a JSON line.
 #[derive(Debug, Parser)]
 #[command(
     name = "ssecat",
     version = VERSION_LINE.as_str(),
-    after_help = "Events go to stdout, one JSON object a line: {\"type\":..,\"data\":..,\"id\":..} plus \"retry\" when \
-the event's block set one. Connecting, open, retrying and closed go to stderr.\n\n\
-Exit status: 0 when it ended as asked (--max-events reached, end of stream with --no-reconnect, \
-server sent 204); 1 on a terminal error; 2 on a usage error; 130 on SIGINT, 143 on SIGTERM."
+    after_help = concat!(
+        "Events go to stdout, one JSON object a line: {\"type\":..,\"data\":..,\"id\":..} plus \"retry\" when \
+the event's block set one. Connecting, open, retrying and closed go to stderr.\n\n",
+        exit_status_help!()
+    )
 )]
 struct Args {
     /// The event stream URL. Without one, ssecat follows its demo server.
@@ -71,7 +117,8 @@ struct Args {
     /// Cap of the doubling reconnect delay in milliseconds (default 30000).
     #[arg(long, value_name = "MS")]
     max_reconnect_delay: Option<u64>,
-    /// Give up after this many consecutive failed reconnect attempts.
+    /// Give up when this many reconnect attempts in a row have failed (the
+    /// failure that starts an outage is not counted).
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
     /// Largest event accepted, in bytes (default 16 MiB).
@@ -103,7 +150,8 @@ struct Args {
     #[arg(long = "type", value_name = "NAME")]
     types: Vec<String>,
     /// Post this JSON body (or @FILE) through the write path, print the
-    /// outcome as one JSON line, and exit: 0 on a 2xx, 1 otherwise.
+    /// outcome as one JSON line, and exit: 0 on a 2xx, 22 on another
+    /// status, or the failure's status (below) when there is no response.
     #[arg(long, value_name = "JSON|@FILE")]
     post: Option<String>,
     /// Where --post sends (default: the URL without a trailing /stream).
@@ -375,12 +423,12 @@ fn post(stream: &Stream, body: &[u8]) -> Result<ExitCode, UsageError> {
             Ok(if response.is_success() {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(1)
+                ExitCode::from(22)
             })
         }
         Err(error) => {
             eprintln!("ssecat: the post failed: {error}");
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(exit_status(&error)))
         }
     }
 }
@@ -427,7 +475,7 @@ fn closed(reason: &CloseReason, caught: &AtomicI32, include: bool) -> ExitCode {
             if let (true, Error::Status(failure)) = (include, error) {
                 print_headers(&failure.headers);
             }
-            ExitCode::from(1)
+            ExitCode::from(exit_status(error))
         }
         reason => {
             eprintln!("closed: {reason}");

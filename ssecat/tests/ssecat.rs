@@ -149,7 +149,7 @@ fn no_content_exits_zero() {
 }
 
 #[test]
-fn terminal_errors_exit_one_with_a_one_line_message() {
+fn terminal_errors_exit_with_their_kind_and_a_one_line_message() {
     let unauthorized = Server::start(|mut conn: Conn| {
         let _ = conn.respond(401, &[], "{\"error\":\"bad token\"}");
         conn.end();
@@ -163,8 +163,8 @@ fn terminal_errors_exit_one_with_a_one_line_message() {
         conn.end();
     });
     let cases = [
-        (vec![unauthorized.url("/")], "HTTP 401"),
-        (vec![html.url("/")], "text/html"),
+        (vec![unauthorized.url("/")], "HTTP 401", 22),
+        (vec![html.url("/")], "text/html", 1),
         (
             vec![
                 "--max-attempts".into(),
@@ -174,12 +174,13 @@ fn terminal_errors_exit_one_with_a_one_line_message() {
                 failing.url("/"),
             ],
             "gave up after 1",
+            22,
         ),
     ];
-    for (args, expected) in &cases {
+    for (args, expected, code) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = run(&args);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(output.status.code(), Some(*code), "{args:?}");
         let last = stderr(&output)
             .lines()
             .last()
@@ -192,12 +193,79 @@ fn terminal_errors_exit_one_with_a_one_line_message() {
     }
     let big = Server::start(sse_then_close("data: 0123456789\n\n"));
     let output = run(&["--max-event-size", "4", &big.url("/")]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(63));
     assert!(
         stderr(&output).contains("max_event_size"),
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn the_exit_status_tells_the_kind_of_failure_as_curls_does() {
+    let refused_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = format!("http://127.0.0.1:{refused_port}/");
+    let untrusted = support::tls::https_server(support::tls::test_ca().server_config);
+    let unauthorized = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(401, &[], "");
+        conn.end();
+    });
+    let silent = Server::start(|mut conn: Conn| {
+        let _ = conn.sse_head();
+        conn.client_closed_within(PATIENCE);
+    });
+    let backlog = server::FullBacklog::new();
+    let blackhole = format!("http://{}/", backlog.addr);
+    let cut = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        conn.end();
+    });
+    let cases: [(&[&str], i32); 7] = [
+        (&["--no-reconnect", "http://nothing.invalid/"], 6),
+        (&["--no-reconnect", &refused], 7),
+        // Final by default: no --no-reconnect needed.
+        (&[&untrusted], 60),
+        (&[&unauthorized.url("/")], 22),
+        (
+            &["--no-reconnect", "--connect-timeout", "0.2", &blackhole],
+            28,
+        ),
+        (
+            &["--no-reconnect", "--idle-timeout", "0.2", &silent.url("/")],
+            28,
+        ),
+        (&["--post", "{}", &cut.url("/events")], 18),
+    ];
+    for (args, code) in cases {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let last = stderr(&output)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        assert!(last.starts_with("ssecat: "), "{args:?}: {last}");
+    }
+    let help = run(&["--help"]);
+    let help = stdout(&help);
+    for line in [
+        "6    the host name did not resolve",
+        "7    the server refused the connection",
+        "22   the server answered with an HTTP error status",
+        "28   a timeout",
+        "60   TLS failed",
+    ] {
+        assert!(help.contains(line), "--help lacks `{line}`: {help}");
+    }
 }
 
 #[test]
@@ -223,7 +291,7 @@ fn its_own_output_never_shows_credentials() {
         "7",
         &url,
     ]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(22));
     let err = stderr(&output);
     assert!(err.contains("connecting to http://127.0.0.1:"), "{err}");
     assert!(err.contains("/events?api_key=***"), "{err}");
@@ -456,7 +524,7 @@ fn include_shows_a_failed_responses_headers() {
         conn.end();
     });
     let output = run(&["-i", &server.url("/")]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(22));
     assert!(
         stderr(&output).contains("< x-reason: expired"),
         "{}",
@@ -514,7 +582,7 @@ fn proxies_from_the_option_and_from_the_environment() {
         (Some(0), 1)
     );
     let output = run(&["--no-reconnect", "--proxy", &bad, &server.url("/")]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(97));
     assert!(
         stderr(&output).contains("the proxy failed"),
         "{}",
@@ -555,7 +623,7 @@ fn proxies_from_the_option_and_from_the_environment() {
     let refused = with_env(&[("HTTPS_PROXY", bad.as_str())], &args);
     assert_eq!(
         refused.status.code(),
-        Some(1),
+        Some(97),
         "the environment's proxy was used"
     );
     let bypassed = with_env(
@@ -585,7 +653,13 @@ fn client_certificates_from_files() {
     let cert = write("client.pem", ca.client_pem.as_bytes());
     let key = write("client.key", ca.client_key_pem.as_bytes());
     let without = run(&["--no-reconnect", "--cacert", &cacert, &url]);
-    assert_eq!(without.status.code(), Some(1), "{}", stderr(&without));
+    // Refused in the handshake (60), or by a reset right after it (56).
+    assert!(
+        matches!(without.status.code(), Some(60 | 56)),
+        "{:?}: {}",
+        without.status.code(),
+        stderr(&without)
+    );
     let with = run(&[
         "--no-reconnect",
         "--cacert",

@@ -116,3 +116,45 @@ pub fn https_server(config: Arc<rustls::ServerConfig>) -> String {
     });
     url
 }
+
+/// Servers whose certificates fail verification, each in its own way, and
+/// the CA to trust so that the way is the only fault.
+pub struct BadCertificates {
+    pub ca_pem: String,
+    /// A server presenting the self-signed CA certificate itself, issued
+    /// for 127.0.0.1.
+    pub ca_as_server: Arc<rustls::ServerConfig>,
+    /// A server whose certificate, signed by the CA, expired in 2000.
+    pub expired: Arc<rustls::ServerConfig>,
+}
+
+pub fn bad_certificates() -> BadCertificates {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = |certificate: &[u8], key: &KeyPair| {
+        let config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(certificate.to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        Arc::new(config)
+    };
+    let mut ca_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let ca_as_server = config(ca.der(), ca.key());
+    let expired_key = KeyPair::generate().unwrap();
+    let mut expired_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    expired_params.not_before = rcgen::date_time_ymd(1999, 1, 1);
+    expired_params.not_after = rcgen::date_time_ymd(2000, 1, 1);
+    let expired_cert = expired_params.signed_by(&expired_key, &ca).unwrap();
+    BadCertificates {
+        ca_pem: ca.pem(),
+        ca_as_server,
+        expired: config(expired_cert.der(), &expired_key),
+    }
+}

@@ -288,6 +288,8 @@ static int test_every_other_setter(void) {
     CHECK(sselink_config_any_content_type(config, true) == SSELINK_RESULT_OK);
     CHECK(sselink_config_resume_from_highest_id(config, true) == SSELINK_RESULT_OK);
     CHECK(sselink_config_compressed(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_retry_tls_errors(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_retry_tls_errors(NULL, true) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_config_post_timeout(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_post_timeout(config, 5000) == SSELINK_RESULT_OK);
     CHECK(sselink_config_post_url(config, "ftp://x/", 8) == SSELINK_RESULT_INVALID_CONFIG);
@@ -503,6 +505,92 @@ static int test_post_is_retried_and_answers(void) {
     response = (sselink_post_response *)0x1;
     CHECK(sselink_stream_post(stream, (const uint8_t *)body, strlen(body), 1000, &response) == SSELINK_RESULT_STREAM_CLOSED);
     CHECK(response == (sselink_post_response *)0x1);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* A stream whose posts go to base_url + post_path, retried quickly. */
+static sselink_stream *poster(const char *post_path, uint32_t attempts) {
+    char url[512], post_url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    snprintf(post_url, sizeof post_url, "%s%s", base_url, post_path);
+    sselink_config *config = NULL;
+    if (sselink_config_new(url, strlen(url), &config) != SSELINK_RESULT_OK) {
+        return NULL;
+    }
+    sselink_stream *stream = NULL;
+    if (sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK &&
+        sselink_config_post_delay(config, 10, 10) == SSELINK_RESULT_OK &&
+        sselink_config_post_attempts(config, attempts) == SSELINK_RESULT_OK) {
+        sselink_stream_connect(config, &stream);
+    }
+    sselink_config_free(config);
+    return stream;
+}
+
+/* A post that gets no response says why, with the last HTTP status: a 503
+ * whose Retry-After lies beyond the deadline, a body cut off. */
+static int test_post_failures_say_why(void) {
+    sselink_stream *stream = poster("/busy", 10);
+    CHECK(stream != NULL);
+    const uint8_t body[] = "{}";
+    sselink_post_response *response = NULL;
+    sselink_post_error *error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1500, &response, &error) == SSELINK_RESULT_DEADLINE);
+    CHECK(response == NULL && error != NULL);
+    CHECK(sselink_post_error_status(error) == 503);
+    sselink_str message = sselink_post_error_message(error);
+    CHECK(message.ptr[message.len] == '\0');
+    CHECK(strstr(message.ptr, "HTTP 503") != NULL);
+    CHECK(strstr(message.ptr, "Retry-After") != NULL && strstr(message.ptr, "beyond the deadline") != NULL);
+    sselink_post_error_free(error);
+    /* Without an error to fill, the same post gives the code alone. */
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1500, &response, NULL) == SSELINK_RESULT_DEADLINE);
+    CHECK(sselink_stream_post(stream, body, 2, 1500, &response) == SSELINK_RESULT_DEADLINE);
+    sselink_stream_free(stream);
+
+    stream = poster("/cut", 10);
+    CHECK(stream != NULL);
+    error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 10000, &response, &error) == SSELINK_RESULT_INCOMPLETE_BODY);
+    CHECK(response == NULL && error != NULL);
+    CHECK(sselink_post_error_status(error) == 200);
+    CHECK(strstr(sselink_post_error_message(error).ptr, "cut off after 10 of 100 bytes") != NULL);
+    sselink_post_error_free(error);
+    sselink_post_error_free(NULL);
+    CHECK(sselink_post_error_status(NULL) == 0 && sselink_post_error_message(NULL).len == 0);
+    /* Argument errors leave both out-parameters alone. */
+    error = (sselink_post_error *)0x1;
+    CHECK(sselink_stream_post_with_error(stream, body, 2, 1000, NULL, &error) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(error == (sselink_post_error *)0x1);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* A host name that does not resolve is a DNS failure, for the stream and for
+ * a post (`.invalid` names never resolve: no network needed). */
+static int test_unresolved_host_is_a_dns_failure(void) {
+    const char *url = "http://nothing.invalid/events";
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    no_reconnect(config);
+    const char *post_url = "http://nothing.invalid/post";
+    CHECK(sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_attempts(config, 1) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &item) == SSELINK_RESULT_OK);
+    CHECK(item.close_reason == SSELINK_CLOSE_REASON_ERROR);
+    CHECK(item.error == SSELINK_RESULT_DNS);
+    CHECK(strstr(item.message.ptr, "did not resolve") != NULL);
+    sselink_post_response *response = NULL;
+    sselink_post_error *error = NULL;
+    CHECK(sselink_stream_post_with_error(stream, (const uint8_t *)"{}", 2, 10000, &response, &error) ==
+          SSELINK_RESULT_ATTEMPTS_EXHAUSTED);
+    CHECK(strstr(sselink_post_error_message(error).ptr, "did not resolve") != NULL);
+    sselink_post_error_free(error);
     sselink_stream_free(stream);
     return 0;
 }
@@ -804,6 +892,8 @@ int main(int argc, char **argv) {
         {"close and wait for the reader", test_close_and_wait},
         {"header provider rotates tokens", test_header_provider_rotates_tokens},
         {"post is retried and answers", test_post_is_retried_and_answers},
+        {"post failures say why, with the last status", test_post_failures_say_why},
+        {"an unresolved host is a DNS failure", test_unresolved_host_is_a_dns_failure},
         {"one thread polls ten streams", test_one_thread_polls_ten_streams},
         {"response headers and failed bodies reach C", test_response_headers_and_failed_bodies},
         {"data containing NUL", test_data_with_nul},

@@ -12,6 +12,8 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
   /unauthorized    401 with a JSON body
   /flaky?key=K     (POST) 429 with Retry-After: 0 on the first post of key K,
                    then 200 echoing the body
+  /busy            503 with Retry-After: 2 and the body "busy"
+  /cut             200 announcing 100 body bytes, sending 10, then closing
   /redirect        302 to /events?n=1&token=LOCATIONSECRET (any method)
   /token           401 unless Authorization holds a token never seen before;
                    else one event echoing it, then closes
@@ -109,6 +111,25 @@ class Handler(BaseHTTPRequestHandler):
                     self.send_header("Connection", "close")
                     self.end_headers()
                     self.send(body)
+            elif url.path == "/busy":
+                length = int(self.headers.get("Content-Length", "0"))
+                if length:
+                    self.rfile.read(length)
+                self.send_response(503)
+                self.send_header("Retry-After", "2")
+                self.send_header("Content-Length", "4")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.send(b"busy")
+            elif url.path == "/cut":
+                length = int(self.headers.get("Content-Length", "0"))
+                if length:
+                    self.rfile.read(length)
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.send(b"0123456789")
             elif url.path == "/redirect":
                 length = int(self.headers.get("Content-Length", "0"))
                 if length:

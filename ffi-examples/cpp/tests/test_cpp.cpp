@@ -151,6 +151,22 @@ static int test_errors_are_exceptions() {
     return 0;
 }
 
+// A host that does not resolve closes with the DNS kind (`.invalid` names
+// never resolve: no network needed).
+static int test_unresolved_host_is_a_dns_failure() {
+    sselink::Config config("http://nothing.invalid/events");
+    config.reconnect(false).retry_tls_errors(false);
+    sselink::Stream stream(config);
+    sselink_result error = SSELINK_RESULT_OK;
+    for (const sselink::Item &item : stream) {
+        if (auto *end = std::get_if<sselink::Closed>(&item)) {
+            error = end->error;
+        }
+    }
+    CHECK(error == SSELINK_RESULT_DNS);
+    return 0;
+}
+
 static int test_four_mib_event() {
     sselink::Stream stream(config_for("/big"));
     for (const sselink::Event &event : stream.events()) {
@@ -241,6 +257,7 @@ int main(int argc, char **argv) {
         {"close from another thread while polling", test_close_from_another_thread},
         {"moved-from objects", test_moved_from_objects},
         {"errors are exceptions", test_errors_are_exceptions},
+        {"an unresolved host is a DNS failure", test_unresolved_host_is_a_dns_failure},
         {"a 4 MiB event", test_four_mib_event},
         {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},
         {"header provider", test_header_provider},
