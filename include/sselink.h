@@ -178,12 +178,16 @@ typedef enum sselink_state {
 typedef enum sselink_overflow {
   // Wait for the caller: nothing is lost.
   SSELINK_OVERFLOW_BLOCK = 0,
-  // Never wait: a new item displaces the oldest queued one (dropped
-  // events are counted by `sselink_stream_dropped`; the closing item is
-  // never lost).
+  // Never wait for room for an event or comment: a new one displaces the
+  // oldest queued event or comment (itself when none is queued), counted
+  // by `sselink_stream_dropped`. Lifecycle items and the closing item are
+  // never dropped; a dropped event's id still counts for
+  // `sselink_stream_last_event_id`.
   SSELINK_OVERFLOW_DROP_OLDEST = 1,
-  // Never wait: a new event is dropped when the channel is full (counted
-  // by `sselink_stream_dropped`); lifecycle items displace the oldest.
+  // Never wait for room for an event or comment: a new one that finds the
+  // channel full is dropped, counted by `sselink_stream_dropped`.
+  // Lifecycle items and the closing item are never dropped; a dropped
+  // event's id still counts for `sselink_stream_last_event_id`.
   SSELINK_OVERFLOW_DROP_NEWEST = 2,
 } sselink_overflow;
 
@@ -547,8 +551,10 @@ enum sselink_result sselink_config_max_line_length(struct sselink_config *config
 // configuration.
 enum sselink_result sselink_config_max_event_size(struct sselink_config *config, size_t bytes);
 
-// How many items the channel to the caller holds: from 1 to 65536;
-// default 256. Every slot is allocated when the stream starts.
+// How many events and comments the channel to the caller holds: from 1 to
+// 65536; default 256. Lifecycle items take no place of it: up to 64 wait
+// apart, and past that the reader waits for the caller under every
+// overflow policy.
 //
 // # Safety
 //
