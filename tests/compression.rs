@@ -71,7 +71,42 @@ fn compression_is_not_asked_for_by_default() {
 }
 
 #[test]
-fn a_gzip_bomb_stops_at_the_event_limit() {
+fn a_gzip_bomb_of_many_lines_stops_at_the_event_limit() {
+    // 64 MiB of 1 KiB data lines in one event, compressed to about 64 KiB:
+    // no line is long, the event is.
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::best());
+    let line = format!("data: {}\n", "0".repeat(1018)).into_bytes();
+    for _ in 0..64 << 10 {
+        gzip.write_all(&line).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.write(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+             Content-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            bomb.len()
+        ));
+        let _ = conn.write(&bomb);
+        conn.client_closed_within(PATIENCE);
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .max_event_size(1 << 20)
+        .connect()
+        .unwrap();
+    let reason = loop {
+        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
+            break reason;
+        }
+    };
+    assert!(
+        matches!(&reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::EventSize && l.max == 1 << 20),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_of_one_line_stops_at_the_line_limit() {
     // 64 MiB of one data line, compressed to about 64 KiB.
     let mut gzip = GzEncoder::new(Vec::new(), Compression::best());
     gzip.write_all(b"data: ").unwrap();
@@ -101,7 +136,7 @@ fn a_gzip_bomb_stops_at_the_event_limit() {
         }
     };
     assert!(
-        matches!(reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::LineLength),
+        matches!(reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::LineLength && l.max == 1 << 20),
         "{reason}"
     );
 }

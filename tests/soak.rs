@@ -113,6 +113,7 @@ fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
         .unwrap();
     let started = Instant::now();
     let (mut expected, mut reconnects, mut rss_early) = (1u64, 0u64, 0usize);
+    let mut idle_timeouts = 0u64;
     loop {
         match stream.recv_timeout(PATIENCE * 3).expect("the soak stalled") {
             Item::Event(event) => {
@@ -123,7 +124,12 @@ fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
                 }
                 expected += 1;
             }
-            Item::Retrying { .. } => reconnects += 1,
+            Item::Retrying { error, .. } => {
+                reconnects += 1;
+                if matches!(error, sselink::Error::IdleTimeout(_)) {
+                    idle_timeouts += 1;
+                }
+            }
             Item::Closed(reason) => {
                 assert_eq!(reason, sselink::CloseReason::NoContent, "{reason}");
                 break;
@@ -163,6 +169,14 @@ fn every_event_exactly_once_through_cuts_resets_stalls_and_errors() {
     assert!(leftover.0 <= threads_before, "threads left behind");
     assert!(leftover.1 <= fds_before, "descriptors left behind");
     assert!(rss_end < rss_early + 8 * 1024, "resident memory grew");
+    // Every stall the server made ended by the idle timeout, not by the
+    // server giving up on it.
+    let stalls = faults.stalls.load(Ordering::Relaxed) as u64;
+    assert!(stalls > 0, "the soak made no stall");
+    assert_eq!(
+        idle_timeouts, stalls,
+        "stalls not ended by the idle timeout"
+    );
     if full {
         assert!(reconnects >= 1000, "only {reconnects} disconnects");
     }
