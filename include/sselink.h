@@ -406,8 +406,9 @@ enum sselink_result sselink_config_last_event_id(struct sselink_config *config, 
 // reads of `value_len` bytes (NULL allowed with length 0).
 enum sselink_result sselink_config_resume_query(struct sselink_config *config, const char *value, size_t value_len);
 
-// Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-// to a year; default 10000.
+// Limit on resolving and connecting (TCP and TLS), and on each write of the
+// request (a server that takes no byte of it for this long fails the
+// attempt), in milliseconds: from 1 to a year; default 10000.
 //
 // # Safety
 //

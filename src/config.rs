@@ -382,8 +382,10 @@ impl Builder {
         self.checked(check, |o| o.resume_query = Some(name))
     }
 
-    /// Limit on resolving and connecting (TCP and TLS). Default 10 s; from
-    /// 1 ms to [`MAX_DURATION`].
+    /// Limit on resolving and connecting (TCP and TLS), and on each write of
+    /// the request: a server that takes no byte of the request for this long
+    /// fails the attempt (the stream reconnects, a post tries again).
+    /// Default 10 s; from 1 ms to [`MAX_DURATION`].
     pub fn connect_timeout(self, timeout: Duration) -> Builder {
         let check = if timeout.is_zero() {
             Err("the connect timeout must be more than zero".into())
@@ -781,6 +783,9 @@ impl Config {
             .timeout_resolve(Some(options.connect_timeout))
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(per_read)
+            // A server that takes no request bytes for the connect timeout
+            // (one that accepts and never reads, say) fails the attempt.
+            .timeout_per_write(Some(options.connect_timeout))
             .timeout_global(deadline)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
             .tls_config(self.tls.clone())

@@ -396,8 +396,9 @@ pub unsafe extern "C" fn sselink_config_resume_query(
     unsafe { set_string(config, value, value_len, |b, text| b.resume_query(text)) }
 }
 
-/// Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-/// to a year; default 10000.
+/// Limit on resolving and connecting (TCP and TLS), and on each write of the
+/// request (a server that takes no byte of it for this long fails the
+/// attempt), in milliseconds: from 1 to a year; default 10000.
 ///
 /// # Safety
 ///

@@ -119,8 +119,9 @@ func ResumeQuery(value string) Option {
 	}
 }
 
-// ConnectTimeout sets the connect_timeout option. Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-// to a year; default 10000.
+// ConnectTimeout sets the connect_timeout option. Limit on resolving and connecting (TCP and TLS), and on each write of the
+// request (a server that takes no byte of it for this long fails the
+// attempt): from 1 ms to a year; default 10 s.
 func ConnectTimeout(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_connect_timeout(config, ms(d))
