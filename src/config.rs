@@ -805,8 +805,9 @@ impl Config {
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
             .output_buffer_size(2 * 1024)
             .build();
-        // Direct `http://` connections start with a small input buffer that
-        // grows (src/transport.rs); TLS and proxies use ureq's connectors.
+        // Every connection reads and writes through sselink's buffers,
+        // which start small and grow (src/transport.rs); TLS and proxies
+        // use ureq's connectors under them.
         ureq::Agent::with_parts(
             config,
             crate::transport::LeanConnector::default(),

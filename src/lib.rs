@@ -74,6 +74,7 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+mod chunked;
 mod config;
 mod error;
 mod event;
