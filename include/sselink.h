@@ -345,9 +345,11 @@ enum sselink_result sselink_config_error(const struct sselink_config *config, ch
 // Adds a request header sent on every connect. A name that is not an HTTP
 // token, a value with a control character, or a header that frames the
 // request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
-// the like) gives `SSELINK_RESULT_INVALID_CONFIG`. A caller's `Accept` or
-// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
-// `Proxy-Authorization` are never sent to another origin after a redirect.
+// the like) gives `SSELINK_RESULT_INVALID_CONFIG`, as does a header over
+// 64 KiB; connecting refuses a request head (URL and headers) over 64 KiB.
+// A caller's `Accept` or `Cache-Control` replaces sselink's.
+// `Authorization`, `Cookie` and `Proxy-Authorization` are never sent to
+// another origin after a redirect.
 //
 // # Safety
 //
@@ -764,8 +766,8 @@ enum sselink_result sselink_config_reader_stack_size(struct sselink_config *conf
 // uses the provider any more (after `sselink_config_free` and
 // `sselink_stream_free` of them all, or when another provider replaces it).
 // A NULL `provider` removes the provider. A header the provider adds that
-// `sselink_config_header` would refuse closes the stream with
-// `SSELINK_RESULT_HEADER_PROVIDER`.
+// `sselink_config_header` would refuse, or headers that take the request
+// head over 64 KiB, close the stream with `SSELINK_RESULT_HEADER_PROVIDER`.
 //
 // # Safety
 //

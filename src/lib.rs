@@ -78,6 +78,7 @@ mod chunked;
 mod config;
 mod error;
 mod event;
+mod head;
 mod item;
 pub mod parser;
 mod post;
@@ -101,6 +102,7 @@ pub use config::{
 };
 pub use error::{Cause, Error, HttpFailure};
 pub use event::Event;
+pub use head::MAX_REQUEST_HEAD;
 pub use item::{CloseReason, Item, State};
 pub use parser::{Limit, LimitExceeded, Limits, Parsed, Parser};
 pub use post::{PostResponse, POST_BODY_LIMIT};

@@ -9,6 +9,11 @@
 //! size, when it is full or when a read filled all of it (a busy stream), so
 //! a quiet stream stays small and a flood reads as much at once as before.
 //!
+//! The output buffer is as large as the request head being sent (measured
+//! by [`crate::head`] and passed in through [`HeadSize`]), at least
+//! [`OUTPUT`], and is freed once the response starts: a long header costs
+//! memory only while it is written.
+//!
 //! A chunked response body goes through [`crate::chunked`] on its way in:
 //! chunk-size lines reach ureq-proto as bare sizes, since it refuses one
 //! with an extension of more than a dozen bytes.
@@ -24,6 +29,7 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -39,6 +45,10 @@ use crate::chunked::{body_framing, ChunkError, Framing};
 /// and a few small events fit.
 pub(crate) const INITIAL_INPUT: usize = 2 * 1024;
 
+/// The smallest output buffer, in bytes: a request head that fits is
+/// written in one piece, a body in pieces of this size.
+pub(crate) const OUTPUT: usize = 2 * 1024;
+
 /// Request bodies are read into a scratch area of at least this many bytes,
 /// taken from the input buffer's free space as ureq's own buffers do.
 const SCRATCH: usize = 10 * 1024;
@@ -46,11 +56,40 @@ const SCRATCH: usize = 10 * 1024;
 /// The shortest time one address of several gets to connect.
 const MIN_CONNECT_SHARE: Duration = Duration::from_millis(10);
 
+/// The size of the request head an agent sends next, so that the
+/// connection it opens for it has an output buffer to match. The reader
+/// and the post path set it before each request; the agent's connector reads
+/// it when it opens the connection, on the same thread.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadSize(Arc<AtomicUsize>);
+
+impl HeadSize {
+    /// Records the size of the next request head, in bytes.
+    pub(crate) fn set(&self, bytes: usize) {
+        self.0.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The output buffer the next connection needs.
+    fn output_buffer(&self) -> usize {
+        self.0.load(Ordering::Relaxed).max(OUTPUT)
+    }
+}
+
 /// Direct `http://` connections get a [`TcpTransport`]; everything else
 /// (TLS, proxies) goes to ureq's default connector chain, behind a [`Relay`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LeanConnector {
     default: DefaultConnector,
+    head: HeadSize,
+}
+
+impl LeanConnector {
+    pub(crate) fn new(head: HeadSize) -> LeanConnector {
+        LeanConnector {
+            default: DefaultConnector::default(),
+            head,
+        }
+    }
 }
 
 impl Connector<()> for LeanConnector {
@@ -63,7 +102,7 @@ impl Connector<()> for LeanConnector {
     ) -> Result<Option<Self::Out>, ureq::Error> {
         let buffers = GrowingBuffers::new(
             details.config.input_buffer_size(),
-            details.config.output_buffer_size(),
+            self.head.output_buffer(),
         );
         let plain = details.uri.scheme_str() == Some("http") && details.config.proxy().is_none();
         if !plain {
@@ -276,7 +315,8 @@ impl Transport for TcpTransport {
 /// through a [`GrowingBuffers`] of sselink's: what ureq's transport received
 /// (and decrypted) is moved into it, and what ureq writes into it is handed
 /// to ureq's transport in pieces its own output buffer takes. So chunked
-/// bodies work as on direct connections, for the price of one copy.
+/// bodies and long request heads work as on direct connections, for the
+/// price of one copy.
 struct Relay {
     inner: Box<dyn Transport>,
     buffers: GrowingBuffers,
@@ -358,7 +398,8 @@ impl Transport for Relay {
 /// start of an unfinished chunk-size line. The response head is recognised
 /// by ureq consuming it whole.
 ///
-/// Output is allocated at its full size on first use.
+/// Output is allocated at its full size on first use and freed when the
+/// response starts.
 struct GrowingBuffers {
     input: Vec<u8>,
     start: usize,
@@ -488,6 +529,9 @@ impl Buffers for GrowingBuffers {
     }
 
     fn input_append_buf(&mut self) -> &mut [u8] {
+        // The request is written: its buffer is not needed any more (a
+        // later write, as after a 100 Continue, allocates it again).
+        self.output = Vec::new();
         self.make_room();
         self.offered = self.input.len() - self.end;
         &mut self.input[self.end..]
@@ -625,7 +669,7 @@ mod tests {
 
     #[test]
     fn a_chunked_body_reaches_ureq_with_bare_chunk_sizes() {
-        let mut buffers = GrowingBuffers::new(20 * 1024, 2048);
+        let mut buffers = GrowingBuffers::new(20 * 1024, OUTPUT);
         let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
         let mut bytes = head.to_vec();
         bytes.extend_from_slice(b"5;name=\"a long value\"\r\nhello\r\n3;");
@@ -649,11 +693,24 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_chunked_pass_unchanged() {
-        let mut buffers = GrowingBuffers::new(20 * 1024, 2048);
+        let mut buffers = GrowingBuffers::new(20 * 1024, OUTPUT);
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n";
         read_into(&mut buffers, head);
         buffers.input_consume(head.len());
         read_into(&mut buffers, b"5;ext\r\nhello\r\n0\r\n\r\n");
         assert_eq!(buffers.input(), b"5;ext\r\nhello\r\n0\r\n\r\n");
+    }
+
+    #[test]
+    fn the_output_buffer_fits_the_head_and_is_freed_when_the_response_starts() {
+        let head = HeadSize::default();
+        assert_eq!(head.output_buffer(), OUTPUT);
+        head.set(40 * 1024);
+        let mut buffers = GrowingBuffers::new(20 * 1024, head.output_buffer());
+        assert_eq!(buffers.output().len(), 40 * 1024);
+        read_into(&mut buffers, b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(buffers.output.capacity(), 0);
+        // A later write (after a 100 Continue) has it again.
+        assert_eq!(buffers.output().len(), 40 * 1024);
     }
 }

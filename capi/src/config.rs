@@ -246,9 +246,11 @@ fn millis(value: u64) -> Duration {
 /// Adds a request header sent on every connect. A name that is not an HTTP
 /// token, a value with a control character, or a header that frames the
 /// request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
-/// the like) gives `SSELINK_RESULT_INVALID_CONFIG`. A caller's `Accept` or
-/// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
-/// `Proxy-Authorization` are never sent to another origin after a redirect.
+/// the like) gives `SSELINK_RESULT_INVALID_CONFIG`, as does a header over
+/// 64 KiB; connecting refuses a request head (URL and headers) over 64 KiB.
+/// A caller's `Accept` or `Cache-Control` replaces sselink's.
+/// `Authorization`, `Cookie` and `Proxy-Authorization` are never sent to
+/// another origin after a redirect.
 ///
 /// # Safety
 ///
