@@ -364,9 +364,11 @@ enum sselink_result sselink_config_error(const struct sselink_config *config, ch
 // Adds a request header sent on every connect. A name that is not an HTTP
 // token, a value with a control character, or a header that frames the
 // request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
-// the like) gives `SSELINK_RESULT_INVALID_CONFIG`. A caller's `Accept` or
-// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
-// `Proxy-Authorization` are never sent to another origin after a redirect.
+// the like) gives `SSELINK_RESULT_INVALID_CONFIG`, as does a header over
+// 64 KiB; connecting refuses a request head (URL and headers) over 64 KiB.
+// A caller's `Accept` or `Cache-Control` replaces sselink's.
+// `Authorization`, `Cookie` and `Proxy-Authorization` are never sent to
+// another origin after a redirect.
 //
 // # Safety
 //
@@ -425,8 +427,9 @@ enum sselink_result sselink_config_last_event_id(struct sselink_config *config, 
 // reads of `value_len` bytes (NULL allowed with length 0).
 enum sselink_result sselink_config_resume_query(struct sselink_config *config, const char *value, size_t value_len);
 
-// Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-// to a year; default 10000.
+// Limit on resolving and connecting (TCP and TLS), and on each write of the
+// request (a server that takes no byte of it for this long fails the
+// attempt), in milliseconds: from 1 to a year; default 10000.
 //
 // # Safety
 //
@@ -805,8 +808,8 @@ enum sselink_result sselink_config_reader_stack_size(struct sselink_config *conf
 // uses the provider any more (after `sselink_config_free` and
 // `sselink_stream_free` of them all, or when another provider replaces it).
 // A NULL `provider` removes the provider. A header the provider adds that
-// `sselink_config_header` would refuse closes the stream with
-// `SSELINK_RESULT_HEADER_PROVIDER`.
+// `sselink_config_header` would refuse, or headers that take the request
+// head over 64 KiB, close the stream with `SSELINK_RESULT_HEADER_PROVIDER`.
 //
 // # Safety
 //

@@ -293,7 +293,11 @@ impl Builder {
     /// [`last_event_id`](Builder::last_event_id) for `Last-Event-ID`.
     /// `Authorization`, `Cookie` and `Proxy-Authorization` are not sent to
     /// another origin after a redirect; see
-    /// [`sensitive_header`](Builder::sensitive_header) for others.
+    /// [`sensitive_header`](Builder::sensitive_header) for others. The URL
+    /// and the headers together may take up to
+    /// [`MAX_REQUEST_HEAD`](crate::MAX_REQUEST_HEAD): a header longer on
+    /// its own is refused here, and [`connect`](Builder::connect) refuses
+    /// more together.
     pub fn header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> Builder {
         self.add_header(name.as_ref(), value.as_ref(), false)
     }
@@ -324,9 +328,10 @@ impl Builder {
     /// the reader thread) and every post attempt (on the thread that posts)
     /// whose headers are added to the request, each replacing a header of the
     /// same name, so tokens can be refreshed. It must be thread-safe. Its
-    /// headers count as sensitive. If it panics or returns a header that
-    /// [`header`](Builder::header) would refuse, the stream closes with
-    /// [`Error::HeaderProvider`].
+    /// headers count as sensitive. If it panics, returns a header that
+    /// [`header`](Builder::header) would refuse, or returns headers that
+    /// take the request head over [`MAX_REQUEST_HEAD`](crate::MAX_REQUEST_HEAD),
+    /// the stream closes with [`Error::HeaderProvider`] (a post returns it).
     pub fn header_provider(
         mut self,
         provider: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
@@ -386,8 +391,10 @@ impl Builder {
         self.checked(check, |o| o.resume_query = Some(name))
     }
 
-    /// Limit on resolving and connecting (TCP and TLS). Default 10 s; from
-    /// 1 ms to [`MAX_DURATION`].
+    /// Limit on resolving and connecting (TCP and TLS), and on each write of
+    /// the request: a server that takes no byte of the request for this long
+    /// fails the attempt (the stream reconnects, a post tries again).
+    /// Default 10 s; from 1 ms to [`MAX_DURATION`].
     pub fn connect_timeout(self, timeout: Duration) -> Builder {
         let check = if timeout.is_zero() {
             Err("the connect timeout must be more than zero".into())
@@ -772,6 +779,7 @@ impl Builder {
         if !options.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
+        check_heads(&options, &url).map_err(Error::InvalidConfig)?;
         let tls = tls_config(&options).map_err(Error::InvalidConfig)?;
         let proxy = proxy_config(&options).map_err(Error::InvalidConfig)?;
         Ok(Config {
@@ -797,11 +805,13 @@ pub(crate) struct Config {
 impl Config {
     /// A fresh agent with the stream's connect and TLS settings: one per
     /// connection or post, so that close can shut each down. `per_read` is
-    /// the idle timer; `deadline` bounds a whole call (posts only).
+    /// the idle timer; `deadline` bounds a whole call (posts only); `head`
+    /// carries the size of each request head to the connection made for it.
     pub(crate) fn agent(
         &self,
         per_read: Option<Duration>,
         deadline: Option<Duration>,
+        head: &crate::transport::HeadSize,
     ) -> ureq::Agent {
         let options = &self.options;
         let config = ureq::Agent::config_builder()
@@ -811,6 +821,9 @@ impl Config {
             .timeout_resolve(Some(options.connect_timeout))
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(per_read)
+            // A server that takes no request bytes for the connect timeout
+            // (one that accepts and never reads, say) fails the attempt.
+            .timeout_per_write(Some(options.connect_timeout))
             .timeout_global(deadline)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
             .tls_config(self.tls.clone())
@@ -824,18 +837,21 @@ impl Config {
             // ureq's defaults are 128 KiB each, zeroed and so resident for
             // every open stream. The input buffer must hold a whole response
             // head, and a head that fills it must be an error, not a stall:
-            // so the buffer is a little larger than the head limit. Requests
-            // are written in pieces, so 2 KiB serves for output.
+            // so the buffer is a little larger than the head limit. ureq's
+            // own transports (TLS, proxies) are handed requests in pieces,
+            // so 2 KiB serves for their output; sselink's buffers in front
+            // of them fit each request head (src/transport.rs).
             .max_response_header_size(MAX_RESPONSE_HEAD)
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
-            .output_buffer_size(2 * 1024)
+            .output_buffer_size(crate::transport::OUTPUT)
             .build();
-        // Direct `http://` connections start with a small input buffer that
-        // grows (src/transport.rs); TLS and proxies use ureq's connectors.
-        // Failed name lookups are marked as DNS failures (src/resolver.rs).
+        // Every connection reads and writes through sselink's buffers,
+        // which start small and grow (src/transport.rs); TLS and proxies
+        // use ureq's connectors under them. Failed name lookups are marked
+        // as DNS failures (src/resolver.rs).
         ureq::Agent::with_parts(
             config,
-            crate::transport::LeanConnector::default(),
+            crate::transport::LeanConnector::new(head.clone()),
             crate::resolver::MarkingResolver::default(),
         )
     }
@@ -931,6 +947,48 @@ fn proxy_config(options: &Options) -> Result<Option<ureq::Proxy>, String> {
         .map_err(|e| format!("the proxy with no_proxy `{hosts}` cannot be used ({e})"))
 }
 
+/// Checks that the stream's request and a post's fit in
+/// [`MAX_REQUEST_HEAD`](crate::head::MAX_REQUEST_HEAD) as configured (a
+/// header provider's headers are checked at each connect and post).
+fn check_heads(options: &Options, url: &Url) -> Result<(), String> {
+    use crate::head::{field, size, too_long, MAX_REQUEST_HEAD};
+    let headers: usize = options
+        .headers
+        .iter()
+        .map(|h| field(h.name.as_str(), h.value.len()))
+        .sum();
+    // Accept and Cache-Control, the seeded id, and the id in the query.
+    let id = &options.last_event_id;
+    let own = field("accept", 17) + field("cache-control", 8);
+    let own = own
+        + if id.is_empty() {
+            0
+        } else {
+            field("last-event-id", id.len())
+        };
+    let mut resumed = url.clone();
+    if let (Some(name), false) = (&options.resume_query, id.is_empty()) {
+        resumed.query_pairs_mut().append_pair(name, id);
+    }
+    let stream = size(options.method.as_str(), &resumed, headers + own);
+    if stream > MAX_REQUEST_HEAD {
+        return Err(format!(
+            "the URL and headers make {}; shorten them",
+            too_long(stream)
+        ));
+    }
+    // The default post URL is the stream's, at most as long.
+    let post_url = options.post_url.as_ref().unwrap_or(url);
+    let post = size("POST", post_url, headers + field("content-type", 16));
+    if post > MAX_REQUEST_HEAD {
+        return Err(format!(
+            "the post URL and headers make {}; shorten them",
+            too_long(post)
+        ));
+    }
+    Ok(())
+}
+
 fn check_duration(setting: &str, duration: Duration) -> Result<(), String> {
     if duration > MAX_DURATION {
         return Err(format!(
@@ -963,6 +1021,13 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<(HeaderName, Heade
     }
     let value = HeaderValue::from_str(value)
         .map_err(|_| format!("header `{name}` has a control character in its value"))?;
+    let size = crate::head::field(name.as_str(), value.len());
+    if size > crate::head::MAX_REQUEST_HEAD {
+        return Err(format!(
+            "header `{name}` alone makes {}; shorten it",
+            crate::head::too_long(size)
+        ));
+    }
     Ok((name, value))
 }
 

@@ -276,6 +276,13 @@ impl Error {
             ureq::Error::Timeout(Timeout::Connect | Timeout::Resolve) => {
                 Error::ConnectTimeout(connect_timeout)
             }
+            ureq::Error::Timeout(Timeout::PerWrite) => Error::Network(Arc::new(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the server took no bytes of the request for {connect_timeout:?}, the \
+                     connect timeout; it may be overloaded or not reading the request"
+                ),
+            ))),
             ureq::Error::Timeout(_) => Error::IdleTimeout(idle_timeout.unwrap_or_default()),
             ureq::Error::Io(io) => Error::from_io(io, connect_timeout, idle_timeout),
             ureq::Error::HostNotFound => Error::Dns(Arc::new(error)),
@@ -410,6 +417,13 @@ mod tests {
             Error::IdleTimeout(Duration::from_secs(45))
         );
         assert!(matches!(io(io::ErrorKind::TimedOut), Error::IdleTimeout(_)));
+        // A write the server takes no byte of, for the connect timeout.
+        let stalled = map(ureq::Error::Timeout(ureq::Timeout::PerWrite));
+        assert!(matches!(stalled, Error::Network(_)), "{stalled:?}");
+        assert!(
+            stalled.to_string().contains("10s, the connect timeout"),
+            "{stalled}"
+        );
         assert!(matches!(
             map(ureq::Error::ConnectionFailed),
             Error::Network(_)

@@ -74,9 +74,11 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+mod chunked;
 mod config;
 mod error;
 mod event;
+mod head;
 mod item;
 pub mod parser;
 mod post;
@@ -102,6 +104,7 @@ pub use config::{
 };
 pub use error::{Cause, Error, HttpFailure};
 pub use event::Event;
+pub use head::MAX_REQUEST_HEAD;
 pub use item::{CloseReason, Item, State};
 pub use parser::{Limit, LimitExceeded, Limits, Parsed, Parser};
 pub use post::{PostResponse, POST_BODY_LIMIT};

@@ -183,7 +183,24 @@ fn attempt_once(
     let request = request
         .body(body)
         .map_err(|e| Error::InvalidConfig(format!("the post cannot be built ({e})")))?;
-    let agent = config.agent(options.idle_timeout, Some(left));
+    let size = crate::head::head_size(&request, url);
+    if size > crate::head::MAX_REQUEST_HEAD {
+        let too_long = crate::head::too_long(size);
+        // The configured headers were checked when the stream was made.
+        return Err(if options.header_provider.is_some() {
+            Error::HeaderProvider(format!(
+                "its headers, with the post URL and the configured headers, make {too_long}; \
+                 return shorter ones"
+            ))
+        } else {
+            Error::InvalidConfig(format!(
+                "the post URL and headers make {too_long}; shorten them"
+            ))
+        });
+    }
+    let head = crate::transport::HeadSize::default();
+    head.set(size);
+    let agent = config.agent(options.idle_timeout, Some(left), &head);
     let Some(registration) = shared.register_post(&agent) else {
         return Err(Error::Closed);
     };

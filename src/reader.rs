@@ -16,11 +16,13 @@ use crate::backoff::{Jitter, Next, Outage};
 use crate::config::{Config, HeaderOption, Overflow};
 use crate::error::{Error, HttpFailure};
 use crate::event::EventId;
+use crate::head::{head_size, too_long, MAX_REQUEST_HEAD};
 use crate::item::{CloseReason, Item, State};
 use crate::parser::{Parsed, Parser};
 use crate::redirect::{is_redirect, next_hop};
 use crate::response::{check_content_type, header_pairs, parse_retry_after};
 use crate::shared::{Batch, IdChange, Message, Never, Shared};
+use crate::transport::HeadSize;
 
 /// The caller closed the stream: the reader exits without a word.
 pub(crate) struct Stop;
@@ -262,12 +264,13 @@ impl Reader {
         self.send(Item::Connecting { attempt })?;
         // Tokens of restarts this connection fulfils.
         while self.channels.restart_requests.try_recv().is_ok() {}
-        let agent = self.new_agent();
+        let head = HeadSize::default();
+        let agent = self.new_agent(&head);
         if !self.shared.install_agent(&agent) {
             return Err(Stop);
         }
 
-        let response = match self.request(&agent) {
+        let response = match self.request(&agent, &head) {
             Ok(response) => response,
             Err(outcome) => return self.unless_stopped(outcome),
         };
@@ -307,8 +310,9 @@ impl Reader {
         Ok(outcome)
     }
 
-    fn new_agent(&self) -> ureq::Agent {
-        self.config.agent(self.config.options.idle_timeout, None)
+    fn new_agent(&self, head: &HeadSize) -> ureq::Agent {
+        self.config
+            .agent(self.config.options.idle_timeout, None, head)
     }
 
     fn headers(&self) -> Result<Vec<HeaderOption>, Outcome> {
@@ -316,21 +320,39 @@ impl Reader {
     }
 
     /// Sends the request and follows redirects. Reconnects always start from
-    /// the configured URL.
-    fn request(&mut self, agent: &ureq::Agent) -> Result<Response<Body>, Outcome> {
+    /// the configured URL. Each request's head is measured first: its
+    /// connection gets an output buffer to fit it, and one over
+    /// [`MAX_REQUEST_HEAD`] is not sent.
+    fn request(&mut self, agent: &ureq::Agent, head: &HeadSize) -> Result<Response<Body>, Outcome> {
         let config = Arc::clone(&self.config);
         let options = &config.options;
         let headers = self.headers()?;
-        let mut url = self.resume_url();
+        let mut id = self.sendable_id();
+        let mut url = self.resume_url(id.as_ref());
         let origin = url.origin();
         let mut method = options.method.clone();
         let mut body = options.body.as_deref();
         let mut hops = 0;
         loop {
             let same_origin = url.origin() == origin;
+            let has_body = body.is_some();
+            let mut fitted =
+                self.fitting_request(&url, &method, &headers, same_origin, has_body, id.as_ref())?;
+            if let (Err(size), true) = (&fitted, id.is_some()) {
+                // The server's id is too long to send, as one with a
+                // control character is (behaviour §2.7).
+                self.warn_long_id(*size);
+                id = None;
+                if hops == 0 {
+                    url = config.url.clone();
+                }
+                fitted =
+                    self.fitting_request(&url, &method, &headers, same_origin, has_body, None)?;
+            }
+            let (request, size) =
+                fitted.map_err(|size| Outcome::fatal(self.head_too_long(size, hops > 0)))?;
+            head.set(size);
             log::debug!("{method} {}", crate::redact::redacted(&url));
-            let request =
-                self.build_request(&url, &method, &headers, same_origin, body.is_some())?;
             let sent = match body {
                 Some(body) => agent.run(request.map(|()| body)),
                 None => agent.run(request),
@@ -358,16 +380,79 @@ impl Reader {
         }
     }
 
-    /// The configured URL, with the resume query parameter when the stream
-    /// has an id that can be sent. Every other byte of the query stays as
+    /// [`build_request`](Reader::build_request) with the size of its head,
+    /// or `Err` with that size when it is over [`MAX_REQUEST_HEAD`] (a URL
+    /// that long is not even built: the `http` crate refuses it).
+    fn fitting_request(
+        &self,
+        url: &Url,
+        method: &Method,
+        headers: &[HeaderOption],
+        same_origin: bool,
+        has_body: bool,
+        own_id: Option<&HeaderValue>,
+    ) -> Result<Result<(Request<()>, usize), usize>, Outcome> {
+        let bare = crate::head::size(method.as_str(), url, 0);
+        if bare > MAX_REQUEST_HEAD {
+            return Ok(Err(bare));
+        }
+        let request = self.build_request(url, method, headers, same_origin, has_body, own_id)?;
+        let size = head_size(&request, url);
+        Ok(if size > MAX_REQUEST_HEAD {
+            Err(size)
+        } else {
+            Ok((request, size))
+        })
+    }
+
+    /// Why a request head of `size` bytes is not sent: the header
+    /// provider's headers, a redirect's target, or (when neither) the
+    /// configuration, which [`Builder::connect`](crate::Builder::connect)
+    /// checks already.
+    fn head_too_long(&self, size: usize, redirected: bool) -> Error {
+        if redirected {
+            return Error::Redirect(format!(
+                "its target, with the request's headers, makes {}",
+                too_long(size)
+            ));
+        }
+        if self.config.options.header_provider.is_some() {
+            return Error::HeaderProvider(format!(
+                "its headers, with the URL and the configured headers, make {}; return shorter ones",
+                too_long(size)
+            ));
+        }
+        Error::InvalidConfig(format!(
+            "the URL and headers make {}; shorten them",
+            too_long(size)
+        ))
+    }
+
+    /// Warns, once per id, that the server's last event id is too long to
+    /// send.
+    fn warn_long_id(&mut self, size: usize) {
+        let id = self.parser.last_event_id();
+        if self.unsendable_id.as_deref() != Some(id) {
+            log::warn!(
+                "the server's last event id is {} bytes, and sent it would make {}; \
+                 reconnecting without Last-Event-ID",
+                id.len(),
+                too_long(size)
+            );
+            self.unsendable_id = Some(id.to_string());
+        }
+    }
+
+    /// The configured URL, with the resume query parameter carrying `id`
+    /// when there is one. Every other byte of the query stays as
     /// configured.
-    fn resume_url(&mut self) -> Url {
-        let config = Arc::clone(&self.config);
+    fn resume_url(&self, id: Option<&HeaderValue>) -> Url {
+        let config = &self.config;
         let mut url = config.url.clone();
         let Some(name) = &config.options.resume_query else {
             return url;
         };
-        let Some(id) = self.sendable_id() else {
+        let Some(id) = id else {
             return url;
         };
         let id = String::from_utf8_lossy(id.as_bytes()).into_owned();
@@ -413,13 +498,15 @@ impl Reader {
         }
     }
 
+    /// The request to `url`, carrying `own_id` as `Last-Event-ID`.
     fn build_request(
-        &mut self,
+        &self,
         url: &Url,
         method: &Method,
         headers: &[HeaderOption],
         same_origin: bool,
         has_body: bool,
+        own_id: Option<&HeaderValue>,
     ) -> Result<Request<()>, Outcome> {
         let sent = |name: &HeaderName| headers.iter().any(|h| h.name == name);
         let mut request = Request::builder().method(method.clone()).uri(url.as_str());
@@ -430,8 +517,7 @@ impl Reader {
             request = request.header(header::CACHE_CONTROL, "no-cache");
         }
         let last_event_id = HeaderName::from_static("last-event-id");
-        let own_id = self.sendable_id();
-        if let Some(id) = &own_id {
+        if let Some(id) = own_id {
             request = request.header(&last_event_id, id);
         }
         for h in headers {

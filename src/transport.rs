@@ -1,5 +1,5 @@
-//! The plain-TCP transport under every direct `http://` connection: ureq's
-//! own, but with an input buffer that starts small and grows.
+//! The transports under every connection: ureq's own, with buffers of
+//! sselink's that start small, grow, and fix what ureq-proto cannot read.
 //!
 //! ureq's TCP transport allocates and zeroes its whole input buffer up
 //! front, and that buffer must be able to hold a whole response head
@@ -9,8 +9,18 @@
 //! size, when it is full or when a read filled all of it (a busy stream), so
 //! a quiet stream stays small and a flood reads as much at once as before.
 //!
-//! TLS and proxied connections keep ureq's connectors unchanged:
-//! [`Connector::connect`] hands them to ureq's default chain.
+//! The output buffer is as large as the request head being sent (measured
+//! by [`crate::head`] and passed in through [`HeadSize`]), at least
+//! [`OUTPUT`], and is freed once the response starts: a long header costs
+//! memory only while it is written.
+//!
+//! A chunked response body goes through [`crate::chunked`] on its way in:
+//! chunk-size lines reach ureq-proto as bare sizes, since it refuses one
+//! with an extension of more than a dozen bytes.
+//!
+//! Direct `http://` connections are [`TcpTransport`]s. TLS and proxied
+//! connections are made by ureq's connectors, and a [`Relay`] moves the bytes
+//! of ureq's transport through the same buffers.
 //!
 //! One transport belongs to one connection, used by the reader or post
 //! thread that runs it; close reaches it only through the shutdown handle
@@ -19,17 +29,25 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, ShutdownHandle, Transport,
+    time, Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, ShutdownHandle,
+    Transport,
 };
 use ureq::Timeout;
+
+use crate::chunked::{body_framing, ChunkError, Framing};
 
 /// The input buffer of a new connection, in bytes: a typical response head
 /// and a few small events fit.
 pub(crate) const INITIAL_INPUT: usize = 2 * 1024;
+
+/// The smallest output buffer, in bytes: a request head that fits is
+/// written in one piece, a body in pieces of this size.
+pub(crate) const OUTPUT: usize = 2 * 1024;
 
 /// Request bodies are read into a scratch area of at least this many bytes,
 /// taken from the input buffer's free space as ureq's own buffers do.
@@ -38,11 +56,40 @@ const SCRATCH: usize = 10 * 1024;
 /// The shortest time one address of several gets to connect.
 const MIN_CONNECT_SHARE: Duration = Duration::from_millis(10);
 
+/// The size of the request head an agent sends next, so that the
+/// connection it opens for it has an output buffer to match. The reader
+/// and the post path set it before each request; the agent's connector reads
+/// it when it opens the connection, on the same thread.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadSize(Arc<AtomicUsize>);
+
+impl HeadSize {
+    /// Records the size of the next request head, in bytes.
+    pub(crate) fn set(&self, bytes: usize) {
+        self.0.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The output buffer the next connection needs.
+    fn output_buffer(&self) -> usize {
+        self.0.load(Ordering::Relaxed).max(OUTPUT)
+    }
+}
+
 /// Direct `http://` connections get a [`TcpTransport`]; everything else
-/// (TLS, proxies) goes to ureq's default connector chain.
-#[derive(Debug, Default)]
+/// (TLS, proxies) goes to ureq's default connector chain, behind a [`Relay`].
+#[derive(Debug)]
 pub(crate) struct LeanConnector {
     default: DefaultConnector,
+    head: HeadSize,
+}
+
+impl LeanConnector {
+    pub(crate) fn new(head: HeadSize) -> LeanConnector {
+        LeanConnector {
+            default: DefaultConnector::default(),
+            head,
+        }
+    }
 }
 
 impl Connector<()> for LeanConnector {
@@ -53,9 +100,14 @@ impl Connector<()> for LeanConnector {
         details: &ConnectionDetails,
         chained: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
+        let buffers = GrowingBuffers::new(
+            details.config.input_buffer_size(),
+            self.head.output_buffer(),
+        );
         let plain = details.uri.scheme_str() == Some("http") && details.config.proxy().is_none();
         if !plain {
-            return self.default.connect(details, chained);
+            let made = self.default.connect(details, chained)?;
+            return Ok(made.map(|inner| Box::new(Relay { inner, buffers }) as Box<dyn Transport>));
         }
         let stream = connect_any(details)?;
         if details.config.no_delay() {
@@ -63,10 +115,7 @@ impl Connector<()> for LeanConnector {
         }
         let transport = TcpTransport {
             stream: Arc::new(stream),
-            buffers: GrowingBuffers::new(
-                details.config.input_buffer_size(),
-                details.config.output_buffer_size(),
-            ),
+            buffers,
             read_timeout: None,
             write_timeout: None,
         };
@@ -153,6 +202,19 @@ fn io_timeout(next: NextTimeout) -> Result<Option<Duration>, ureq::Error> {
     Ok(next.not_zero().map(|t| *t))
 }
 
+/// `timeout` less the time since `started`: one budget for the several
+/// reads or writes a call may take. A per-read or per-write limit still
+/// applies to each of them afresh.
+fn remaining(timeout: NextTimeout, started: Instant) -> NextTimeout {
+    let after = match timeout.after {
+        time::Duration::Exact(left) => {
+            time::Duration::Exact(left.saturating_sub(started.elapsed()))
+        }
+        time::Duration::NotHappening => time::Duration::NotHappening,
+    };
+    NextTimeout { after, ..timeout }
+}
+
 /// A socket error as ureq reports it: a timed-out read or write (which
 /// Linux reports as `WouldBlock`) is a timeout for `reason`.
 fn io_error(error: io::Error, reason: Timeout) -> ureq::Error {
@@ -162,25 +224,9 @@ fn io_error(error: io::Error, reason: Timeout) -> ureq::Error {
     }
 }
 
-impl Transport for TcpTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let next = timeout.for_write();
-        let wanted = io_timeout(next)?;
-        if wanted != self.write_timeout {
-            self.stream.set_write_timeout(wanted)?;
-            self.write_timeout = wanted;
-        }
-        let output = &self.buffers.output()[..amount];
-        (&*self.stream)
-            .write_all(output)
-            .map_err(|error| io_error(error, next.reason))
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+impl TcpTransport {
+    /// One read from the socket into the input buffer: the bytes read.
+    fn read_once(&mut self, timeout: NextTimeout) -> Result<usize, ureq::Error> {
         let next = timeout.for_read();
         let wanted = io_timeout(next)?;
         if wanted != self.read_timeout {
@@ -210,7 +256,41 @@ impl Transport for TcpTransport {
         };
         let amount = read.map_err(|error| io_error(error, next.reason))?;
         self.buffers.input_appended(amount);
-        Ok(amount > 0)
+        Ok(amount)
+    }
+}
+
+impl Transport for TcpTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let next = timeout.for_write();
+        let wanted = io_timeout(next)?;
+        if wanted != self.write_timeout {
+            self.stream.set_write_timeout(wanted)?;
+            self.write_timeout = wanted;
+        }
+        let output = &self.buffers.output()[..amount];
+        (&*self.stream)
+            .write_all(output)
+            .map_err(|error| io_error(error, next.reason))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let started = Instant::now();
+        loop {
+            self.buffers.check_framing()?;
+            let before = self.buffers.visible();
+            if self.read_once(remaining(timeout, started))? == 0 {
+                return Ok(false);
+            }
+            if self.buffers.visible() > before {
+                return Ok(true);
+            }
+            // The bytes went into an unfinished chunk-size line: read on.
+        }
     }
 
     fn is_open(&mut self) -> bool {
@@ -227,10 +307,95 @@ impl Transport for TcpTransport {
     }
 }
 
+/// A connection made by ureq's connectors (TLS, proxies), whose bytes pass
+/// through a [`GrowingBuffers`] of sselink's: what ureq's transport received
+/// (and decrypted) is moved into it, and what ureq writes into it is handed
+/// to ureq's transport in pieces its own output buffer takes. So chunked
+/// bodies and long request heads work as on direct connections, for the
+/// price of one copy.
+struct Relay {
+    inner: Box<dyn Transport>,
+    buffers: GrowingBuffers,
+}
+
+impl fmt::Debug for Relay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Relay").field("inner", &self.inner).finish()
+    }
+}
+
+impl Transport for Relay {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let started = Instant::now();
+        let mut sent = 0;
+        while sent < amount {
+            let piece = self.inner.buffers().output();
+            let n = piece.len().min(amount - sent);
+            if n == 0 {
+                return Err(ureq::Error::Io(io::Error::other(
+                    "the connection offers no output buffer",
+                )));
+            }
+            piece[..n].copy_from_slice(&self.buffers.output[sent..sent + n]);
+            self.inner.transmit_output(n, remaining(timeout, started))?;
+            sent += n;
+        }
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let started = Instant::now();
+        loop {
+            self.buffers.check_framing()?;
+            if self.inner.buffers().input().is_empty()
+                && !self.inner.await_input(remaining(timeout, started))?
+            {
+                return Ok(false);
+            }
+            let before = self.buffers.visible();
+            let held = self.inner.buffers().input();
+            if held.is_empty() {
+                continue;
+            }
+            let free = self.buffers.input_append_buf();
+            if free.is_empty() {
+                return Ok(false);
+            }
+            let n = held.len().min(free.len());
+            free[..n].copy_from_slice(&held[..n]);
+            self.inner.buffers().input_consume(n);
+            self.buffers.input_appended(n);
+            if self.buffers.visible() > before {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
 /// ureq's buffers for one connection. Input lives in `input[start..end]`;
 /// the vector starts at [`INITIAL_INPUT`] bytes and doubles, up to
 /// `max_input`, when it has no free space left or when the last read filled
-/// all it was offered and that was at least half of it. Output is allocated at its full size on first use.
+/// all it was offered and that was at least half of it.
+///
+/// In a chunked body ureq sees only `input[start..checked]`: the bytes up to
+/// `checked` went through [`crate::chunked`], and those after it are the
+/// start of an unfinished chunk-size line. The response head is recognised
+/// by ureq consuming it whole.
+///
+/// Output is allocated at its full size on first use and freed when the
+/// response starts.
 struct GrowingBuffers {
     input: Vec<u8>,
     start: usize,
@@ -242,6 +407,12 @@ struct GrowingBuffers {
     filled_offer: bool,
     /// The last consume took bytes (ureq's `can_use_input` rule).
     progress: bool,
+    /// How the response's body is framed, once its head is consumed.
+    framing: Framing,
+    /// In a chunked body, the end of what ureq may read.
+    checked: usize,
+    /// The chunked framing is broken: the next wait for input fails.
+    broken: Option<ChunkError>,
     output: Vec<u8>,
     output_size: usize,
 }
@@ -256,9 +427,50 @@ impl GrowingBuffers {
             offered: 0,
             filled_offer: false,
             progress: false,
+            framing: Framing::Head,
+            checked: 0,
+            broken: None,
             output: Vec::new(),
             output_size: output_size.max(1),
         }
+    }
+
+    /// The end of the input ureq may read.
+    fn visible_end(&self) -> usize {
+        match self.framing {
+            Framing::Chunked(_) => self.checked,
+            Framing::Head | Framing::Unchanged => self.end,
+        }
+    }
+
+    /// How many bytes ureq may read.
+    fn visible(&self) -> usize {
+        self.visible_end() - self.start
+    }
+
+    /// The error of broken chunked framing, if it is.
+    fn check_framing(&self) -> Result<(), ureq::Error> {
+        match &self.broken {
+            None => Ok(()),
+            Some(error) => Err(ureq::Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                error.clone(),
+            ))),
+        }
+    }
+
+    /// Runs the bytes after `checked` through the chunked framing.
+    fn normalise(&mut self) {
+        let Framing::Chunked(state) = &mut self.framing else {
+            return;
+        };
+        if self.broken.is_some() {
+            return;
+        }
+        let done = state.normalise(&mut self.input[self.checked..self.end]);
+        self.end = self.checked + done.len;
+        self.checked += done.visible;
+        self.broken = done.error;
     }
 
     /// Allocates the output buffer at its full size, on first use.
@@ -273,6 +485,7 @@ impl GrowingBuffers {
         if self.start > 0 {
             self.input.copy_within(self.start..self.end, 0);
             self.end -= self.start;
+            self.checked = self.checked.saturating_sub(self.start);
             self.start = 0;
         }
     }
@@ -308,10 +521,13 @@ impl Buffers for GrowingBuffers {
     }
 
     fn input(&self) -> &[u8] {
-        &self.input[self.start..self.end]
+        &self.input[self.start..self.visible_end()]
     }
 
     fn input_append_buf(&mut self) -> &mut [u8] {
+        // The request is written: its buffer is not needed any more (a
+        // later write, as after a 100 Continue, allocates it again).
+        self.output = Vec::new();
         self.make_room();
         self.offered = self.input.len() - self.end;
         &mut self.input[self.end..]
@@ -324,14 +540,26 @@ impl Buffers for GrowingBuffers {
         // sending faster than it is read; a few bytes into a nearly full
         // buffer say nothing.
         self.filled_offer = amount > 0 && amount == self.offered && amount * 2 >= self.input.len();
+        self.normalise();
     }
 
     fn input_consume(&mut self, amount: usize) {
         self.progress = amount > 0;
-        self.start = (self.start + amount).min(self.end);
+        let amount = amount.min(self.visible());
+        if amount > 0 && self.framing == Framing::Head {
+            // ureq consumes a response head whole, once it has parsed it.
+            let head = &self.input[self.start..self.start + amount];
+            self.framing = body_framing(head);
+            self.checked = self.start + amount;
+            self.start += amount;
+            self.normalise();
+        } else {
+            self.start += amount;
+        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            self.checked = 0;
         }
     }
 
@@ -343,7 +571,7 @@ impl Buffers for GrowingBuffers {
     }
 
     fn can_use_input(&self) -> bool {
-        self.start < self.end && self.progress
+        self.start < self.visible_end() && self.progress
     }
 }
 
@@ -433,5 +661,52 @@ mod tests {
         assert!(scratch.len() >= SCRATCH);
         assert_eq!(output.len(), 2048);
         assert_eq!(buffers.input(), b"kept");
+    }
+
+    #[test]
+    fn a_chunked_body_reaches_ureq_with_bare_chunk_sizes() {
+        let mut buffers = GrowingBuffers::new(20 * 1024, OUTPUT);
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut bytes = head.to_vec();
+        bytes.extend_from_slice(b"5;name=\"a long value\"\r\nhello\r\n3;");
+        read_into(&mut buffers, &bytes);
+        // The head is shown as it came, and so is what follows, until ureq
+        // has consumed the head.
+        assert_eq!(buffers.input(), &bytes[..]);
+        buffers.input_consume(head.len());
+        assert_eq!(buffers.input(), b"5\r\nhello\r\n");
+        buffers.input_consume(10);
+        // The unfinished size line is held back, then shown bare.
+        assert!(buffers.input().is_empty() && !buffers.can_use_input());
+        read_into(&mut buffers, b"more\r\nabc\r\n");
+        assert_eq!(buffers.input(), b"3\r\nabc\r\n");
+        assert!(buffers.check_framing().is_ok());
+        buffers.input_consume(8);
+        read_into(&mut buffers, b"zz\r\n");
+        assert!(buffers.input().is_empty());
+        assert!(buffers.check_framing().is_err());
+    }
+
+    #[test]
+    fn bodies_that_are_not_chunked_pass_unchanged() {
+        let mut buffers = GrowingBuffers::new(20 * 1024, OUTPUT);
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n";
+        read_into(&mut buffers, head);
+        buffers.input_consume(head.len());
+        read_into(&mut buffers, b"5;ext\r\nhello\r\n0\r\n\r\n");
+        assert_eq!(buffers.input(), b"5;ext\r\nhello\r\n0\r\n\r\n");
+    }
+
+    #[test]
+    fn the_output_buffer_fits_the_head_and_is_freed_when_the_response_starts() {
+        let head = HeadSize::default();
+        assert_eq!(head.output_buffer(), OUTPUT);
+        head.set(40 * 1024);
+        let mut buffers = GrowingBuffers::new(20 * 1024, head.output_buffer());
+        assert_eq!(buffers.output().len(), 40 * 1024);
+        read_into(&mut buffers, b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(buffers.output.capacity(), 0);
+        // A later write (after a 100 Continue) has it again.
+        assert_eq!(buffers.output().len(), 40 * 1024);
     }
 }

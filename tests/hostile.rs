@@ -252,7 +252,9 @@ fn hostile_servers_end_in_clear_errors_in_bounded_memory() {
             "{reason}"
         );
         assert!(
-            reason.to_string().contains("is for wrong.example, not for 127.0.0.1"),
+            reason
+                .to_string()
+                .contains("is for wrong.example, not for 127.0.0.1"),
             "{reason}"
         );
         reason.to_string()

@@ -246,9 +246,11 @@ fn millis(value: u64) -> Duration {
 /// Adds a request header sent on every connect. A name that is not an HTTP
 /// token, a value with a control character, or a header that frames the
 /// request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
-/// the like) gives `SSELINK_RESULT_INVALID_CONFIG`. A caller's `Accept` or
-/// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
-/// `Proxy-Authorization` are never sent to another origin after a redirect.
+/// the like) gives `SSELINK_RESULT_INVALID_CONFIG`, as does a header over
+/// 64 KiB; connecting refuses a request head (URL and headers) over 64 KiB.
+/// A caller's `Accept` or `Cache-Control` replaces sselink's.
+/// `Authorization`, `Cookie` and `Proxy-Authorization` are never sent to
+/// another origin after a redirect.
 ///
 /// # Safety
 ///
@@ -396,8 +398,9 @@ pub unsafe extern "C" fn sselink_config_resume_query(
     unsafe { set_string(config, value, value_len, |b, text| b.resume_query(text)) }
 }
 
-/// Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-/// to a year; default 10000.
+/// Limit on resolving and connecting (TCP and TLS), and on each write of the
+/// request (a server that takes no byte of it for this long fails the
+/// attempt), in milliseconds: from 1 to a year; default 10000.
 ///
 /// # Safety
 ///

@@ -75,8 +75,8 @@ impl Drop for Provider {
 /// uses the provider any more (after `sselink_config_free` and
 /// `sselink_stream_free` of them all, or when another provider replaces it).
 /// A NULL `provider` removes the provider. A header the provider adds that
-/// `sselink_config_header` would refuse closes the stream with
-/// `SSELINK_RESULT_HEADER_PROVIDER`.
+/// `sselink_config_header` would refuse, or headers that take the request
+/// head over 64 KiB, close the stream with `SSELINK_RESULT_HEADER_PROVIDER`.
 ///
 /// # Safety
 ///

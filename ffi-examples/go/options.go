@@ -57,9 +57,11 @@ const (
 // Header sets the header option. Adds a request header sent on every connect. A name that is not an HTTP
 // token, a value with a control character, or a header that frames the
 // request (`Content-Length`, `Transfer-Encoding`, `Host`, `Connection` and
-// the like) gives `ErrInvalidConfig`. A caller's `Accept` or
-// `Cache-Control` replaces sselink's. `Authorization`, `Cookie` and
-// `Proxy-Authorization` are never sent to another origin after a redirect.
+// the like) gives `ErrInvalidConfig`, as does a header over
+// 64 KiB; connecting refuses a request head (URL and headers) over 64 KiB.
+// A caller's `Accept` or `Cache-Control` replaces sselink's.
+// `Authorization`, `Cookie` and `Proxy-Authorization` are never sent to
+// another origin after a redirect.
 func Header(name string, value string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cName, lName := cString(name)
@@ -121,8 +123,9 @@ func ResumeQuery(value string) Option {
 	}
 }
 
-// ConnectTimeout sets the connect_timeout option. Limit on resolving and connecting (TCP and TLS), in milliseconds: from 1
-// to a year; default 10000.
+// ConnectTimeout sets the connect_timeout option. Limit on resolving and connecting (TCP and TLS), and on each write of the
+// request (a server that takes no byte of it for this long fails the
+// attempt): from 1 ms to a year; default 10 s.
 func ConnectTimeout(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_connect_timeout(config, ms(d))
@@ -456,7 +459,8 @@ func ReaderStackSize(bytes int) Option {
 // (they count as sensitive: never sent to another origin, never logged).
 // For connects it runs on the library's reader thread (a foreign thread for
 // Go: keep it short), for posts on the goroutine's thread; it must be safe
-// for concurrent use.
+// for concurrent use. Headers that Header would refuse, or that take the
+// request head over 64 KiB, close the stream with ErrHeaderProvider.
 func HeaderProvider(provider func() [][2]string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		// The handle travels through C in C memory, so no Go pointer is kept.
