@@ -13,14 +13,15 @@
 //
 // A goroutine waiting for events parks in Go's runtime poller on the
 // stream's readiness descriptor and takes items with non-blocking calls, so
-// waiting holds no OS thread. The library is linked statically from
-// ../../target/release/libsselink.a (build it with
-// `cargo build --release -p sselink-capi`).
+// waiting holds no OS thread.
+//
+// The package links the C library through pkg-config, against an install
+// made by capi/install.sh: `pkg-config sselink` (libsselink.so) by default,
+// `pkg-config sselink-static` (libsselink.a) with the build tag
+// sselink_static. See the README.
 package sselink
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libsselink.a -ldl -lm -lpthread
 #include <fcntl.h>
 #include <stdlib.h>
 #include "sselink.h"

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 // sse writes an event-stream head and returns a function that writes and
