@@ -127,16 +127,22 @@ check "Go through pkg-config (static, -tags sselink_static)" "$("$work/tail_go_s
 # relative paths.
 stage="$work/stage"
 multiarch="lib/$(gcc -print-multiarch)"
-DESTDIR="$stage" bash capi/install.sh --prefix /usr --libdir "$multiarch" > "$work/stage.log"
+DESTDIR="$stage" bash capi/install.sh --prefix /usr --libdir "$multiarch" --includedir include/sselink > "$work/stage.log"
 staged="$stage/usr/$multiarch"
 for file in "$staged/libsselink.a" "$staged/libsselink.so.$abi" "$staged/pkgconfig/sselink.pc" \
-    "$staged/cmake/sselink/sselinkConfig.cmake" "$stage/usr/include/sselink.h"; do
+    "$staged/cmake/sselink/sselinkConfig.cmake" "$stage/usr/include/sselink/sselink.h"; do
     [ -e "$file" ] || { echo "FAILED: DESTDIR install lacks ${file#"$stage"}" >&2; exit 1; }
 done
 grep -qx 'prefix=/usr' "$staged/pkgconfig/sselink.pc" &&
-    grep -qx "libdir=\${prefix}/$multiarch" "$staged/pkgconfig/sselink.pc" ||
+    grep -qx "libdir=\${prefix}/$multiarch" "$staged/pkgconfig/sselink.pc" &&
+    grep -qx "includedir=\${prefix}/include/sselink" "$staged/pkgconfig/sselink.pc" ||
     { echo "FAILED: the staged sselink.pc does not name /usr/$multiarch:" >&2; cat "$staged/pkgconfig/sselink.pc" >&2; exit 1; }
-echo "ok - DESTDIR and --libdir"; passed=$((passed + 1))
+# Without options: the prefix /usr/local.
+DESTDIR="$work/default" bash capi/install.sh > "$work/default.log"
+[ -e "$work/default/usr/local/lib/libsselink.so.$abi" ] && [ -e "$work/default/usr/local/include/sselink.h" ] &&
+    grep -qx 'prefix=/usr/local' "$work/default/usr/local/lib/pkgconfig/sselink.pc" ||
+    { echo "FAILED: the default prefix is not /usr/local" >&2; exit 1; }
+echo "ok - DESTDIR, --libdir, --includedir, the default prefix"; passed=$((passed + 1))
 stagepc() { PKG_CONFIG_PATH="$staged/pkgconfig" pkg-config --define-variable=prefix="$stage/usr" "$@"; }
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_staged" $(stagepc --cflags --libs sselink)

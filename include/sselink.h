@@ -234,9 +234,9 @@ typedef struct sselink_stream sselink_stream;
 // stream made from the configuration, and posting threads), so it must be
 // thread-safe, and it should return quickly: a close waits for it. Of the
 // other sselink functions it may call only `sselink_headers_*` on the
-// collection it received, `sselink_stream_close` and
+// collection it received, and `sselink_stream_close` and
 // `sselink_stream_close_and_wait` (which returns at once on the stream's
-// own reader thread) and `sselink_log_set_callback`.
+// own reader thread).
 typedef void (*sselink_header_provider)(void *userdata, struct sselink_headers *headers);
 
 // Releases the provider's `userdata` once no configuration or stream uses
@@ -336,7 +336,7 @@ enum sselink_result sselink_config_new(const char *url, size_t url_len, struct s
 // Copies why `sselink_config_new` refuses `url` (`url_len` bytes) into
 // `buffer`, NUL-terminated, and its length without the NUL into `*len`: the
 // message the Rust API gives, such as "URL `http://` does not parse (empty
-// host)", without the URL's credentials. The message is empty for a URL
+// host)". The message is empty for a URL
 // `sselink_config_new` accepts. With `SSELINK_RESULT_BUFFER_TOO_SMALL`,
 // `*len` is the length needed and `buffer` is untouched: pass NULL and 0 to
 // ask for the length.
@@ -822,9 +822,8 @@ enum sselink_result sselink_headers_add(struct sselink_headers *headers, const c
 // Fails the provider call that received `headers`: the connect it was
 // called for is not made and the stream closes with
 // `SSELINK_RESULT_HEADER_PROVIDER` (a post attempt fails with it), the item's
-// message carrying `reason` (`reason_len` bytes of UTF-8; other bytes are
-// replaced). Headers added before or after are dropped. Only the first
-// reason counts.
+// message carrying `reason` (`reason_len` bytes of UTF-8). Headers added
+// before or after are dropped. Only the first reason counts.
 //
 // # Safety
 //

@@ -14,8 +14,8 @@
  * moved-from object holds nothing and every call on it fails with
  * SSELINK_RESULT_NULL_ARGUMENT (or is ignored, for close). A Stream's
  * destructor closes it and waits up to five seconds for its reader thread,
- * except on that thread itself (a Stream destroyed in a log callback or its
- * header provider), where it does not wait.
+ * except on that thread itself (a Stream destroyed in a log callback),
+ * where it does not wait.
  *
  * Strings in items are std::string_view into the stream's buffers, valid
  * until the next poll of that stream; Event::own() and friends copy.
@@ -417,7 +417,7 @@ class Config {
     /// (on the reader thread) and post attempt (on the posting thread); its
     /// headers replace configured ones of the same name. It must be
     /// thread-safe. When it throws, or returns a header that is not UTF-8,
-    /// no request is sent: the stream closes (a post fails) with
+    /// no request is sent: the stream closes with
     /// SSELINK_RESULT_HEADER_PROVIDER, the exception's what() in the message.
     Config &header_provider(std::function<std::vector<std::pair<std::string, std::string>>()> provider) {
         using Provider = std::function<std::vector<std::pair<std::string, std::string>>()>;

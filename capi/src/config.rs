@@ -121,7 +121,7 @@ pub unsafe extern "C" fn sselink_config_new(
 /// Copies why `sselink_config_new` refuses `url` (`url_len` bytes) into
 /// `buffer`, NUL-terminated, and its length without the NUL into `*len`: the
 /// message the Rust API gives, such as "URL `http://` does not parse (empty
-/// host)", without the URL's credentials. The message is empty for a URL
+/// host)". The message is empty for a URL
 /// `sselink_config_new` accepts. With `SSELINK_RESULT_BUFFER_TOO_SMALL`,
 /// `*len` is the length needed and `buffer` is untouched: pass NULL and 0 to
 /// ask for the length.

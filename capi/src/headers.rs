@@ -39,9 +39,9 @@ impl sselink_headers {
 /// stream made from the configuration, and posting threads), so it must be
 /// thread-safe, and it should return quickly: a close waits for it. Of the
 /// other sselink functions it may call only `sselink_headers_*` on the
-/// collection it received, `sselink_stream_close` and
+/// collection it received, and `sselink_stream_close` and
 /// `sselink_stream_close_and_wait` (which returns at once on the stream's
-/// own reader thread) and `sselink_log_set_callback`.
+/// own reader thread).
 pub type sselink_header_provider =
     Option<unsafe extern "C" fn(userdata: *mut c_void, headers: *mut sselink_headers)>;
 
@@ -199,9 +199,8 @@ pub unsafe extern "C" fn sselink_headers_add(
 /// Fails the provider call that received `headers`: the connect it was
 /// called for is not made and the stream closes with
 /// `SSELINK_RESULT_HEADER_PROVIDER` (a post attempt fails with it), the item's
-/// message carrying `reason` (`reason_len` bytes of UTF-8; other bytes are
-/// replaced). Headers added before or after are dropped. Only the first
-/// reason counts.
+/// message carrying `reason` (`reason_len` bytes of UTF-8). Headers added
+/// before or after are dropped. Only the first reason counts.
 ///
 /// # Safety
 ///

@@ -851,6 +851,43 @@ func TestPostWithADoneContextSendsNothing(t *testing.T) {
 	}
 }
 
+// A context done while the request is in flight returns at once; the
+// request has reached the server.
+func TestPostReturnsWhenItsContextIsDoneInFlight(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			sse(w)
+			<-r.Context().Done()
+			return
+		}
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(server.Close)
+	t.Cleanup(func() { close(release) })
+	s := connect(t, server.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Post(ctx, []byte(`{}`))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Post did not return when its context was cancelled")
+	}
+}
+
 // The error that ends a stream after its attempts run out unwraps to the
 // last attempt's error.
 func TestGivingUpUnwrapsToTheLastAttemptsError(t *testing.T) {
@@ -860,16 +897,25 @@ func TestGivingUpUnwrapsToTheLastAttemptsError(t *testing.T) {
 	}
 	url := "http://" + listener.Addr().String() + "/"
 	listener.Close() // nothing listens there now: connections are refused
-	s := connect(t, url, append(quick(), sselink.MaxAttempts(1))...)
-	var got error
-	for _, err := range s.Events() {
-		got = err
-	}
-	if !errors.Is(got, sselink.ErrAttemptsExhausted) || !errors.Is(got, sselink.ErrConnectionRefused) {
-		t.Fatalf("%v", got)
-	}
-	if errors.Is(got, sselink.ErrTimeBudgetExhausted) || !errors.Is(errors.Unwrap(got), sselink.ErrConnectionRefused) {
-		t.Fatalf("%v", got)
+	for _, c := range []struct {
+		option  sselink.Option
+		gaveUp  error
+		another error
+	}{
+		{sselink.MaxAttempts(1), sselink.ErrAttemptsExhausted, sselink.ErrTimeBudgetExhausted},
+		{sselink.TimeBudget(time.Millisecond), sselink.ErrTimeBudgetExhausted, sselink.ErrAttemptsExhausted},
+	} {
+		s := connect(t, url, append(quick(), c.option)...)
+		var got error
+		for _, err := range s.Events() {
+			got = err
+		}
+		if !errors.Is(got, c.gaveUp) || !errors.Is(got, sselink.ErrConnectionRefused) || errors.Is(got, c.another) {
+			t.Fatalf("%v", got)
+		}
+		if !errors.Is(errors.Unwrap(got), sselink.ErrConnectionRefused) {
+			t.Fatalf("%v", got)
+		}
 	}
 }
 

@@ -980,6 +980,59 @@ static int test_close_and_wait_in_a_log_callback_returns_at_once(void) {
     return 0;
 }
 
+/* close_and_wait from the header provider, on the stream's own reader
+ * thread, returns at once too. */
+static _Atomic(sselink_stream *) closing_in_provider;
+static pthread_mutex_t provider_closed_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t provider_closed_cond = PTHREAD_COND_INITIALIZER;
+static int provider_closed;
+static sselink_result provider_close_result;
+static long long provider_close_took_ms;
+
+static void close_from_the_provider(void *userdata, sselink_headers *headers) {
+    (void)userdata, (void)headers;
+    sselink_stream *stream = atomic_exchange(&closing_in_provider, NULL);
+    if (stream == NULL) {
+        return;
+    }
+    long long start = now_ms();
+    sselink_result result = sselink_stream_close_and_wait(stream, 5000);
+    pthread_mutex_lock(&provider_closed_mutex);
+    provider_close_result = result;
+    provider_close_took_ms = now_ms() - start;
+    provider_closed = 1;
+    pthread_cond_broadcast(&provider_closed_cond);
+    pthread_mutex_unlock(&provider_closed_mutex);
+}
+
+static int test_close_and_wait_in_the_provider_returns_at_once(void) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    fast_reconnect(config);
+    CHECK(sselink_config_header_provider(config, close_from_the_provider, NULL, NULL) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    atomic_store(&closing_in_provider, stream);
+    /* The first connect may have asked the provider before it could find
+     * the stream: a restart asks again. */
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_OPEN, &item) == SSELINK_RESULT_OK ||
+          sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
+    sselink_stream_restart(stream);
+    pthread_mutex_lock(&provider_closed_mutex);
+    int done = wait_flag(&provider_closed_mutex, &provider_closed_cond, &provider_closed, 10000);
+    pthread_mutex_unlock(&provider_closed_mutex);
+    CHECK(done);
+    CHECK(provider_close_result == SSELINK_RESULT_TIMEOUT);
+    CHECK(provider_close_took_ms < 1000);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    return 0;
+}
+
 /* A provider's release may call the configuration's setters: it runs after
  * sselink let go of the configuration's lock. */
 static pthread_mutex_t replace_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -1083,6 +1136,7 @@ static int closes_for_the_provider(sselink_header_provider provider, const char 
         fprintf(stderr, "  message: %s\n", item.message.ptr);
         return 1;
     }
+    CHECK(strstr(item.message.ptr, "a later reason") == NULL); /* the first reason counts */
     sselink_stream_free(stream);
     /* A post asks the provider too. */
     CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
@@ -1264,6 +1318,7 @@ int main(int argc, char **argv) {
         {"item strings before any item are empty strings", test_item_strings_before_any_item},
         {"every sselink_str is NUL-terminated", test_every_sselink_str_is_nul_terminated},
         {"close_and_wait in a log callback returns at once", test_close_and_wait_in_a_log_callback_returns_at_once},
+        {"close_and_wait in the header provider returns at once", test_close_and_wait_in_the_provider_returns_at_once},
         {"a provider's release may call setters", test_release_may_call_setters},
         {"a NULL provider is released at once", test_a_null_provider_is_released_at_once},
         {"provider failures fail the connect and the post", test_provider_failures_fail_the_connect},
