@@ -19,7 +19,7 @@
  *             Out-parameters are written only on success (the snprintf-style
  *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL).
  *             There is no global "last error": details come in items and from
- *             sselink_config_error.
+ *             sselink_config_error (sselink_config_url_error for a refused URL).
  * Strings in: pointer plus length, UTF-8, no NUL needed.
  * Strings out: sselink_str, pointer plus length plus a NUL; data may contain NUL.
  * Threads:    see sselink_stream. Memory: no allocation by the caller per item.

@@ -743,8 +743,7 @@ static void capture_log(void *userdata, uint32_t level, sselink_str target, ssel
         log_used += (size_t)n;
     }
     pthread_mutex_unlock(&log_mutex);
-    /* Calling sselink from the callback is forbidden by the header, but
-     * replacing the callback from inside it must not hang the reader. */
+    /* Replacing the callback from inside it must not hang the reader. */
     if (atomic_exchange(&log_reentered, 1) == 0) {
         sselink_log_set_callback(capture_log, NULL, atomic_load(&log_level_now));
     }
