@@ -841,14 +841,15 @@ enum sselink_result sselink_headers_fail(struct sselink_headers *headers, const 
 // returned, so the old `userdata` may be freed then (calls on the calling
 // thread, when a callback replaces itself, go on after it returns); do not
 // call it holding a lock the callback takes. Returns
-// `SSELINK_RESULT_LOGGER_TAKEN` if
-// the process (a Rust part of it) already installed another logger,
-// `SSELINK_RESULT_INVALID_ARGUMENT` for a level above 5.
+// `SSELINK_RESULT_LOGGER_TAKEN` if the process (a Rust part of it) already
+// installed another logger, `SSELINK_RESULT_INVALID_ARGUMENT` for a level
+// above 5.
 //
 // # Safety
 //
 // `callback`, if not NULL, must be safe to call from any thread with
-// `userdata` until the call that replaces it or turns it off returns.
+// `userdata` until the call that replaces it or turns it off returns (and
+// a callback that replaces itself runs on until it returns).
 enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *userdata, uint32_t max_level);
 
 // Posts `body` (`body_len` bytes of JSON) back to the server and waits for
