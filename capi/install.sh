@@ -1,51 +1,88 @@
 #!/usr/bin/env bash
-# Builds the C library and installs it for C and C++ programs:
+# Builds the C library and installs it for C, C++ and Go programs:
 #
 #   bash capi/install.sh --prefix /usr/local
+#   DESTDIR=/tmp/stage bash capi/install.sh --prefix /usr --libdir /usr/lib/x86_64-linux-gnu
 #
-# installs lib/libsselink.a and lib/libsselink.so.VERSION with the links
-# libsselink.so.ABI (its SONAME) and libsselink.so, include/sselink.h and
-# include/sselink.hpp, lib/pkgconfig/sselink.pc and sselink-static.pc, and
-# lib/cmake/sselink/sselinkConfig.cmake (imported target sselink::sselink)
-# with its version file.
+# Options (each also as --name=VALUE):
+#   --prefix DIR      where the library is used from (default /usr/local)
+#   --libdir DIR      the libraries, pkgconfig/ and cmake/ (default PREFIX/lib;
+#                     a relative DIR is taken under PREFIX)
+#   --includedir DIR  the headers (default PREFIX/include; relative as above)
+# DESTDIR, as in the environment of `make install`, stages the files under
+# $DESTDIR while the installed files name the final locations.
+#
+# Installs into LIBDIR libsselink.a and libsselink.so.VERSION with the links
+# libsselink.so.ABI (its SONAME) and libsselink.so; into INCLUDEDIR
+# sselink.h and sselink.hpp; LIBDIR/pkgconfig/sselink.pc (the shared library,
+# and with --static the system libraries the static one needs) and
+# sselink-static.pc (libsselink.a); and LIBDIR/cmake/sselink/sselinkConfig.cmake
+# (targets sselink::sselink, the static library, and sselink::shared) with
+# its version file. The CMake files find the rest relative to themselves, so
+# a staged or moved tree works as it is.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-prefix=""
+usage="usage: [DESTDIR=DIR] bash capi/install.sh [--prefix DIR] [--libdir DIR] [--includedir DIR]"
+prefix=/usr/local
+libdir=""
+includedir=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --prefix) prefix=${2:?--prefix needs a directory}; shift 2 ;;
-        --prefix=*) prefix=${1#--prefix=}; shift ;;
-        *) echo "usage: bash capi/install.sh --prefix DIR" >&2; exit 2 ;;
+        --prefix | --libdir | --includedir)
+            [ $# -ge 2 ] || { echo "$1 needs a directory; $usage" >&2; exit 2; }
+            declare "${1#--}=$2"; shift 2 ;;
+        --prefix=* | --libdir=* | --includedir=*)
+            name=${1%%=*}; declare "${name#--}=${1#*=}"; shift ;;
+        *) echo "$usage" >&2; exit 2 ;;
     esac
 done
-[ -n "$prefix" ] || { echo "usage: bash capi/install.sh --prefix DIR" >&2; exit 2; }
-mkdir -p "$prefix"
-prefix=$(cd "$prefix" && pwd)
+[ -n "$prefix" ] || { echo "$usage" >&2; exit 2; }
+# Absolute paths, without requiring them to exist (with DESTDIR they need not).
+case "$prefix" in /*) ;; *) prefix="$PWD/$prefix" ;; esac
+prefix=$(realpath -m "$prefix")
+under_prefix() { case "$1" in "") echo "$prefix/$2" ;; /*) realpath -m "$1" ;; *) realpath -m "$prefix/$1" ;; esac; }
+libdir=$(under_prefix "$libdir" lib)
+includedir=$(under_prefix "$includedir" include)
+destdir=${DESTDIR:-}
 
 cd "$root"
 cargo build --release --locked -p sselink-capi
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 major=${version%%.*}
 minor=${version#*.}; minor=${minor%%.*}
-
-install -d "$prefix/lib/pkgconfig" "$prefix/lib/cmake/sselink" "$prefix/include"
 abi=$(cat capi/abi/VERSION)
+# The system libraries libsselink.a needs on Linux: the list of
+# `cargo rustc --release -p sselink-capi --crate-type staticlib -- --print native-static-libs`.
+static_libs="-lpthread -ldl -lm -lrt -lutil -lgcc_s"
 
-install -m 644 target/release/libsselink.a "$prefix/lib/"
+lib="$destdir$libdir"
+install -d "$lib/pkgconfig" "$lib/cmake/sselink" "$destdir$includedir"
+install -m 644 target/release/libsselink.a "$lib/"
 # The shared library under its full version, found at run time through its
 # SONAME link and at link time through the unversioned one; debug
 # information is left out.
-install -m 755 target/release/libsselink.so "$prefix/lib/libsselink.so.$version"
-strip --strip-debug "$prefix/lib/libsselink.so.$version" "$prefix/lib/libsselink.a"
-ln -sf "libsselink.so.$version" "$prefix/lib/libsselink.so.$abi"
-ln -sf "libsselink.so.$abi" "$prefix/lib/libsselink.so"
-install -m 644 include/sselink.h include/sselink.hpp "$prefix/include/"
+install -m 755 target/release/libsselink.so "$lib/libsselink.so.$version"
+strip --strip-debug "$lib/libsselink.so.$version" "$lib/libsselink.a"
+ln -sf "libsselink.so.$version" "$lib/libsselink.so.$abi"
+ln -sf "libsselink.so.$abi" "$lib/libsselink.so"
+install -m 644 include/sselink.h include/sselink.hpp "$destdir$includedir/"
+
+# pkg-config files name directories under the prefix through ${prefix}, so
+# `pkg-config --define-prefix` can move them.
+pc_dir() { case "$1" in "$prefix" | "$prefix"/*) echo "\${prefix}${1#"$prefix"}" ;; *) echo "$1" ;; esac; }
+# The CMake files name them relative to their own directory.
+cmake_dir="$libdir/cmake/sselink"
 fill() {
-    sed -e "s|@PREFIX@|$prefix|" -e "s|@LIBDIR@|$prefix/lib|" -e "s|@VERSION@|$version|" \
-        -e "s|@MAJOR@|$major|" -e "s|@MINOR@|$minor|" -e "s|@ABI@|$abi|" "$1" > "$2"
+    sed -e "s|@PREFIX@|$prefix|g" -e "s|@LIBDIR@|$(pc_dir "$libdir")|g" \
+        -e "s|@INCLUDEDIR@|$(pc_dir "$includedir")|g" -e "s|@STATIC_LIBS@|$static_libs|g" \
+        -e "s|@CMAKE_LIBDIR@|$(realpath -m --relative-to="$cmake_dir" "$libdir")|g" \
+        -e "s|@CMAKE_INCLUDEDIR@|$(realpath -m --relative-to="$cmake_dir" "$includedir")|g" \
+        -e "s|@VERSION@|$version|g" -e "s|@MAJOR@|$major|g" -e "s|@MINOR@|$minor|g" -e "s|@ABI@|$abi|g" \
+        "$1" > "$2"
+    chmod 644 "$2"
 }
-fill capi/sselink.pc.in "$prefix/lib/pkgconfig/sselink.pc"
-fill capi/sselink-static.pc.in "$prefix/lib/pkgconfig/sselink-static.pc"
-fill capi/sselinkConfig.cmake.in "$prefix/lib/cmake/sselink/sselinkConfig.cmake"
-fill capi/sselinkConfigVersion.cmake.in "$prefix/lib/cmake/sselink/sselinkConfigVersion.cmake"
-echo "installed sselink $version into $prefix"
+fill capi/sselink.pc.in "$lib/pkgconfig/sselink.pc"
+fill capi/sselink-static.pc.in "$lib/pkgconfig/sselink-static.pc"
+fill capi/sselinkConfig.cmake.in "$lib/cmake/sselink/sselinkConfig.cmake"
+fill capi/sselinkConfigVersion.cmake.in "$lib/cmake/sselink/sselinkConfigVersion.cmake"
+echo "installed sselink $version into $destdir$prefix (libraries in $destdir$libdir, headers in $destdir$includedir)"

@@ -20,7 +20,8 @@
  *             copies write the needed length with SSELINK_RESULT_BUFFER_TOO_SMALL;
  *             sselink_stream_post_with_error writes its error on failure).
  *             There is no global "last error": details come in items, from
- *             sselink_config_error and from sselink_post_error.
+ *             sselink_config_error (sselink_config_url_error for a refused
+ *             URL) and from sselink_post_error.
  * Strings in: pointer plus length, UTF-8, no NUL needed.
  * Strings out: sselink_str, pointer plus length plus a NUL; data may contain NUL.
  * Threads:    see sselink_stream. Memory: no allocation by the caller per item.
@@ -245,10 +246,17 @@ typedef struct sselink_stream sselink_stream;
 // `sselink_config_header_provider`; adds headers with `sselink_headers_add`.
 // Each name it adds replaces the configured headers of that name; its
 // headers count as sensitive (never sent to another origin, never logged).
+// When it cannot produce its headers (a token that cannot be fetched), it
+// calls `sselink_headers_fail`: the connect (or post attempt) is not made
+// and the stream closes (or the post fails) with
+// `SSELINK_RESULT_HEADER_PROVIDER` and its reason.
 // It may be called from several threads at once (a reader thread per
 // stream made from the configuration, and posting threads), so it must be
-// thread-safe; it must not call other sselink functions, and it should
-// return quickly: a close waits for it.
+// thread-safe, and it should return quickly: a close waits for it. Of the
+// other sselink functions it may call only `sselink_headers_*` on the
+// collection it received, and `sselink_stream_close` and
+// `sselink_stream_close_and_wait` (which returns at once on the stream's
+// own reader thread).
 typedef void (*sselink_header_provider)(void *userdata, struct sselink_headers *headers);
 
 // Releases the provider's `userdata` once no configuration or stream uses
@@ -273,6 +281,13 @@ typedef struct sselink_str {
 // call the program made: holding a lock of its own around
 // `sselink_stream_close` and taking it in the callback is safe. Several
 // threads may call it at once.
+//
+// It may close a stream: `sselink_stream_close`, and
+// `sselink_stream_close_and_wait`, which on the stream's own reader thread
+// returns at once (a thread cannot wait for itself to exit); it may free a
+// stream no other thread uses, and replace or turn off the callback. It
+// must not poll with a timeout other than 0 or post: the reader it runs on
+// is not reading meanwhile.
 //
 // No record carries a credential: no value of a sensitive header
 // (`Authorization`, `Cookie`, `Proxy-Authorization`, headers set with
@@ -329,13 +344,29 @@ const char *sselink_result_message(int32_t result);
 // UTF-8, no NUL needed) with every default of the Rust API (see each
 // setter). On success writes it to `*out`; free it with
 // `sselink_config_free`. A URL that does not parse, or is not http or
-// https, gives `SSELINK_RESULT_INVALID_CONFIG` and no configuration.
+// https, gives `SSELINK_RESULT_INVALID_CONFIG` and no configuration;
+// `sselink_config_url_error` says why.
 //
 // # Safety
 //
 // `url` must be valid for reads of `url_len` bytes; `out` must be NULL or
 // valid for a write.
 enum sselink_result sselink_config_new(const char *url, size_t url_len, struct sselink_config **out);
+
+// Copies why `sselink_config_new` refuses `url` (`url_len` bytes) into
+// `buffer`, NUL-terminated, and its length without the NUL into `*len`: the
+// message the Rust API gives, such as "URL `http://` does not parse (empty
+// host)". The message is empty for a URL
+// `sselink_config_new` accepts. With `SSELINK_RESULT_BUFFER_TOO_SMALL`,
+// `*len` is the length needed and `buffer` is untouched: pass NULL and 0 to
+// ask for the length.
+//
+// # Safety
+//
+// `url` must be valid for reads of `url_len` bytes (NULL allowed with length
+// 0); `buffer` must be NULL or valid for writes of `capacity` bytes; `len`
+// must be NULL or valid for a write.
+enum sselink_result sselink_config_url_error(const char *url, size_t url_len, char *buffer, size_t capacity, size_t *len);
 
 // Releases a configuration. Streams made from it are not affected. NULL is
 // ignored.
@@ -793,7 +824,8 @@ enum sselink_result sselink_config_compressed(struct sselink_config *config, boo
 enum sselink_result sselink_config_client_certificate(struct sselink_config *config, const uint8_t *chain, size_t chain_len, const uint8_t *key, size_t key_len);
 
 // The stack size of each stream's reader thread, in bytes: 0 (the
-// default) for the system's default, otherwise at least 65536.
+// default) for the system's default, otherwise from 65536 (64 KiB) to
+// 1073741824 (1 GiB).
 //
 // # Safety
 //
@@ -806,10 +838,14 @@ enum sselink_result sselink_config_reader_stack_size(struct sselink_config *conf
 // `sselink_header_provider`). `release`, if not NULL, is called once with
 // `userdata` when neither the configuration nor any stream made from it
 // uses the provider any more (after `sselink_config_free` and
-// `sselink_stream_free` of them all, or when another provider replaces it).
-// A NULL `provider` removes the provider. A header the provider adds that
-// `sselink_config_header` would refuse, or headers that take the request
-// head over 64 KiB, close the stream with `SSELINK_RESULT_HEADER_PROVIDER`.
+// `sselink_stream_free` of them all, or when another provider replaces it),
+// never while sselink holds a lock: it may call the configuration's
+// setters. A NULL `provider` removes the provider; its `release`, if not
+// NULL, is called with `userdata` before this returns. When this returns an
+// error, `release` is not called: `userdata` is still the caller's. A
+// header the provider adds that `sselink_config_header` would refuse, or
+// headers that take the request head over 64 KiB, close the stream with
+// `SSELINK_RESULT_HEADER_PROVIDER`.
 //
 // # Safety
 //
@@ -819,8 +855,10 @@ enum sselink_result sselink_config_reader_stack_size(struct sselink_config *conf
 enum sselink_result sselink_config_header_provider(struct sselink_config *config, sselink_header_provider provider, void *userdata, sselink_release release);
 
 // Adds one header to `headers`, inside a provider call. Name and value are
-// copied. Returns `SSELINK_RESULT_INVALID_ARGUMENT` for a string that is not
-// UTF-8; the header itself is checked when the request is built.
+// copied; the header itself is checked when the request is built. A name or
+// value that is not UTF-8 gives `SSELINK_RESULT_INVALID_ARGUMENT` and fails
+// the provider call, as `sselink_headers_fail` does: no request is sent
+// without the header.
 //
 // # Safety
 //
@@ -828,19 +866,37 @@ enum sselink_result sselink_config_header_provider(struct sselink_config *config
 // that call; each string must be valid for reads of its length.
 enum sselink_result sselink_headers_add(struct sselink_headers *headers, const char *name, size_t name_len, const char *value, size_t value_len);
 
+// Fails the provider call that received `headers`: the connect it was
+// called for is not made and the stream closes with
+// `SSELINK_RESULT_HEADER_PROVIDER` (a post attempt fails with it), the item's
+// message carrying `reason` (`reason_len` bytes of UTF-8). Headers added
+// before or after are dropped. Only the first reason counts.
+//
+// # Safety
+//
+// `headers` must be NULL or the pointer a provider call received, during
+// that call; `reason` must be valid for reads of `reason_len` bytes (NULL
+// allowed with length 0).
+enum sselink_result sselink_headers_fail(struct sselink_headers *headers, const char *reason, size_t reason_len);
+
 // Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
 // 3 info, 4 debug, 5 trace) to `callback` with `userdata`, through the
 // redacting filter described at `sselink_log_callback`. Replaces any earlier
 // callback; a NULL callback turns logging off. May be called at any time,
-// also from inside the callback. Returns `SSELINK_RESULT_LOGGER_TAKEN` if
-// the process (a Rust part of it) already installed another logger,
-// `SSELINK_RESULT_INVALID_ARGUMENT` for a level above 5.
+// also from inside the callback. Before it returns, every call of the
+// callback it replaced that was in progress on another thread has
+// returned, so the old `userdata` may be freed then (calls on the calling
+// thread, when a callback replaces itself, go on after it returns); do not
+// call it holding a lock the callback takes. Returns
+// `SSELINK_RESULT_LOGGER_TAKEN` if the process (a Rust part of it) already
+// installed another logger, `SSELINK_RESULT_INVALID_ARGUMENT` for a level
+// above 5.
 //
 // # Safety
 //
 // `callback`, if not NULL, must be safe to call from any thread with
-// `userdata` until it is replaced or turned off, and for the duration of a
-// call that had already started then.
+// `userdata` until the call that replaces it or turns it off returns (and
+// a callback that replaces itself runs on until it returns).
 enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *userdata, uint32_t max_level);
 
 // Posts `body` (`body_len` bytes of JSON) back to the server and waits for
@@ -1008,6 +1064,11 @@ void sselink_stream_close(struct sselink_stream *stream);
 // when it is still inside a TCP connect or a header provider call. Use it
 // before unloading the library or exiting under a leak checker.
 //
+// Called on the stream's own reader thread (from a log callback or the
+// header provider), it closes and returns `SSELINK_RESULT_TIMEOUT` at once
+// whatever `timeout_ms` says: a thread cannot wait for itself to exit. The
+// reader exits when the callback returns.
+//
 // # Safety
 //
 // `stream` must be NULL or a live stream.
@@ -1015,7 +1076,8 @@ enum sselink_result sselink_stream_close_and_wait(struct sselink_stream *stream,
 
 // Closes `stream` if it is not closed and releases it. Call it exactly once
 // per stream, when no other thread uses it any more; NULL is ignored. The
-// strings of its items are invalid afterwards.
+// strings of its items are invalid afterwards. It does not wait for the
+// reader thread, so a callback on that thread may call it.
 //
 // # Safety
 //
@@ -1111,6 +1173,17 @@ enum sselink_result sselink_stream_item_header_value(const struct sselink_stream
 //
 // `stream` must be NULL or a live stream.
 struct sselink_str sselink_stream_item_body(const struct sselink_stream *stream);
+
+// The kind of error of the last attempt behind the item last polled from
+// `stream`, when that item's `error` is `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`
+// or `SSELINK_RESULT_TIME_BUDGET_EXHAUSTED` (such as
+// `SSELINK_RESULT_CONNECTION_REFUSED`); `SSELINK_RESULT_OK` for any other
+// item, before the first, and for NULL.
+//
+// # Safety
+//
+// `stream` must be NULL or a live stream.
+enum sselink_result sselink_stream_item_cause(const struct sselink_stream *stream);
 
 // Copies the last event id of the items polled so far (or the seeded one)
 // into `buffer`, NUL-terminated, and its length without the NUL into

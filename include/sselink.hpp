@@ -13,15 +13,20 @@
  * Ownership: Config and Stream are move-only and free what they own; a
  * moved-from object holds nothing and every call on it fails with
  * SSELINK_RESULT_NULL_ARGUMENT (or is ignored, for close). A Stream's
- * destructor closes it and waits up to five seconds for its reader thread.
+ * destructor closes it and waits up to five seconds for its reader thread,
+ * except on that thread itself (a Stream destroyed in a log callback),
+ * where it does not wait.
  *
  * Strings in items are std::string_view into the stream's buffers, valid
  * until the next poll of that stream; Event::own() and friends copy.
  *
  * Errors: a failing call throws sselink::Error (the result code, the HTTP
- * status when there is one, and the library's message). Built with
- * -fno-exceptions, nothing throws: the failing object remembers its first
- * error instead, in error(), and ok() turns false.
+ * status when there is one, and the library's message), and so does
+ * iterating stream.events() when the stream ends on an error (a 401, the
+ * attempts exhausted), as Rust's events() and Go's Events() report it.
+ * Built with -fno-exceptions, nothing throws: the failing object remembers
+ * its first error instead, in error(), and ok() turns false; a Stream made
+ * from a Config that is not ok() does not connect.
  *
  * Threads: close(), close_and_wait(), restart(), state(), last_event_id(),
  * dropped() work from any thread, also while another thread polls; poll one
@@ -30,8 +35,10 @@
 #ifndef SSELINK_HPP
 #define SSELINK_HPP
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <iterator>
 #include <optional>
@@ -80,8 +87,25 @@ namespace detail {
 inline uint64_t to_millis(std::chrono::milliseconds value) {
     return value.count() < 0 ? 0 : static_cast<uint64_t>(value.count());
 }
+/// A wait for the C interface: negative is -1 (as long as it takes), and
+/// waits beyond INT32_MAX milliseconds are cut to it.
+inline int32_t to_wait(std::chrono::milliseconds value) {
+    int64_t ms = value.count();
+    return ms < 0 ? -1 : (ms > INT32_MAX ? INT32_MAX : static_cast<int32_t>(ms));
+}
 inline std::string_view view(sselink_str s) { return std::string_view(s.ptr, s.len); }
 inline std::string message_of(sselink_result code) { return sselink_result_message(code); }
+/// Why sselink_config_new refuses `url`, in the library's words.
+inline std::string url_error(std::string_view url) {
+    size_t length = 0;
+    sselink_config_url_error(url.data(), url.size(), nullptr, 0, &length);
+    std::string text(length + 1, '\0');
+    if (sselink_config_url_error(url.data(), url.size(), text.data(), text.size(), &length) != SSELINK_RESULT_OK) {
+        return message_of(SSELINK_RESULT_INVALID_CONFIG);
+    }
+    text.resize(length);
+    return text;
+}
 }  // namespace detail
 
 /// A server-sent event; views valid until the next poll of its stream.
@@ -136,11 +160,11 @@ using Item = std::variant<Connecting, Open, Event, Comment, Retrying, Closed>;
 class Config {
   public:
     /// A configuration for the stream at `url` (throws on a URL that does
-    /// not parse or is not http or https).
+    /// not parse or is not http or https, saying why).
     explicit Config(std::string_view url) {
         sselink_result result = sselink_config_new(url.data(), url.size(), &raw_);
         if (result != SSELINK_RESULT_OK) {
-            fail(result, "URL " + std::string(url) + " does not parse, or is not http or https");
+            fail(result, detail::url_error(url));
         }
     }
     Config(Config &&other) noexcept
@@ -397,9 +421,10 @@ class Config {
 
     /// `sselink_config_header_provider`: `provider` runs before every connect
     /// (on the reader thread) and post attempt (on the posting thread); its
-    /// headers replace configured
-    /// ones of the same name. An exception it throws is swallowed (no
-    /// headers that time). It must be thread-safe.
+    /// headers replace configured ones of the same name. It must be
+    /// thread-safe. When it throws, or returns a header that is not UTF-8,
+    /// no request is sent: the stream closes with
+    /// SSELINK_RESULT_HEADER_PROVIDER, the exception's what() in the message.
     Config &header_provider(std::function<std::vector<std::pair<std::string, std::string>>()> provider) {
         using Provider = std::function<std::vector<std::pair<std::string, std::string>>()>;
         auto *owned = new Provider(std::move(provider));
@@ -410,11 +435,20 @@ class Config {
                 try {
 #endif
                     for (const auto &header : (*static_cast<Provider *>(userdata))()) {
-                        sselink_headers_add(headers, header.first.data(), header.first.size(),
-                                            header.second.data(), header.second.size());
+                        if (sselink_headers_add(headers, header.first.data(), header.first.size(),
+                                                header.second.data(), header.second.size()) != SSELINK_RESULT_OK) {
+                            return;  // the call failed: sselink sends nothing
+                        }
                     }
 #if SSELINK_HPP_EXCEPTIONS
+                } catch (const std::exception &error) {
+                    char reason[512];
+                    int length = std::snprintf(reason, sizeof reason, "the provider threw: %s", error.what());
+                    sselink_headers_fail(headers, reason,
+                                         length < 0 ? 0 : std::min(static_cast<size_t>(length), sizeof reason - 1));
                 } catch (...) {
+                    static const char reason[] = "the provider threw an exception";
+                    sselink_headers_fail(headers, reason, sizeof reason - 1);
                 }
 #endif
             },
@@ -465,11 +499,18 @@ class Config {
 };
 
 /// A live stream: move-only; the destructor closes it, waits up to five
-/// seconds for its reader thread, and frees it.
+/// seconds for its reader thread (not on that thread itself: a Stream may be
+/// destroyed in a log callback), and frees it.
 class Stream {
   public:
     /// Connects with `config` (which may be freed or reused afterwards).
+    /// Without exceptions, a `config` that is not ok() is not used: the
+    /// Stream does not connect, and error() is the config's error.
     explicit Stream(const Config &config) {
+        if (!config.ok()) {
+            error_ = config.error();
+            return;
+        }
         sselink_result result = sselink_stream_connect(config.raw_, &raw_);
         if (result != SSELINK_RESULT_OK) {
             Failure failure{result, 0, config.raw_ ? config.last_message() : detail::message_of(result)};
@@ -499,9 +540,11 @@ class Stream {
     Stream &operator=(const Stream &) = delete;
     ~Stream() { release(); }
 
-    /// False when connecting failed (only without exceptions).
-    bool ok() const noexcept { return raw_ != nullptr; }
-    /// Why connecting failed, when ok() is false.
+    /// False when connecting failed (only without exceptions), and once the
+    /// stream closed on an error.
+    bool ok() const noexcept { return raw_ != nullptr && error_.code == SSELINK_RESULT_OK; }
+    /// Why ok() is false: the connect's failure, or the error the stream
+    /// closed on (the error of its Closed item; events() throws it).
     const Failure &error() const noexcept { return error_; }
     /// The C stream, for calls this wrapper does not make.
     sselink_stream *raw() const noexcept { return raw_; }
@@ -515,10 +558,8 @@ class Stream {
             finished_ = true;
             return std::nullopt;
         }
-        int64_t ms = timeout.count();
-        int32_t wait = ms < 0 ? -1 : (ms > INT32_MAX ? INT32_MAX : static_cast<int32_t>(ms));
         sselink_item item;
-        sselink_result result = sselink_stream_poll(raw_, wait, &item);
+        sselink_result result = sselink_stream_poll(raw_, detail::to_wait(timeout), &item);
         if (result == SSELINK_RESULT_TIMEOUT) {
             return std::nullopt;
         }
@@ -528,6 +569,9 @@ class Stream {
         }
         if (item.kind == SSELINK_ITEM_KIND_CLOSED) {
             finished_ = true;
+            if (item.error != SSELINK_RESULT_OK && error_.code == SSELINK_RESULT_OK) {
+                error_ = Failure{item.error, item.http_status, std::string(detail::view(item.message))};
+            }
         }
         return convert(item);
     }
@@ -539,12 +583,11 @@ class Stream {
     /// thread polls (that poll returns std::nullopt and finished() turns true).
     void close() noexcept { sselink_stream_close(raw_); }
 
-    /// Closes, then waits up to `timeout` for the reader thread to exit.
+    /// Closes, then waits up to `timeout` (negative: as long as it takes)
+    /// for the reader thread to exit; true once it has. On the reader thread
+    /// itself (in a log callback) it returns false at once.
     bool close_and_wait(std::chrono::milliseconds timeout) noexcept {
-        int64_t ms = timeout.count();
-        return raw_ != nullptr &&
-               sselink_stream_close_and_wait(raw_, ms > INT32_MAX ? INT32_MAX : static_cast<int32_t>(ms)) ==
-                   SSELINK_RESULT_OK;
+        return raw_ != nullptr && sselink_stream_close_and_wait(raw_, detail::to_wait(timeout)) == SSELINK_RESULT_OK;
     }
 
     /// Reconnects at once with the last event id; false when finished.
@@ -613,6 +656,9 @@ class Stream {
     ItemIterator end() { return ItemIterator(); }
 
     /// Iteration over events alone: `for (const sselink::Event &e : stream.events())`.
+    /// Lifecycle items are skipped; when the stream closes on an error it
+    /// throws sselink::Error (without exceptions the loop ends and error()
+    /// says why).
     class Events {
       public:
         class Iterator {
@@ -624,7 +670,7 @@ class Stream {
             using reference = const Event &;
 
             Iterator() = default;
-            explicit Iterator(Stream *stream) : items_(stream) { skip(); }
+            explicit Iterator(Stream *stream) : stream_(stream), items_(stream) { skip(); }
             reference operator*() const { return std::get<Event>(*items_); }
             pointer operator->() const { return &std::get<Event>(*items_); }
             Iterator &operator++() {
@@ -639,9 +685,19 @@ class Stream {
           private:
             void skip() {
                 while (items_ != ItemIterator() && !std::holds_alternative<Event>(*items_)) {
+                    bool failed = std::holds_alternative<Closed>(*items_) &&
+                                  std::get<Closed>(*items_).error != SSELINK_RESULT_OK;
                     ++items_;
+#if SSELINK_HPP_EXCEPTIONS
+                    if (failed) {
+                        throw Error(stream_->error_);
+                    }
+#else
+                    (void)failed;
+#endif
                 }
             }
+            Stream *stream_ = nullptr;
             ItemIterator items_;
         };
         explicit Events(Stream *stream) : stream_(stream) {}

@@ -32,6 +32,20 @@ pub const MAX_CAPACITY: usize = 1 << 16;
 /// The smallest reader thread stack accepted, in bytes.
 pub const MIN_STACK_SIZE: usize = 64 * 1024;
 
+/// The largest reader thread stack accepted, in bytes: 1 GiB, the limit Java
+/// and Go put on a thread's stack. A larger one is a mistake, refused by the
+/// setter rather than by the system when the stream starts.
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+
+/// What a header provider of the C ABI unwinds with (through
+/// `std::panic::resume_unwind`, which prints nothing) when it cannot produce
+/// its headers: the attempt fails with [`Error::HeaderProvider`] carrying
+/// this reason as it is. For the bindings; a Rust provider that panics gets
+/// "it panicked".
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ProviderFailure(pub String);
+
 /// The largest response head (status line and headers) accepted, in bytes;
 /// a larger one ends the attempt with an error. Event-stream responses carry
 /// a few hundred bytes of headers, and proxies such as nginx refuse an
@@ -755,12 +769,12 @@ impl Builder {
 
     /// The stack size of the stream's reader thread, in bytes: 0 (the
     /// default) takes the standard library's default (2 MiB, of which only
-    /// the pages used become resident); otherwise at least
-    /// [`MIN_STACK_SIZE`].
+    /// the pages used become resident); otherwise from [`MIN_STACK_SIZE`]
+    /// (64 KiB) to [`MAX_STACK_SIZE`] (1 GiB).
     pub fn reader_stack_size(self, bytes: usize) -> Builder {
-        let check = if bytes != 0 && bytes < MIN_STACK_SIZE {
+        let check = if bytes != 0 && !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&bytes) {
             Err(format!(
-                "reader_stack_size must be 0 or at least {MIN_STACK_SIZE} bytes, not {bytes}"
+                "reader_stack_size must be 0 or from {MIN_STACK_SIZE} to {MAX_STACK_SIZE} bytes, not {bytes}"
             ))
         } else {
             Ok(())
@@ -865,7 +879,12 @@ impl Config {
             return Ok(headers);
         };
         let provided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider()))
-            .map_err(|_| Error::HeaderProvider("it panicked".into()))?;
+            .map_err(|payload| {
+                Error::HeaderProvider(match payload.downcast::<ProviderFailure>() {
+                    Ok(failure) => failure.0,
+                    Err(_) => "it panicked".into(),
+                })
+            })?;
         let mut names = std::collections::HashSet::with_capacity(provided.len());
         let mut checked = Vec::with_capacity(provided.len());
         for (name, value) in provided {
@@ -1232,6 +1251,24 @@ mod tests {
         );
         assert!(error_of(b().root_certificate(Vec::new())).contains("root certificate"));
         assert!(error_of(b().reader_stack_size(100)).contains("reader_stack_size"));
+        assert!(error_of(b().reader_stack_size(usize::MAX)).contains("reader_stack_size"));
+        assert!(error_of(b().reader_stack_size(MAX_STACK_SIZE + 1)).contains("1073741824"));
+        assert!(b().reader_stack_size(MAX_STACK_SIZE).build().is_ok());
+    }
+
+    #[test]
+    fn a_provider_failure_carries_its_reason_as_it_is() {
+        let config = b()
+            .header_provider(|| {
+                std::panic::resume_unwind(Box::new(ProviderFailure("token store down".into())))
+            })
+            .build()
+            .unwrap();
+        match config.request_headers() {
+            Err(Error::HeaderProvider(reason)) => assert_eq!(reason, "token store down"),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("the provider's failure was ignored"),
+        }
     }
 
     #[test]

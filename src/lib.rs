@@ -99,8 +99,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use backoff::{JitterShape, ReconnectPolicy, MAX_SERVER_DELAY, MIN_BACKOFF, MIN_BACKOFF_CAP};
 pub use config::{
-    Builder, HeaderProvider, Overflow, MAX_CAPACITY, MAX_DURATION, MAX_RESPONSE_HEAD,
-    MIN_STACK_SIZE,
+    Builder, HeaderProvider, Overflow, ProviderFailure, MAX_CAPACITY, MAX_DURATION,
+    MAX_RESPONSE_HEAD, MAX_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use error::{Cause, Error, HttpFailure};
 pub use event::Event;

@@ -51,6 +51,8 @@ pub struct Stream {
     spare: Sender<Batch>,
     /// Disconnects when the reader thread has exited.
     reader_exit: Receiver<Never>,
+    /// The reader thread, which cannot wait for itself to exit.
+    reader_thread: thread::ThreadId,
     /// `Closed` has been handed out.
     finished: AtomicBool,
 }
@@ -155,12 +157,14 @@ impl Stream {
             Arc::clone(&shared),
             channels,
         ));
-        thread
+        let reader_thread = thread
             .spawn(move || {
                 let _exit_signal = exit_signal;
                 reader.run();
             })
-            .map_err(|e| Error::Resource(Arc::new(e)))?;
+            .map_err(|e| Error::Resource(Arc::new(e)))?
+            .thread()
+            .id();
         Ok(Stream {
             config,
             shared,
@@ -171,6 +175,7 @@ impl Stream {
             room,
             spare,
             reader_exit,
+            reader_thread,
             finished: AtomicBool::new(false),
         })
     }
@@ -287,8 +292,15 @@ impl Stream {
     /// its reader thread to exit. True if it has. The reader can only be
     /// late while it is inside a TCP connect (bounded by the connect timeout)
     /// or inside the header provider (bounded by the provider).
+    ///
+    /// Called on the stream's own reader thread (from the header provider or
+    /// a logger), it closes and returns false at once: the thread cannot
+    /// wait for itself, and exits once the provider or logger returns.
     pub fn close_and_wait(&self, timeout: Duration) -> bool {
         self.close();
+        if thread::current().id() == self.reader_thread {
+            return false;
+        }
         select! {
             recv(self.reader_exit) -> _ => true,
             default(timeout) => false,
@@ -538,6 +550,7 @@ mod tests {
             room,
             spare,
             reader_exit,
+            reader_thread: thread::spawn(|| {}).thread().id(),
             finished: AtomicBool::new(false),
         };
         (stream, close_signal)

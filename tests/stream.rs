@@ -727,6 +727,48 @@ fn a_panicking_header_provider_closes_the_stream_with_a_clear_error() {
     assert_eq!(server.connections(), 0, "no request without its headers");
 }
 
+#[test]
+fn close_and_wait_on_the_readers_own_thread_returns_at_once() {
+    use std::sync::{mpsc, Mutex, OnceLock, Weak};
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let slot: Arc<OnceLock<Weak<Stream>>> = Arc::default();
+    let in_provider = Arc::clone(&slot);
+    let (go, wait) = mpsc::channel::<()>();
+    let (report, reports) = mpsc::channel();
+    let (wait, report) = (Mutex::new(wait), Mutex::new(report));
+    let stream = Arc::new(
+        quick(&server.url("/"))
+            .header_provider(move || {
+                // The first connect waits until the test has put the stream
+                // where the provider finds it.
+                let _ = wait.lock().unwrap().recv_timeout(PATIENCE);
+                if let Some(stream) = in_provider.get().and_then(Weak::upgrade) {
+                    let start = Instant::now();
+                    let exited = stream.close_and_wait(Duration::from_secs(5));
+                    let _ = report.lock().unwrap().send((exited, start.elapsed()));
+                }
+                Vec::new()
+            })
+            .connect()
+            .unwrap(),
+    );
+    slot.set(Arc::downgrade(&stream)).unwrap();
+    go.send(()).unwrap();
+    let (exited, took) = reports.recv_timeout(PATIENCE).expect("the provider ran");
+    assert!(
+        !exited,
+        "the reader cannot have exited while it runs the provider"
+    );
+    assert!(
+        took < Duration::from_secs(1),
+        "close_and_wait waited {took:?} for its own thread"
+    );
+    assert!(
+        stream.close_and_wait(PATIENCE),
+        "the reader exits once the provider returns"
+    );
+}
+
 // behaviour §5: liveness and close
 
 #[test]

@@ -26,6 +26,7 @@ ROOT = HERE.parent.parent
 SMOKE = "--smoke" in sys.argv
 BIN = HERE / "target" / "release"
 BUILD = HERE / "target" / "clients"
+PREFIX = ROOT / "target" / "prefix"
 
 RUST = ["sselink", "eventsource-client", "reqwest-eventsource"]
 GO = ["sselink-go", "go-sse", "r3labs-sse"]
@@ -53,7 +54,13 @@ def build():
     sh("gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Iinclude",
        "benches/peers/c/client.c", "-o", str(BUILD / "c-client"),
        "target/release/libsselink.a", "-lpthread", "-ldl", "-lm")
-    sh("go", "build", "-o", str(BUILD / "go-client"), ".", cwd=HERE / "go")
+    # The Go client links the Go package as a user's program does: through
+    # pkg-config, against an install made by capi/install.sh (statically,
+    # with the package's sselink_static tag, as the C client links).
+    sh("bash", "capi/install.sh", "--prefix", str(PREFIX))
+    env = dict(os.environ, PKG_CONFIG_PATH=str(PREFIX / "lib" / "pkgconfig"))
+    sh("go", "build", "-tags", "sselink_static", "-o", str(BUILD / "go-client"), ".",
+       cwd=HERE / "go", env=env)
 
 
 def command(client, mode, url, n):

@@ -49,14 +49,22 @@ impl sselink_config {
     /// Applies `change` to a copy of the builder and keeps the copy only when
     /// the setter accepted its value: a failing setter, or a panic inside
     /// one, leaves the configuration as it was.
+    ///
+    /// The builder left over (the old one, or the refused copy) is dropped
+    /// after the lock is released: dropping it may run a header provider's
+    /// `release`, which may call this configuration's setters.
     pub(crate) fn update(&self, change: impl FnOnce(Builder) -> Builder) -> sselink_result {
         let mut builder = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
         let changed = change(builder.clone());
         if let Some(error) = changed.error() {
-            return self.fail(error);
+            let (code, message) = (sselink_result::of(error), error.to_string());
+            drop(builder);
+            drop(changed);
+            return self.record(code, &message);
         }
-        *builder = changed;
+        let replaced = std::mem::replace(&mut *builder, changed);
         drop(builder);
+        drop(replaced);
         self.record(SSELINK_RESULT_OK, "")
     }
 
@@ -74,7 +82,8 @@ impl sselink_config {
 /// UTF-8, no NUL needed) with every default of the Rust API (see each
 /// setter). On success writes it to `*out`; free it with
 /// `sselink_config_free`. A URL that does not parse, or is not http or
-/// https, gives `SSELINK_RESULT_INVALID_CONFIG` and no configuration.
+/// https, gives `SSELINK_RESULT_INVALID_CONFIG` and no configuration;
+/// `sselink_config_url_error` says why.
 ///
 /// # Safety
 ///
@@ -106,6 +115,41 @@ pub unsafe extern "C" fn sselink_config_new(
         // SAFETY: `out` is non-NULL and the caller promises it is writable.
         unsafe { out.write(Box::into_raw(config)) };
         SSELINK_RESULT_OK
+    })
+}
+
+/// Copies why `sselink_config_new` refuses `url` (`url_len` bytes) into
+/// `buffer`, NUL-terminated, and its length without the NUL into `*len`: the
+/// message the Rust API gives, such as "URL `http://` does not parse (empty
+/// host)". The message is empty for a URL
+/// `sselink_config_new` accepts. With `SSELINK_RESULT_BUFFER_TOO_SMALL`,
+/// `*len` is the length needed and `buffer` is untouched: pass NULL and 0 to
+/// ask for the length.
+///
+/// # Safety
+///
+/// `url` must be valid for reads of `url_len` bytes (NULL allowed with length
+/// 0); `buffer` must be NULL or valid for writes of `capacity` bytes; `len`
+/// must be NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_url_error(
+    url: *const c_char,
+    url_len: usize,
+    buffer: *mut c_char,
+    capacity: usize,
+    len: *mut usize,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        // SAFETY: the caller promises `url` is valid for `url_len` bytes.
+        let message = match unsafe { str_arg(url, url_len) } {
+            Ok(url) => Stream::builder(url)
+                .error()
+                .map_or_else(String::new, Error::to_string),
+            Err(SSELINK_RESULT_NULL_ARGUMENT) => "the URL is NULL with a nonzero length".into(),
+            Err(_) => "the URL is not UTF-8".into(),
+        };
+        // SAFETY: forwarded with the caller's promises about buffer and len.
+        unsafe { copy_out(message.as_bytes(), buffer, capacity, len) }
     })
 }
 
@@ -1113,7 +1157,8 @@ pub unsafe extern "C" fn sselink_config_client_certificate(
 }
 
 /// The stack size of each stream's reader thread, in bytes: 0 (the
-/// default) for the system's default, otherwise at least 65536.
+/// default) for the system's default, otherwise from 65536 (64 KiB) to
+/// 1073741824 (1 GiB).
 ///
 /// # Safety
 ///
@@ -1138,6 +1183,28 @@ mod tests {
         let result = unsafe { sselink_config_new(url.as_ptr().cast(), url.len(), &mut config) };
         assert_eq!(result, SSELINK_RESULT_OK);
         config
+    }
+
+    #[test]
+    fn a_refused_url_says_why_in_the_rust_words() {
+        let mut buffer = [0 as c_char; 256];
+        let mut len = 0;
+        let url = "http://";
+        // SAFETY: every pointer is valid for its length.
+        let result = unsafe {
+            sselink_config_url_error(
+                url.as_ptr().cast(),
+                url.len(),
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(result, SSELINK_RESULT_OK);
+        // SAFETY: sselink_config_url_error NUL-terminated it.
+        let text = unsafe { std::ffi::CStr::from_ptr(buffer.as_ptr()) };
+        assert!(text.to_str().unwrap().contains("empty host"), "{text:?}");
+        assert_eq!(text.to_bytes().len(), len);
     }
 
     #[test]

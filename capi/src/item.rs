@@ -77,7 +77,7 @@ pub struct sselink_item {
 }
 
 /// Reusable storage for the strings of the item last returned by a poll.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ItemBuffers {
     event_type: Vec<u8>,
     data: Vec<u8>,
@@ -89,6 +89,25 @@ pub(crate) struct ItemBuffers {
     headers: Vec<(Vec<u8>, Vec<u8>)>,
     /// The body excerpt of a failed response, followed by a NUL.
     body: Vec<u8>,
+    /// The kind of the last attempt's error behind an item whose error is
+    /// `AttemptsExhausted` or `TimeBudgetExhausted`; OK otherwise.
+    cause: sselink_result,
+}
+
+/// Before the first item (and after polls that returned none) every string
+/// is empty and NUL-terminated, as after an item without them.
+impl Default for ItemBuffers {
+    fn default() -> ItemBuffers {
+        ItemBuffers {
+            event_type: Vec::new(),
+            data: Vec::new(),
+            id: Vec::new(),
+            message: Vec::new(),
+            headers: Vec::new(),
+            body: vec![0],
+            cause: sselink_result::SSELINK_RESULT_OK,
+        }
+    }
 }
 
 const EMPTY: &str = "\0";
@@ -113,6 +132,7 @@ impl ItemBuffers {
         };
         self.headers.clear();
         fill_terminated(&mut self.body, b"");
+        self.cause = sselink_result::SSELINK_RESULT_OK;
         match item {
             Item::Event(event) => {
                 out.event_type = self.text(Field::EventType, event.event_type().as_bytes());
@@ -181,13 +201,15 @@ impl ItemBuffers {
         }));
     }
 
-    /// The headers and body excerpt of the failed response behind `error`.
+    /// The headers and body excerpt of the failed response behind `error`,
+    /// and the kind of the last attempt's error when `error` gave up.
     fn keep_failure(&mut self, error: &sselink_core::Error) {
         let mut error = error;
         while let sselink_core::Error::AttemptsExhausted { last, .. }
         | sselink_core::Error::TimeBudgetExhausted { last, .. } = error
         {
             error = last;
+            self.cause = sselink_result::of(error);
         }
         if let sselink_core::Error::Status(failure) = error {
             self.keep_headers(&failure.headers);
@@ -223,6 +245,11 @@ impl ItemBuffers {
         sselink_str::of_terminated(&self.body)
     }
 
+    /// The kind of the last attempt's error behind the last item's error.
+    pub(crate) fn cause(&self) -> sselink_result {
+        self.cause
+    }
+
     fn text(&mut self, field: Field, bytes: &[u8]) -> sselink_str {
         let buffer = match field {
             Field::EventType => &mut self.event_type,
@@ -245,6 +272,15 @@ enum Field {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_is_an_empty_terminated_string_before_any_item() {
+        let buffers = ItemBuffers::default();
+        let body = buffers.body();
+        assert_eq!(body.len, 0);
+        // SAFETY: `body` points into `buffers`, which is alive.
+        assert_eq!(unsafe { *body.ptr }, 0);
+    }
 
     #[test]
     fn fields_that_do_not_apply_are_zero() {

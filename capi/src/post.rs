@@ -13,9 +13,33 @@ use sselink_result::*;
 /// The final response to a post: made by `sselink_stream_post`, released by
 /// `sselink_post_response_free`. Owns its strings; any thread may read it.
 pub struct sselink_post_response {
-    response: PostResponse,
+    status: u16,
+    attempts: u32,
     /// The body followed by a NUL that the body's length does not count.
     body: Vec<u8>,
+    /// The headers' names and values, each followed by a NUL.
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl sselink_post_response {
+    fn new(response: PostResponse) -> sselink_post_response {
+        let terminated = |text: &[u8]| {
+            let mut bytes = Vec::with_capacity(text.len() + 1);
+            bytes.extend_from_slice(text);
+            bytes.push(0);
+            bytes
+        };
+        sselink_post_response {
+            status: response.status,
+            attempts: response.attempts,
+            body: terminated(&response.body),
+            headers: response
+                .headers
+                .iter()
+                .map(|(name, value)| (terminated(name.as_bytes()), terminated(value.as_bytes())))
+                .collect(),
+        }
+    }
 }
 
 /// Why a post gave no response: made by `sselink_stream_post_with_error`,
@@ -128,9 +152,7 @@ unsafe fn post(
         };
         match outcome {
             Ok(response) => {
-                let mut body = response.body.clone();
-                body.push(0);
-                let boxed = Box::new(sselink_post_response { response, body });
+                let boxed = Box::new(sselink_post_response::new(response));
                 // SAFETY: `out` is non-NULL and the caller promises it is writable.
                 unsafe { out.write(Box::into_raw(boxed)) };
                 SSELINK_RESULT_OK
@@ -216,7 +238,7 @@ pub unsafe extern "C" fn sselink_post_response_status(
 ) -> u16 {
     ffi_guard!(0, {
         // SAFETY: the caller promises a non-NULL `response` is live.
-        unsafe { response.as_ref() }.map_or(0, |r| r.response.status)
+        unsafe { response.as_ref() }.map_or(0, |r| r.status)
     })
 }
 
@@ -231,7 +253,7 @@ pub unsafe extern "C" fn sselink_post_response_attempts(
 ) -> u32 {
     ffi_guard!(0, {
         // SAFETY: the caller promises a non-NULL `response` is live.
-        unsafe { response.as_ref() }.map_or(0, |r| r.response.attempts)
+        unsafe { response.as_ref() }.map_or(0, |r| r.attempts)
     })
 }
 
@@ -280,19 +302,14 @@ pub unsafe extern "C" fn sselink_post_response_header(
             Err(code) => return code,
         };
         let found = response
-            .response
             .headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name));
+            .find(|(n, _)| n[..n.len() - 1].eq_ignore_ascii_case(name.as_bytes()));
         match found {
             Some((_, v)) => {
-                let view = sselink_str {
-                    ptr: v.as_ptr().cast(),
-                    len: v.len(),
-                };
                 // SAFETY: `value` is non-NULL and the caller promises it is
-                // writable. The view is not NUL-terminated: use `len`.
-                unsafe { value.write(view) };
+                // writable.
+                unsafe { value.write(sselink_str::of_terminated(v)) };
                 SSELINK_RESULT_OK
             }
             None => SSELINK_RESULT_INVALID_ARGUMENT,

@@ -183,6 +183,11 @@ pub unsafe extern "C" fn sselink_stream_close(stream: *mut sselink_stream) {
 /// when it is still inside a TCP connect or a header provider call. Use it
 /// before unloading the library or exiting under a leak checker.
 ///
+/// Called on the stream's own reader thread (from a log callback or the
+/// header provider), it closes and returns `SSELINK_RESULT_TIMEOUT` at once
+/// whatever `timeout_ms` says: a thread cannot wait for itself to exit. The
+/// reader exits when the callback returns.
+///
 /// # Safety
 ///
 /// `stream` must be NULL or a live stream.
@@ -207,7 +212,8 @@ pub unsafe extern "C" fn sselink_stream_close_and_wait(
 
 /// Closes `stream` if it is not closed and releases it. Call it exactly once
 /// per stream, when no other thread uses it any more; NULL is ignored. The
-/// strings of its items are invalid afterwards.
+/// strings of its items are invalid afterwards. It does not wait for the
+/// reader thread, so a callback on that thread may call it.
 ///
 /// # Safety
 ///
@@ -428,6 +434,25 @@ pub unsafe extern "C" fn sselink_stream_item_body(stream: *const sselink_stream)
             Some(handle) => handle.buffers().body(),
             None => sselink_str::of_static("\0"),
         }
+    })
+}
+
+/// The kind of error of the last attempt behind the item last polled from
+/// `stream`, when that item's `error` is `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`
+/// or `SSELINK_RESULT_TIME_BUDGET_EXHAUSTED` (such as
+/// `SSELINK_RESULT_CONNECTION_REFUSED`); `SSELINK_RESULT_OK` for any other
+/// item, before the first, and for NULL.
+///
+/// # Safety
+///
+/// `stream` must be NULL or a live stream.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_stream_item_cause(
+    stream: *const sselink_stream,
+) -> sselink_result {
+    ffi_guard!(SSELINK_RESULT_PANIC, {
+        // SAFETY: the caller promises a non-NULL `stream` is live.
+        unsafe { stream.as_ref() }.map_or(SSELINK_RESULT_OK, |h| h.buffers().cause())
     })
 }
 

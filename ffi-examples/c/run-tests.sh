@@ -2,7 +2,8 @@
 # Builds and runs the C tests and examples against tests/test_server.py:
 # warning-free (-Wall -Wextra -Wpedantic -Werror), then under AddressSanitizer
 # with UndefinedBehaviorSanitizer, then under valgrind; the examples are
-# linked through pkg-config, shared and static. Called by .ci/test.
+# linked through pkg-config, shared and static, from an install into
+# target/prefix made by capi/install.sh. Called by .ci/test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,7 +18,6 @@ done
 echo "-- building the Rust library (release)"
 cargo build --release --locked -p sselink-capi
 libdir="$root/target/release"
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -O1 -g -I "$root/include")
 static_libs=("$libdir/libsselink.a" -lpthread -ldl -lm -lrt -lutil -lgcc_s)
@@ -58,11 +58,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_sta
     "$build/stress_asan" "$url" 1000
 run_valgrind "$build/stress_valgrind.log" "$build/stress" "$url" 200 500
 
-echo "-- examples through pkg-config"
-for pc in sselink sselink-static; do
-    sed -e "s|@PREFIX@|$root|" -e "s|@LIBDIR@|$libdir|" -e "s|@VERSION@|$version|" "$root/capi/$pc.pc.in" > "$build/$pc.pc"
-done
-export PKG_CONFIG_PATH="$build"
+echo "-- examples through pkg-config, from an install made by capi/install.sh"
+prefix="$root/target/prefix"
+bash capi/install.sh --prefix "$prefix" > "$build/install.log"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 for example in tail multi; do
     # shellcheck disable=SC2046
     gcc "${cflags[@]}" "$here/examples/$example.c" -o "$build/${example}_shared" $(pkg-config --cflags --libs sselink)
@@ -72,9 +71,7 @@ done
 if ldd "$build/tail_static" | grep -q libsselink; then
     echo "FAILED: the static build links libsselink.so" >&2; exit 1
 fi
-# The program looks for the library by its SONAME, libsselink.so.<ABI>.
-ln -sf "$libdir/libsselink.so" "$build/libsselink.so.$(cat "$root/capi/abi/VERSION")"
-lines=$(LD_LIBRARY_PATH="$build" "$build/tail_shared" "$url/events?n=5" 3 | wc -l)
+lines=$(LD_LIBRARY_PATH="$prefix/lib" "$build/tail_shared" "$url/events?n=5" 3 | wc -l)
 [ "$lines" -eq 3 ] || { echo "FAILED: tail (shared) printed $lines lines, not 3" >&2; exit 1; }
 out=$("$build/tail_static" "$url/events?n=2" 2 2>/dev/null)
 [ "$out" = "$(printf 'message\t0\tevent 0\nmessage\t1\tevent 1')" ] || { echo "FAILED: tail (static) printed: $out" >&2; exit 1; }

@@ -43,11 +43,16 @@ const (
 
 // Error is what went wrong, as the C library reports it: a code, the HTTP
 // status when a response caused it, and a sentence saying what to do.
-// errors.Is matches it against the sentinel of its code (ErrHTTPStatus, ...).
+// errors.Is matches it against the sentinel of its code (ErrHTTPStatus, ...)
+// and, for a stream that gave up (ErrAttemptsExhausted,
+// ErrTimeBudgetExhausted), against its last attempt's error, which Unwrap
+// returns: errors.Is(err, ErrConnectionRefused) holds for a stream that gave
+// up on a refused connection.
 type Error struct {
 	Code    Code
 	Status  int
 	Message string
+	last    *Error
 }
 
 func (e *Error) Error() string {
@@ -61,6 +66,15 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	var other *Error
 	return errors.As(target, &other) && other.Code == e.Code
+}
+
+// Unwrap returns the error of the last attempt behind a stream that gave up,
+// or nil.
+func (e *Error) Unwrap() error {
+	if e.last == nil {
+		return nil
+	}
+	return e.last
 }
 
 // Sentinels, one per code, for errors.Is.
@@ -88,8 +102,9 @@ var (
 	// ErrIncompleteBody: the server answered a post, but its response body
 	// was cut off; the server got the post and may have acted on it.
 	ErrIncompleteBody = &Error{Code: CodeIncompleteBody}
-	// ErrClosed: the stream was closed (by Close, or its context).
-	ErrClosed = &Error{Code: CodeStreamClosed}
+	// ErrClosed: the stream was closed (by Close, or its context), or its
+	// closing item was already handed out.
+	ErrClosed = &Error{Code: CodeStreamClosed, Message: "the stream is closed"}
 )
 
 func codeError(result C.enum_sselink_result, message string) error {

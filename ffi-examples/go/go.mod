@@ -1,3 +1,3 @@
-module sselink
+module github.com/sselink/sselink/ffi-examples/go
 
-go 1.26
+go 1.23

@@ -32,8 +32,12 @@ var logFunc atomic.Pointer[func(Level, string, string)]
 // library's redacting filter: no record carries a header value of a
 // sensitive header, a query value, URL userinfo, a proxy credential or a
 // body. log runs on the library's threads (foreign threads for Go), never
-// inside a call the program made; keep it short. A nil log turns logging
-// off. It fails when the process already has another Rust logger.
+// inside a call the program made; keep it short. A panic in log is
+// recovered and the record dropped. log may close a stream (Close does not
+// wait for the reader thread it runs on) and may call SetLogger. A nil log
+// turns logging off. When SetLogger returns, the function it replaced is no
+// longer running on another thread and is not called again. It fails when
+// the process already has another Rust logger.
 func SetLogger(log func(level Level, target, message string), max Level) error {
 	if log == nil {
 		logFunc.Store(nil)
@@ -45,6 +49,7 @@ func SetLogger(log func(level Level, target, message string), max Level) error {
 
 //export sselink_go_log
 func sselink_go_log(_ unsafe.Pointer, level C.uint32_t, target, message C.sselink_str) {
+	defer func() { _ = recover() }() // a panicking logger loses its record, not the process
 	if log := logFunc.Load(); log != nil {
 		(*log)(Level(level), goString(target), goString(message))
 	}

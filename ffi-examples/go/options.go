@@ -459,8 +459,10 @@ func ReaderStackSize(bytes int) Option {
 // (they count as sensitive: never sent to another origin, never logged).
 // For connects it runs on the library's reader thread (a foreign thread for
 // Go: keep it short), for posts on the goroutine's thread; it must be safe
-// for concurrent use. Headers that Header would refuse, or that take the
-// request head over 64 KiB, close the stream with ErrHeaderProvider.
+// for concurrent use. A panic in it is recovered and fails the attempt,
+// with no request sent, as ErrHeaderProvider carrying the panic's value; a
+// header that is not UTF-8, one that Header would refuse, or headers that
+// take the request head over 64 KiB fail it the same way.
 func HeaderProvider(provider func() [][2]string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		// The handle travels through C in C memory, so no Go pointer is kept.

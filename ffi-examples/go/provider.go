@@ -7,20 +7,32 @@ package sselink
 import "C"
 
 import (
+	"fmt"
 	"runtime/cgo"
 	"unsafe"
 )
 
-// sselink_go_header_provider runs on the library's reader thread before each
-// connect: it calls the Go provider behind the handle and adds its headers.
+// sselink_go_header_provider runs before each connect (on the library's
+// reader thread) and each post attempt: it calls the Go provider behind the
+// handle and adds its headers. A panic in the provider is recovered and
+// fails the attempt, which the stream reports as ErrHeaderProvider; a
+// header that is not UTF-8 fails it the same way.
 //
 //export sselink_go_header_provider
 func sselink_go_header_provider(userdata unsafe.Pointer, headers *C.sselink_headers) {
+	defer func() {
+		if r := recover(); r != nil {
+			reason, length := cString(fmt.Sprintf("the Go provider panicked: %v", r))
+			C.sselink_headers_fail(headers, reason, length)
+		}
+	}()
 	provider := cgo.Handle(*(*C.uintptr_t)(userdata)).Value().(func() [][2]string)
 	for _, header := range provider() {
 		name, nameLen := cString(header[0])
 		value, valueLen := cString(header[1])
-		C.sselink_headers_add(headers, name, nameLen, value, valueLen)
+		if C.sselink_headers_add(headers, name, nameLen, value, valueLen) != C.SSELINK_RESULT_OK {
+			return // the library failed the attempt: nothing is sent
+		}
 	}
 }
 

@@ -13,14 +13,15 @@
 //
 // A goroutine waiting for events parks in Go's runtime poller on the
 // stream's readiness descriptor and takes items with non-blocking calls, so
-// waiting holds no OS thread. The library is linked statically from
-// ../../target/release/libsselink.a (build it with
-// `cargo build --release -p sselink-capi`).
+// waiting holds no OS thread.
+//
+// The package links the C library through pkg-config, against an install
+// made by capi/install.sh: `pkg-config sselink` (libsselink.so) by default,
+// `pkg-config sselink-static` (libsselink.a) with the build tag
+// sselink_static. See the README.
 package sselink
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libsselink.a -ldl -lm -lpthread
 #include <fcntl.h>
 #include <stdlib.h>
 #include "sselink.h"
@@ -116,13 +117,25 @@ type Item struct {
 	Reason CloseReason
 }
 
-// Stream is a live event stream. Every method is safe from any goroutine.
-// Close releases it; a finalizer does too, as a safety net only.
+// Stream is a live event stream. Every method is safe for concurrent use by
+// any number of goroutines: several goroutines may wait in Next at once, and
+// each item goes to exactly one of them. Close releases the stream; a
+// finalizer does too, as a safety net only.
 type Stream struct {
+	s *stream
+}
+
+// stream is the state behind a Stream. The context's AfterFunc refers to
+// it, never to the Stream, so a Stream dropped without Close becomes
+// unreachable and its finalizer closes the stream.
+type stream struct {
 	mu        sync.RWMutex // read-held for C calls; write-held to free
 	ptr       *C.sselink_stream
 	file      *os.File // a duplicate of the readiness descriptor, in Go's poller
 	raw       syscall.RawConn
+	taking    sync.Mutex    // held while an item is taken from the library and copied
+	waiting   chan struct{} // holds a token while a goroutine waits in the poller
+	done      chan struct{} // closed by close
 	closeOnce sync.Once
 	stopCtx   func() bool
 	finished  atomic.Bool // the closing item was handed out
@@ -135,7 +148,7 @@ func Connect(ctx context.Context, url string, options ...Option) (*Stream, error
 	var config *C.sselink_config
 	cURL, cLen := cString(url)
 	if result := C.sselink_config_new(cURL, cLen, &config); result != C.SSELINK_RESULT_OK {
-		return nil, codeError(result, "URL "+url+" does not parse, or is not http or https")
+		return nil, codeError(result, urlError(url))
 	}
 	defer C.sselink_config_free(config)
 	for _, option := range options {
@@ -164,10 +177,23 @@ func Connect(ctx context.Context, url string, options ...Option) (*Stream, error
 		C.sselink_stream_free(ptr)
 		return nil, err
 	}
-	s := &Stream{ptr: ptr, file: file, raw: raw}
-	s.stopCtx = context.AfterFunc(ctx, func() { s.Close() })
-	runtime.SetFinalizer(s, (*Stream).Close)
+	st := &stream{ptr: ptr, file: file, raw: raw, waiting: make(chan struct{}, 1), done: make(chan struct{})}
+	st.stopCtx = context.AfterFunc(ctx, st.close)
+	s := &Stream{st}
+	runtime.SetFinalizer(s, func(s *Stream) { s.s.close() })
 	return s, nil
+}
+
+// urlError is the library's reason for refusing url.
+func urlError(url string) string {
+	var length C.size_t
+	cURL, cLen := cString(url)
+	C.sselink_config_url_error(cURL, cLen, nil, 0, &length)
+	buffer := make([]byte, int(length)+1)
+	if C.sselink_config_url_error(cURL, cLen, (*C.char)(unsafe.Pointer(&buffer[0])), C.size_t(len(buffer)), &length) != C.SSELINK_RESULT_OK {
+		return ""
+	}
+	return string(buffer[:length])
 }
 
 // configError is the configuration's message about the last call.
@@ -207,15 +233,20 @@ func eventType(s C.sselink_str) string {
 }
 
 // poll takes the next item without waiting. ok is false when none is
-// queued; err is ErrClosed once the stream is finished.
-func (s *Stream) poll() (item Item, ok bool, err error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil || s.finished.Load() {
+// queued; err is ErrClosed once the stream is finished. The library's
+// buffers hold an item's strings until the next poll, so taking an item and
+// copying it out happen under one lock: no other goroutine's poll can
+// overwrite them in between.
+func (st *stream) poll() (item Item, ok bool, err error) {
+	st.taking.Lock()
+	defer st.taking.Unlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil || st.finished.Load() {
 		return Item{}, false, ErrClosed
 	}
 	var c C.sselink_item
-	switch result := C.sselink_stream_poll(s.ptr, 0, &c); result {
+	switch result := C.sselink_stream_poll(st.ptr, 0, &c); result {
 	case C.SSELINK_RESULT_OK:
 	case C.SSELINK_RESULT_TIMEOUT:
 		return Item{}, false, nil
@@ -224,16 +255,12 @@ func (s *Stream) poll() (item Item, ok bool, err error) {
 	default:
 		return Item{}, false, codeError(result, "")
 	}
-	item = s.convert(&c)
-	runtime.KeepAlive(s)
-	return item, true, nil
+	return st.convert(&c), true, nil
 }
 
-// convert copies an item out of the library's buffers. They are valid until
-// the next poll of the stream; two goroutines polling at once could each
-// overwrite the other's, so programs poll one stream from one goroutine at a
-// time, as Items and Events do.
-func (s *Stream) convert(c *C.sselink_item) Item {
+// convert copies an item out of the library's buffers; the caller holds
+// st.taking.
+func (st *stream) convert(c *C.sselink_item) Item {
 	item := Item{
 		Kind:    ItemKind(c.kind),
 		Attempt: int(c.attempt),
@@ -250,61 +277,92 @@ func (s *Stream) convert(c *C.sselink_item) Item {
 	case KindComment:
 		item.Comment = goString(c.data)
 	case KindOpen, KindRetrying, KindClosed:
-		if count := int(C.sselink_stream_item_header_count(s.ptr)); count > 0 {
+		if count := int(C.sselink_stream_item_header_count(st.ptr)); count > 0 {
 			item.Header = make(http.Header, count)
 			for i := range count {
 				var name, value C.sselink_str
-				if C.sselink_stream_item_header(s.ptr, C.size_t(i), &name, &value) == C.SSELINK_RESULT_OK {
+				if C.sselink_stream_item_header(st.ptr, C.size_t(i), &name, &value) == C.SSELINK_RESULT_OK {
 					item.Header.Add(goString(name), goString(value))
 				}
 			}
 		}
-		item.Body = goString(C.sselink_stream_item_body(s.ptr))
+		item.Body = goString(C.sselink_stream_item_body(st.ptr))
 		if c.error != C.SSELINK_RESULT_OK {
-			item.Err = &Error{Code: Code(c.error), Status: item.Status, Message: goString(c.message)}
+			e := &Error{Code: Code(c.error), Status: item.Status, Message: goString(c.message)}
+			if cause := C.sselink_stream_item_cause(st.ptr); cause != C.SSELINK_RESULT_OK {
+				e.last = &Error{Code: Code(cause), Status: item.Status}
+			}
+			item.Err = e
 		}
 	}
 	if item.Kind == KindClosed {
-		s.finished.Store(true)
+		st.finished.Store(true)
 	}
 	return item
 }
 
 // Next waits for the next item. After the closing item, or once the stream
-// is closed, it returns ErrClosed. ctx bounds the wait only.
+// is closed, it returns ErrClosed. ctx bounds this call's wait only: it
+// neither closes the stream nor ends another goroutine's Next.
 func (s *Stream) Next(ctx context.Context) (Item, error) {
-	// Queued items are taken without a trip through the poller.
-	item, ok, err := s.poll()
-	if ok || err != nil {
-		return item, err
+	defer runtime.KeepAlive(s)
+	return s.s.next(ctx)
+}
+
+func (st *stream) next(ctx context.Context) (Item, error) {
+	for {
+		// Queued items are taken without a trip through the poller.
+		item, ok, err := st.poll()
+		if ok || err != nil {
+			return item, err
+		}
+		// One goroutine at a time waits in the poller; the others wait
+		// here, each for its own context.
+		select {
+		case st.waiting <- struct{}{}:
+		case <-ctx.Done():
+			return Item{}, ctx.Err()
+		case <-st.done:
+			return Item{}, ErrClosed
+		}
+		item, ok, err = st.wait(ctx)
+		<-st.waiting
+		if ok || err != nil {
+			return item, err
+		}
 	}
+}
+
+// wait waits in the poller until an item is taken, the stream is closed,
+// or ctx is done. The caller holds the waiting token, so the read deadline
+// that ends the wait for ctx is this goroutine's alone.
+func (st *stream) wait(ctx context.Context) (item Item, ok bool, err error) {
 	if ctx.Done() != nil {
-		// A cancelled ctx ends the wait through a read deadline in the past.
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
-			s.file.SetReadDeadline(time.Unix(1, 0))
+			st.file.SetReadDeadline(time.Unix(1, 0))
 			close(fired)
 		})
 		defer func() {
 			if !stop() {
 				<-fired
-				s.file.SetReadDeadline(time.Time{})
+				st.file.SetReadDeadline(time.Time{})
 			}
 		}()
 	}
-	readErr := s.raw.Read(func(uintptr) bool {
-		item, ok, err = s.poll()
+	readErr := st.raw.Read(func(uintptr) bool {
+		item, ok, err = st.poll()
 		return ok || err != nil
 	})
 	switch {
 	case ok || err != nil:
-		return item, err
+		return item, ok, err
 	case ctx.Err() != nil:
-		return Item{}, ctx.Err()
+		return Item{}, false, ctx.Err()
 	case readErr != nil:
-		return Item{}, ErrClosed
+		return Item{}, false, ErrClosed
 	}
-	return item, err
+	return Item{}, false, nil
 }
 
 // Items yields every item (lifecycle included) until the stream is finished
@@ -340,58 +398,70 @@ func (s *Stream) Events() iter.Seq2[Event, error] {
 }
 
 // Close closes the stream: at once, from any goroutine, also while others
-// wait in Next or range over it (they return). The library's reader thread
-// is waited for, up to five seconds, before the stream's memory is freed.
-// Closing twice is harmless.
+// wait in Next or range over it (they return ErrClosed). The library's
+// reader thread is waited for, up to five seconds, before the stream's
+// memory is freed; called on that thread itself (from a logger), Close does
+// not wait for it. Closing twice is harmless.
 func (s *Stream) Close() error {
-	s.closeOnce.Do(func() {
-		runtime.SetFinalizer(s, nil)
-		s.stopCtx()
-		s.mu.RLock()
-		C.sselink_stream_close(s.ptr)
-		s.mu.RUnlock()
-		s.file.Close() // wakes goroutines parked in the poller
-		s.mu.Lock()
-		C.sselink_stream_close_and_wait(s.ptr, 5000)
-		C.sselink_stream_free(s.ptr)
-		s.ptr = nil
-		s.mu.Unlock()
-	})
+	runtime.SetFinalizer(s, nil)
+	s.s.close()
 	return nil
+}
+
+func (st *stream) close() {
+	st.closeOnce.Do(func() {
+		st.stopCtx()
+		st.mu.RLock()
+		C.sselink_stream_close(st.ptr)
+		st.mu.RUnlock()
+		close(st.done)  // wakes goroutines waiting for the poller
+		st.file.Close() // wakes the goroutine parked in the poller
+		st.mu.Lock()
+		C.sselink_stream_close_and_wait(st.ptr, 5000)
+		C.sselink_stream_free(st.ptr)
+		st.ptr = nil
+		st.mu.Unlock()
+	})
 }
 
 // State is where the stream is now; StateClosed once closed.
 func (s *Stream) State() State {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
+	defer runtime.KeepAlive(s)
+	st := s.s
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil {
 		return StateClosed
 	}
-	return State(C.sselink_stream_state(s.ptr))
+	return State(C.sselink_stream_state(st.ptr))
 }
 
 // Dropped counts the events an overflow policy dropped.
 func (s *Stream) Dropped() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
+	defer runtime.KeepAlive(s)
+	st := s.s
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil {
 		return 0
 	}
-	return uint64(C.sselink_stream_dropped(s.ptr))
+	return uint64(C.sselink_stream_dropped(st.ptr))
 }
 
 // LastEventID is the id of the last event handed out (or the seeded one):
 // what a new stream must resume from.
 func (s *Stream) LastEventID() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
+	defer runtime.KeepAlive(s)
+	st := s.s
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil {
 		return ""
 	}
 	var length C.size_t
-	C.sselink_stream_last_event_id(s.ptr, nil, 0, &length)
+	C.sselink_stream_last_event_id(st.ptr, nil, 0, &length)
 	buffer := make([]byte, int(length)+1)
-	for C.sselink_stream_last_event_id(s.ptr, (*C.char)(unsafe.Pointer(&buffer[0])), C.size_t(len(buffer)), &length) == C.SSELINK_RESULT_BUFFER_TOO_SMALL {
+	for C.sselink_stream_last_event_id(st.ptr, (*C.char)(unsafe.Pointer(&buffer[0])), C.size_t(len(buffer)), &length) == C.SSELINK_RESULT_BUFFER_TOO_SMALL {
 		buffer = make([]byte, int(length)+1)
 	}
 	return string(buffer[:length])
@@ -400,12 +470,17 @@ func (s *Stream) LastEventID() string {
 // Restart drops the current connection and reconnects at once with the
 // last event id. ErrClosed when the stream is finished.
 func (s *Stream) Restart() error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
+	defer runtime.KeepAlive(s)
+	st := s.s
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil {
 		return ErrClosed
 	}
-	return codeError(C.sselink_stream_restart(s.ptr), "")
+	if result := C.sselink_stream_restart(st.ptr); result != C.SSELINK_RESULT_OK {
+		return ErrClosed
+	}
+	return nil
 }
 
 // PostResponse is the final answer to a post, whatever its status.
@@ -432,14 +507,22 @@ func postError(result C.enum_sselink_result, failure *C.sselink_post_error) erro
 
 // Post sends body (JSON) through the write path and waits for the final
 // response, retrying 429, 5xx and network errors with backoff (see the
-// PostURL, PostAttempts, PostDelay and PostTimeout options). ctx's deadline
-// bounds it; a ctx cancelled earlier returns ctx.Err() at once while the
-// library's attempt finishes in the background. Closing the stream
-// interrupts it with ErrClosed. Without a response, the *Error says why:
-// ErrDeadline carries the last attempt's Status and says when the server's
-// Retry-After lies beyond the deadline; ErrIncompleteBody means the response
-// (its Status) was cut off; ErrTLS is final unless RetryTLSErrors.
+// PostURL, PostAttempts, PostDelay and PostTimeout options). Closing the
+// stream interrupts it with ErrClosed. Without a response, the *Error says
+// why: ErrDeadline carries the last attempt's Status and says when the
+// server's Retry-After lies beyond the deadline; ErrIncompleteBody means the
+// response (its Status) was cut off; ErrTLS is final unless RetryTLSErrors.
+//
+// A ctx that is already done sends nothing: Post returns ctx.Err(). ctx's
+// deadline bounds the library's attempts. When ctx is done while the request
+// is in flight, Post returns ctx.Err() at once, but the attempt under way
+// finishes in the background, and retries follow until the deadline or
+// PostTimeout ends them: the server may receive the request, even more than
+// once, after Post returned. Close the stream to stop them.
 func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	timeout := C.int32_t(-1)
 	if deadline, ok := ctx.Deadline(); ok {
 		left := time.Until(deadline).Milliseconds()
@@ -454,7 +537,7 @@ func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		response, err := s.post(body, timeout)
+		response, err := s.s.post(body, timeout)
 		done <- outcome{response, err}
 	}()
 	select {
@@ -468,16 +551,16 @@ func (s *Stream) Post(ctx context.Context, body []byte) (*PostResponse, error) {
 	}
 }
 
-func (s *Stream) post(body []byte, timeout C.int32_t) (*PostResponse, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.ptr == nil {
+func (st *stream) post(body []byte, timeout C.int32_t) (*PostResponse, error) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.ptr == nil {
 		return nil, ErrClosed
 	}
 	data, length := cBytes(body)
 	var response *C.sselink_post_response
 	var failure *C.sselink_post_error
-	result := C.sselink_stream_post_with_error(s.ptr, data, length, timeout, &response, &failure)
+	result := C.sselink_stream_post_with_error(st.ptr, data, length, timeout, &response, &failure)
 	runtime.KeepAlive(body)
 	if result != C.SSELINK_RESULT_OK {
 		return nil, postError(result, failure)

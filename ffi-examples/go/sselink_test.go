@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 // sse writes an event-stream head and returns a function that writes and
@@ -70,6 +71,10 @@ func TestEventsArriveInOrder(t *testing.T) {
 	}
 	if n != 50 || s.LastEventID() != "50" {
 		t.Fatalf("%d events, last id %q", n, s.LastEventID())
+	}
+	// Finished, not closed by the program: Restart says ErrClosed.
+	if err := s.Restart(); !errors.Is(err, sselink.ErrClosed) {
+		t.Fatalf("%v", err)
 	}
 }
 
@@ -727,4 +732,281 @@ func TestStress(t *testing.T) {
 		}
 	}
 	t.Logf("%d streams made", made.Load())
+}
+
+// Several goroutines calling Next at once each get whole events: every one
+// once, none with another's data.
+func TestNextFromManyGoroutinesHandsOutEachEventWhole(t *testing.T) {
+	const total = 20_000
+	data := func(i int) string {
+		return strconv.Itoa(i) + "-" + strings.Repeat(string(rune('a'+i%26)), 1+i%300)
+	}
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send := sse(w)
+		var b strings.Builder
+		for i := range total {
+			fmt.Fprintf(&b, "id: %d\ndata: %s\n\n", i, data(i))
+			if b.Len() > 16<<10 {
+				send(b.String())
+				b.Reset()
+			}
+		}
+		send(b.String())
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL, sselink.Reconnect(false))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	seen := make([]atomic.Int32, total)
+	var bad atomic.Int32
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				item, err := s.Next(ctx)
+				if err != nil {
+					return
+				}
+				if item.Kind != sselink.KindEvent {
+					continue
+				}
+				i, err := strconv.Atoi(item.Event.ID)
+				if err != nil || i < 0 || i >= total || item.Event.Data != data(i) {
+					if bad.Add(1) <= 3 {
+						t.Errorf("event %q: %.40q", item.Event.ID, item.Event.Data)
+					}
+					continue
+				}
+				seen[i].Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("the goroutines did not finish")
+	}
+	for i := range seen {
+		if n := seen[i].Load(); n != 1 {
+			t.Fatalf("event %d handed out %d times (%d events corrupted)", i, n, bad.Load())
+		}
+	}
+}
+
+// One goroutine's deadline ends its own Next, not another goroutine's.
+func TestADeadlineEndsOnlyItsOwnNext(t *testing.T) {
+	send := make(chan string)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write := sse(w)
+		for {
+			select {
+			case text := <-send:
+				write(text)
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL)
+	for item := range s.Items() {
+		if item.Kind == sselink.KindOpen {
+			break
+		}
+	}
+	for round := range 4 {
+		type result struct {
+			item sselink.Item
+			err  error
+		}
+		waiting := make(chan result, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			item, err := s.Next(ctx)
+			waiting <- result{item, err}
+		}()
+		// Let the first goroutine park (in the poller, or behind the other).
+		time.Sleep(50 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, err := s.Next(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		send <- fmt.Sprintf("data: %d\n\n", round)
+		r := <-waiting
+		if r.err != nil || r.item.Kind != sselink.KindEvent || r.item.Event.Data != strconv.Itoa(round) {
+			t.Fatalf("round %d: the other goroutine's Next got %+v, %v", round, r.item, r.err)
+		}
+	}
+	s.Close()
+	_, err := s.Next(context.Background())
+	if !errors.Is(err, sselink.ErrClosed) || strings.Contains(err.Error(), "post") {
+		t.Fatalf("%v", err)
+	}
+	if err := s.Restart(); !errors.Is(err, sselink.ErrClosed) {
+		t.Fatalf("%v", err)
+	}
+}
+
+// openDescriptors counts this process's open file descriptors.
+func openDescriptors(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// A stream dropped without Close is closed by its finalizer: its
+// descriptors and reader thread go, with a plain or a cancellable context.
+func TestADroppedStreamIsClosedByItsFinalizer(t *testing.T) {
+	server := silent()
+	t.Cleanup(server.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runtime.GC()
+	fds, threadsBefore := openDescriptors(t), threads(t)
+	func() {
+		for i := range 50 {
+			parent := context.Background()
+			if i%2 == 1 {
+				parent = ctx
+			}
+			s, err := sselink.Connect(parent, server.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for item := range s.Items() {
+				if item.Kind == sselink.KindOpen {
+					break
+				}
+			}
+		}
+	}()
+	if openDescriptors(t) < fds+100 {
+		t.Fatalf("50 open streams hold only %d descriptors", openDescriptors(t)-fds)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for openDescriptors(t) > fds+5 || threads(t) > threadsBefore+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("descriptors %d (%d before), threads %d (%d before): the dropped streams were not closed",
+				openDescriptors(t), fds, threads(t), threadsBefore)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A Post whose context is already done sends nothing.
+func TestPostWithADoneContextSendsNothing(t *testing.T) {
+	var posts atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			sse(w)
+			<-r.Context().Done()
+			return
+		}
+		posts.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, stop := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer stop()
+	for range 20 {
+		if _, err := s.Post(cancelled, []byte(`{}`)); !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		if _, err := s.Post(expired, []byte(`{}`)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+	}
+	live, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	if response, err := s.Post(live, []byte(`{}`)); err != nil || response.Status != 201 {
+		t.Fatal(response, err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("the server received %d posts, not 1", n)
+	}
+}
+
+// A context done while the request is in flight returns at once; the
+// request has reached the server.
+func TestPostReturnsWhenItsContextIsDoneInFlight(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			sse(w)
+			<-r.Context().Done()
+			return
+		}
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(server.Close)
+	t.Cleanup(func() { close(release) })
+	s := connect(t, server.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Post(ctx, []byte(`{}`))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Post did not return when its context was cancelled")
+	}
+}
+
+// The error that ends a stream after its attempts run out unwraps to the
+// last attempt's error.
+func TestGivingUpUnwrapsToTheLastAttemptsError(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + listener.Addr().String() + "/"
+	listener.Close() // nothing listens there now: connections are refused
+	for _, c := range []struct {
+		option  sselink.Option
+		gaveUp  error
+		another error
+	}{
+		{sselink.MaxAttempts(1), sselink.ErrAttemptsExhausted, sselink.ErrTimeBudgetExhausted},
+		{sselink.TimeBudget(time.Millisecond), sselink.ErrTimeBudgetExhausted, sselink.ErrAttemptsExhausted},
+	} {
+		s := connect(t, url, append(quick(), c.option)...)
+		var got error
+		for _, err := range s.Events() {
+			got = err
+		}
+		if !errors.Is(got, c.gaveUp) || !errors.Is(got, sselink.ErrConnectionRefused) || errors.Is(got, c.another) {
+			t.Fatalf("%v", got)
+		}
+		if !errors.Is(errors.Unwrap(got), sselink.ErrConnectionRefused) {
+			t.Fatalf("%v", got)
+		}
+	}
+}
+
+func TestARefusedURLSaysWhy(t *testing.T) {
+	_, err := sselink.Connect(context.Background(), "http://")
+	if !errors.Is(err, sselink.ErrInvalidConfig) || !strings.Contains(err.Error(), "empty host") {
+		t.Fatal(err)
+	}
 }

@@ -6,7 +6,7 @@ require (
 	github.com/r3labs/sse/v2 v2.10.0
 	github.com/tmaxmax/go-sse v0.11.0
 	golang.org/x/sys v0.49.0
-	sselink v0.0.0
+	github.com/sselink/sselink/ffi-examples/go v0.0.0
 )
 
 require (
@@ -14,4 +14,4 @@ require (
 	gopkg.in/cenkalti/backoff.v1 v1.1.0 // indirect
 )
 
-replace sselink => ../../../ffi-examples/go
+replace github.com/sselink/sselink/ffi-examples/go => ../../../ffi-examples/go

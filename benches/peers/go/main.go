@@ -27,7 +27,7 @@ import (
 	gosse "github.com/tmaxmax/go-sse"
 	"golang.org/x/sys/unix"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 func monotonicNs() uint64 {

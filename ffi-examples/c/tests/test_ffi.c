@@ -1,6 +1,7 @@
 /* Tests of the C interface against tests/test_server.py on 127.0.0.1.
  * Usage: test_ffi http://127.0.0.1:PORT
  * Prints one line per test and a closing "N passed, M failed" line. */
+#define _POSIX_C_SOURCE 200809L
 #include "sselink.h"
 
 #include <math.h>
@@ -12,6 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *base_url;
@@ -253,6 +259,11 @@ static int test_setter_extremes(void) {
     CHECK(sselink_config_jitter(config, -0.5) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_max_queued_bytes(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_reader_stack_size(config, 100) == SSELINK_RESULT_INVALID_CONFIG);
+    /* Stacks no system gives are refused here, not by the system at connect. */
+    CHECK(sselink_config_reader_stack_size(config, SIZE_MAX) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(strstr(error_text(config, buffer, sizeof buffer), "reader_stack_size") != NULL);
+    CHECK(sselink_config_reader_stack_size(config, ((size_t)1 << 30) + 1) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_reader_stack_size(config, (size_t)1 << 46) == SSELINK_RESULT_INVALID_CONFIG);
     /* Certificates: garbage DER is refused like bad PEM, not ignored. */
     const uint8_t garbage[] = {0x30, 0x03, 0x01, 0x02, 0x03};
     CHECK(sselink_config_root_certificate(config, garbage, sizeof garbage) == SSELINK_RESULT_INVALID_CONFIG);
@@ -396,14 +407,41 @@ static int test_config_error_is_a_copy_across_threads(void) {
     return 0;
 }
 
-/* A reader thread the system cannot start is a resource error, not a panic. */
+/* This process's virtual size, in bytes (VmSize in /proc/self/status). */
+static unsigned long long virtual_size(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    while (status != NULL && fgets(line, sizeof line, status) != NULL) {
+        if (sscanf(line, "VmSize: %llu kB", &kib) == 1) {
+            break;
+        }
+    }
+    if (status != NULL) {
+        fclose(status);
+    }
+    return kib * 1024;
+}
+
+/* A reader thread the system cannot start is a resource error, not a panic:
+ * with the address space limited to 256 MiB beyond what the process maps,
+ * the largest stack the setter accepts (1 GiB) cannot be mapped. */
 static int test_refused_thread_is_a_resource_error(void) {
     sselink_config *config = NULL;
     CHECK(sselink_config_new("http://127.0.0.1:9/", 19, &config) == SSELINK_RESULT_OK);
-    /* A 64 TiB stack: far beyond this machine's memory, so the OS refuses it. */
-    CHECK(sselink_config_reader_stack_size(config, (size_t)1 << 46) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_reader_stack_size(config, (size_t)1 << 30) == SSELINK_RESULT_OK);
+    unsigned long long mapped = virtual_size();
+    CHECK(mapped > 0);
+    struct rlimit before;
+    CHECK(getrlimit(RLIMIT_AS, &before) == 0);
+    struct rlimit tight = before;
+    tight.rlim_cur = (rlim_t)(mapped + (256ull << 20));
+    CHECK(before.rlim_max == RLIM_INFINITY || tight.rlim_cur <= before.rlim_max);
+    CHECK(setrlimit(RLIMIT_AS, &tight) == 0);
     sselink_stream *stream = (sselink_stream *)0x1;
-    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_RESOURCE);
+    sselink_result result = sselink_stream_connect(config, &stream);
+    CHECK(setrlimit(RLIMIT_AS, &before) == 0);
+    CHECK(result == SSELINK_RESULT_RESOURCE);
     CHECK(stream == (sselink_stream *)0x1);
     char buffer[512];
     CHECK(strstr(error_text(config, buffer, sizeof buffer), "refused a resource") != NULL);
@@ -773,6 +811,7 @@ static atomic_int log_on_main_thread;
 static atomic_int log_records;
 static atomic_int log_reentered;
 static atomic_uint log_level_now;
+static atomic_int log_unterminated;
 
 static void capture_log(void *userdata, uint32_t level, sselink_str target, sselink_str message) {
     (void)userdata;
@@ -781,6 +820,7 @@ static void capture_log(void *userdata, uint32_t level, sselink_str target, ssel
         return;
     }
     if (level < 1 || level > 5 || target.ptr[target.len] != '\0' || message.ptr[message.len] != '\0') {
+        atomic_fetch_add(&log_unterminated, 1);
         return;
     }
     atomic_fetch_add(&log_records, 1);
@@ -791,8 +831,7 @@ static void capture_log(void *userdata, uint32_t level, sselink_str target, ssel
         log_used += (size_t)n;
     }
     pthread_mutex_unlock(&log_mutex);
-    /* Calling sselink from the callback is forbidden by the header, but
-     * replacing the callback from inside it must not hang the reader. */
+    /* Replacing the callback from inside it must not hang the reader. */
     if (atomic_exchange(&log_reentered, 1) == 0) {
         sselink_log_set_callback(capture_log, NULL, atomic_load(&log_level_now));
     }
@@ -853,8 +892,471 @@ static int test_log_callback_never_sees_credentials(void) {
         CHECK(level < 4 || connect_logged);
     }
     CHECK(atomic_load(&log_on_main_thread) == 0);
+    CHECK(atomic_load(&log_unterminated) == 0);
     CHECK(atomic_load(&log_records) > 0);
     CHECK(sselink_log_set_callback(NULL, NULL, 0) == SSELINK_RESULT_OK);
+    return 0;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits up to `ms` on `cond` for `*flag` to become nonzero; `mutex` held. */
+static int wait_flag(pthread_mutex_t *mutex, pthread_cond_t *cond, const int *flag, int ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    while (!*flag) {
+        if (pthread_cond_timedwait(cond, mutex, &until) != 0) {
+            return *flag;
+        }
+    }
+    return 1;
+}
+
+/* An sselink_str keeps its promise: never NULL, NUL after len bytes. */
+static int terminated(sselink_str s) {
+    return s.ptr != NULL && s.ptr[s.len] == '\0';
+}
+
+/* Before any item, and after polls that returned none, the item's strings
+ * are empty strings: never NULL, never an absurd length. */
+static int test_item_strings_before_any_item(void) {
+    sselink_stream *stream = open_stream("/silent", NULL);
+    CHECK(stream != NULL);
+    sselink_str body = sselink_stream_item_body(stream);
+    CHECK(body.len == 0 && terminated(body));
+    CHECK(sselink_stream_item_header_count(stream) == 0);
+    CHECK(sselink_stream_item_cause(stream) == SSELINK_RESULT_OK);
+    sselink_stream_close(stream);
+    sselink_item item;
+    CHECK(sselink_stream_poll(stream, 0, &item) == SSELINK_RESULT_CLOSED);
+    body = sselink_stream_item_body(stream);
+    CHECK(body.len == 0 && terminated(body));
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    body = sselink_stream_item_body(NULL);
+    CHECK(body.len == 0 && terminated(body));
+    return 0;
+}
+
+/* Every function that hands out an sselink_str: item fields, item headers,
+ * a failed response's body, a post response's body and headers (the log
+ * callback's strings are checked by capture_log). */
+static int test_every_sselink_str_is_nul_terminated(void) {
+    sselink_stream *stream = open_stream("/events?n=2", no_reconnect);
+    CHECK(stream != NULL);
+    sselink_item item;
+    int kinds = 0;
+    while (sselink_stream_poll(stream, 10000, &item) == SSELINK_RESULT_OK) {
+        kinds |= 1 << item.kind;
+        CHECK(terminated(item.event_type) && terminated(item.data) && terminated(item.id));
+        CHECK(terminated(item.message) && terminated(sselink_stream_item_body(stream)));
+        size_t count = sselink_stream_item_header_count(stream);
+        for (size_t i = 0; i < count; i++) {
+            sselink_str name, value;
+            CHECK(sselink_stream_item_header(stream, i, &name, &value) == SSELINK_RESULT_OK);
+            CHECK(terminated(name) && terminated(value));
+        }
+        if (item.kind == SSELINK_ITEM_KIND_OPEN) {
+            sselink_str value;
+            CHECK(sselink_stream_item_header_value(stream, "Content-Type", 12, &value) == SSELINK_RESULT_OK);
+            CHECK(str_is(value, "text/event-stream"));
+        }
+        if (item.kind == SSELINK_ITEM_KIND_CLOSED) {
+            break;
+        }
+    }
+    CHECK(kinds == (1 << SSELINK_ITEM_KIND_CONNECTING | 1 << SSELINK_ITEM_KIND_OPEN |
+                    1 << SSELINK_ITEM_KIND_EVENT | 1 << SSELINK_ITEM_KIND_CLOSED));
+    sselink_stream_free(stream);
+
+    stream = open_stream("/unauthorized", no_reconnect);
+    CHECK(stream != NULL);
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_CLOSED, &item) == SSELINK_RESULT_OK);
+    CHECK(terminated(item.message) && item.message.len > 0);
+    CHECK(str_is(sselink_stream_item_body(stream), "{\"error\":\"bad token\"}"));
+    sselink_str value;
+    CHECK(sselink_stream_item_header_value(stream, "content-type", 12, &value) == SSELINK_RESULT_OK);
+    CHECK(str_is(value, "application/json"));
+    sselink_stream_free(stream);
+
+    char url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    char post_url[512];
+    snprintf(post_url, sizeof post_url, "%s/flaky?key=nul-%ld", base_url, (long)getpid());
+    CHECK(sselink_config_post_url(config, post_url, strlen(post_url)) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_post_delay(config, 10, 50) == SSELINK_RESULT_OK);
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    sselink_post_response *response = NULL;
+    CHECK(sselink_stream_post(stream, (const uint8_t *)"{}", 2, 10000, &response) == SSELINK_RESULT_OK);
+    CHECK(str_is(sselink_post_response_body(response), "{}"));
+    CHECK(sselink_post_response_header(response, "Content-Type", 12, &value) == SSELINK_RESULT_OK);
+    CHECK(str_is(value, "application/json"));
+    CHECK(sselink_post_response_header(response, "content-length", 14, &value) == SSELINK_RESULT_OK);
+    CHECK(str_is(value, "2"));
+    sselink_post_response_free(response);
+    CHECK(terminated(sselink_post_response_body(NULL)));
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* close_and_wait from a log callback on the stream's own reader thread
+ * returns at once instead of waiting for itself. */
+static _Atomic(sselink_stream *) closing_in_callback;
+static pthread_mutex_t closed_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t closed_cond = PTHREAD_COND_INITIALIZER;
+static int closed_in_callback;
+static sselink_result closed_result;
+static long long closed_took_ms;
+
+static void close_from_the_callback(void *userdata, uint32_t level, sselink_str target, sselink_str message) {
+    (void)userdata, (void)level, (void)target;
+    if (strstr(message.ptr, "close-in-callback") == NULL) {
+        return;
+    }
+    sselink_stream *stream = atomic_exchange(&closing_in_callback, NULL);
+    if (stream == NULL) {
+        return;
+    }
+    long long start = now_ms();
+    sselink_result result = sselink_stream_close_and_wait(stream, 5000);
+    pthread_mutex_lock(&closed_mutex);
+    closed_result = result;
+    closed_took_ms = now_ms() - start;
+    closed_in_callback = 1;
+    pthread_cond_broadcast(&closed_cond);
+    pthread_mutex_unlock(&closed_mutex);
+}
+
+static int test_close_and_wait_in_a_log_callback_returns_at_once(void) {
+    CHECK(sselink_log_set_callback(close_from_the_callback, NULL, 4) == SSELINK_RESULT_OK);
+    sselink_stream *stream = open_stream("/silent?close-in-callback", NULL);
+    CHECK(stream != NULL);
+    atomic_store(&closing_in_callback, stream);
+    /* The first connect may have been logged before the callback could find
+     * the stream: a restart logs another. */
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_OPEN, &item) == SSELINK_RESULT_OK ||
+          sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
+    sselink_stream_restart(stream);
+    pthread_mutex_lock(&closed_mutex);
+    int done = wait_flag(&closed_mutex, &closed_cond, &closed_in_callback, 10000);
+    pthread_mutex_unlock(&closed_mutex);
+    CHECK(sselink_log_set_callback(NULL, NULL, 0) == SSELINK_RESULT_OK);
+    CHECK(done);
+    printf("  (close_and_wait in the callback: %lld ms)\n", closed_took_ms);
+    CHECK(closed_result == SSELINK_RESULT_TIMEOUT);
+    CHECK(closed_took_ms < 1000);
+    CHECK(sselink_stream_poll(stream, 1000, &item) == SSELINK_RESULT_CLOSED);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* close_and_wait from the header provider, on the stream's own reader
+ * thread, returns at once too. */
+static _Atomic(sselink_stream *) closing_in_provider;
+static pthread_mutex_t provider_closed_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t provider_closed_cond = PTHREAD_COND_INITIALIZER;
+static int provider_closed;
+static sselink_result provider_close_result;
+static long long provider_close_took_ms;
+
+static void close_from_the_provider(void *userdata, sselink_headers *headers) {
+    (void)userdata, (void)headers;
+    sselink_stream *stream = atomic_exchange(&closing_in_provider, NULL);
+    if (stream == NULL) {
+        return;
+    }
+    long long start = now_ms();
+    sselink_result result = sselink_stream_close_and_wait(stream, 5000);
+    pthread_mutex_lock(&provider_closed_mutex);
+    provider_close_result = result;
+    provider_close_took_ms = now_ms() - start;
+    provider_closed = 1;
+    pthread_cond_broadcast(&provider_closed_cond);
+    pthread_mutex_unlock(&provider_closed_mutex);
+}
+
+static int test_close_and_wait_in_the_provider_returns_at_once(void) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/silent", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    fast_reconnect(config);
+    CHECK(sselink_config_header_provider(config, close_from_the_provider, NULL, NULL) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    atomic_store(&closing_in_provider, stream);
+    /* The first connect may have asked the provider before it could find
+     * the stream: a restart asks again. */
+    sselink_item item;
+    CHECK(next_of_kind(stream, SSELINK_ITEM_KIND_OPEN, &item) == SSELINK_RESULT_OK ||
+          sselink_stream_state(stream) == SSELINK_STATE_CLOSED);
+    sselink_stream_restart(stream);
+    pthread_mutex_lock(&provider_closed_mutex);
+    int done = wait_flag(&provider_closed_mutex, &provider_closed_cond, &provider_closed, 10000);
+    pthread_mutex_unlock(&provider_closed_mutex);
+    CHECK(done);
+    CHECK(provider_close_result == SSELINK_RESULT_TIMEOUT);
+    CHECK(provider_close_took_ms < 1000);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+/* A provider's release may call the configuration's setters: it runs after
+ * sselink let go of the configuration's lock. */
+static pthread_mutex_t replace_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t replace_cond = PTHREAD_COND_INITIALIZER;
+static int replaced;
+static atomic_int release_calls;
+static _Atomic sselink_result release_result;
+
+static void no_headers(void *userdata, sselink_headers *headers) {
+    (void)userdata, (void)headers;
+}
+
+static void release_calls_a_setter(void *userdata) {
+    atomic_store(&release_result, sselink_config_capacity(userdata, 8));
+    atomic_fetch_add(&release_calls, 1);
+}
+
+static void count_release(void *userdata) {
+    (void)userdata;
+    atomic_fetch_add(&release_calls, 1);
+}
+
+static void *replace_provider(void *config) {
+    sselink_config_header_provider(config, no_headers, NULL, NULL);
+    pthread_mutex_lock(&replace_mutex);
+    replaced = 1;
+    pthread_cond_broadcast(&replace_cond);
+    pthread_mutex_unlock(&replace_mutex);
+    return NULL;
+}
+
+static int test_release_may_call_setters(void) {
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
+    atomic_store(&release_calls, 0);
+    atomic_store(&release_result, SSELINK_RESULT_PANIC);
+    CHECK(sselink_config_header_provider(config, no_headers, config, release_calls_a_setter) == SSELINK_RESULT_OK);
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, replace_provider, config) == 0);
+    pthread_mutex_lock(&replace_mutex);
+    int done = wait_flag(&replace_mutex, &replace_cond, &replaced, 5000);
+    pthread_mutex_unlock(&replace_mutex);
+    CHECK(done); /* else the replacing thread hangs in release */
+    pthread_join(thread, NULL);
+    CHECK(atomic_load(&release_calls) == 1);
+    CHECK(atomic_load(&release_result) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    return 0;
+}
+
+/* A NULL provider has nothing to call: its release runs at once. */
+static int test_a_null_provider_is_released_at_once(void) {
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
+    atomic_store(&release_calls, 1);
+    int userdata = 0;
+    CHECK(sselink_config_header_provider(config, NULL, &userdata, count_release) == SSELINK_RESULT_OK);
+    CHECK(atomic_load(&release_calls) == 2);
+    /* A call that fails leaves userdata to the caller. */
+    CHECK(sselink_config_header_provider(NULL, NULL, &userdata, count_release) == SSELINK_RESULT_NULL_ARGUMENT);
+    CHECK(atomic_load(&release_calls) == 2);
+    sselink_config_free(config);
+    CHECK(atomic_load(&release_calls) == 2);
+    return 0;
+}
+
+/* A provider that cannot produce its headers fails the connect or the post
+ * with SSELINK_RESULT_HEADER_PROVIDER and its reason: a header that is not
+ * UTF-8, or sselink_headers_fail. */
+static _Atomic sselink_result provider_add_result;
+
+static void adds_a_header_that_is_not_utf8(void *userdata, sselink_headers *headers) {
+    (void)userdata;
+    atomic_store(&provider_add_result, sselink_headers_add(headers, "X-Token", 7, "\xff", 1));
+}
+
+static void cannot_fetch_its_token(void *userdata, sselink_headers *headers) {
+    (void)userdata;
+    sselink_headers_add(headers, "Authorization", 13, "Bearer stale", 12);
+    sselink_headers_fail(headers, "token store unreachable", 23);
+    sselink_headers_fail(headers, "a later reason", 14);
+}
+
+static int closes_for_the_provider(sselink_header_provider provider, const char *reason) {
+    char url[512];
+    snprintf(url, sizeof url, "%s/events?n=1", base_url);
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    no_reconnect(config);
+    CHECK(sselink_config_header_provider(config, provider, NULL, NULL) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_item item;
+    int opened = 0;
+    while (sselink_stream_poll(stream, 10000, &item) == SSELINK_RESULT_OK && item.kind != SSELINK_ITEM_KIND_CLOSED) {
+        opened += item.kind == SSELINK_ITEM_KIND_OPEN;
+    }
+    CHECK(item.kind == SSELINK_ITEM_KIND_CLOSED && opened == 0);
+    CHECK(item.error == SSELINK_RESULT_HEADER_PROVIDER);
+    if (strstr(item.message.ptr, reason) == NULL) {
+        fprintf(stderr, "  message: %s\n", item.message.ptr);
+        return 1;
+    }
+    CHECK(strstr(item.message.ptr, "a later reason") == NULL); /* the first reason counts */
+    sselink_stream_free(stream);
+    /* A post asks the provider too. */
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    sselink_post_response *response = (sselink_post_response *)0x1;
+    CHECK(sselink_stream_post(stream, (const uint8_t *)"{}", 2, 5000, &response) == SSELINK_RESULT_HEADER_PROVIDER);
+    CHECK(response == (sselink_post_response *)0x1);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    return 0;
+}
+
+static int test_provider_failures_fail_the_connect(void) {
+    atomic_store(&provider_add_result, SSELINK_RESULT_OK);
+    CHECK(closes_for_the_provider(adds_a_header_that_is_not_utf8, "value of header `X-Token` is not UTF-8") == 0);
+    CHECK(atomic_load(&provider_add_result) == SSELINK_RESULT_INVALID_ARGUMENT);
+    CHECK(closes_for_the_provider(cannot_fetch_its_token, "the header provider failed: token store unreachable") == 0);
+    CHECK(sselink_headers_fail(NULL, "x", 1) == SSELINK_RESULT_NULL_ARGUMENT);
+    return 0;
+}
+
+/* sselink_log_set_callback returns only once the callback it replaced has
+ * returned on every other thread: the old userdata is free then. */
+static pthread_mutex_t gate_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_entered, gate_released, gate_off, gate_calls_after_off, gate_off_before_return;
+static atomic_int gate_calling;
+
+static void blocking_callback(void *userdata, uint32_t level, sselink_str target, sselink_str message) {
+    (void)userdata, (void)level, (void)target, (void)message;
+    pthread_mutex_lock(&gate_mutex);
+    gate_calls_after_off += gate_off;
+    if (!gate_entered) {
+        gate_entered = 1;
+        pthread_cond_broadcast(&gate_cond);
+        wait_flag(&gate_mutex, &gate_cond, &gate_released, 10000);
+        /* Still inside the call: sselink_log_set_callback must not have
+         * returned yet. */
+        gate_off_before_return = gate_off;
+    }
+    pthread_mutex_unlock(&gate_mutex);
+}
+
+static void *turn_logging_off(void *unused) {
+    (void)unused;
+    atomic_store(&gate_calling, 1);
+    sselink_log_set_callback(NULL, NULL, 0);
+    pthread_mutex_lock(&gate_mutex);
+    gate_off = 1;
+    pthread_mutex_unlock(&gate_mutex);
+    return NULL;
+}
+
+static int test_set_callback_waits_for_calls_in_progress(void) {
+    CHECK(sselink_log_set_callback(blocking_callback, NULL, 5) == SSELINK_RESULT_OK);
+    sselink_stream *stream = open_stream("/silent", NULL);
+    CHECK(stream != NULL);
+    pthread_mutex_lock(&gate_mutex);
+    int entered = wait_flag(&gate_mutex, &gate_cond, &gate_entered, 10000);
+    pthread_mutex_unlock(&gate_mutex);
+    CHECK(entered);
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, turn_logging_off, NULL) == 0);
+    while (!atomic_load(&gate_calling)) {
+        sched_yield();
+    }
+    /* Time for the other thread to get into the call (the check below only
+     * passes vacuously if it has not). */
+    nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+    pthread_mutex_lock(&gate_mutex);
+    gate_released = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_mutex);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
+    pthread_mutex_lock(&gate_mutex);
+    int early = gate_off_before_return, late_calls = gate_calls_after_off;
+    pthread_mutex_unlock(&gate_mutex);
+    CHECK(!early);
+    CHECK(late_calls == 0);
+    return 0;
+}
+
+/* sselink_config_url_error says why sselink_config_new refused a URL. */
+static int test_url_errors_say_why(void) {
+    char buffer[256];
+    size_t len = 99;
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new("http://", 7, &config) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_url_error("http://", 7, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK);
+    CHECK(strstr(buffer, "empty host") != NULL && strlen(buffer) == len);
+    CHECK(sselink_config_url_error("ftp://x/", 8, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK);
+    CHECK(strstr(buffer, "not http or https") != NULL);
+    CHECK(sselink_config_url_error("\xff", 1, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK);
+    CHECK(strstr(buffer, "UTF-8") != NULL);
+    CHECK(sselink_config_url_error("http://127.0.0.1/", 17, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK);
+    CHECK(len == 0 && buffer[0] == '\0');
+    CHECK(sselink_config_url_error("http://", 7, NULL, 0, &len) == SSELINK_RESULT_BUFFER_TOO_SMALL && len > 10);
+    CHECK(sselink_config_url_error(NULL, 3, buffer, sizeof buffer, &len) == SSELINK_RESULT_OK);
+    CHECK(strstr(buffer, "NULL") != NULL);
+    CHECK(sselink_config_url_error("http://", 7, buffer, sizeof buffer, NULL) == SSELINK_RESULT_NULL_ARGUMENT);
+    return 0;
+}
+
+/* A stream that gives up says what its last attempt met. */
+static int test_the_cause_behind_giving_up(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(listener >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t addr_len = sizeof addr;
+    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(getsockname(listener, (struct sockaddr *)&addr, &addr_len) == 0);
+    close(listener); /* nothing listens there now: connections are refused */
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(addr.sin_port));
+    sselink_config *config = NULL;
+    CHECK(sselink_config_new(url, strlen(url), &config) == SSELINK_RESULT_OK);
+    fast_reconnect(config);
+    CHECK(sselink_config_max_attempts(config, 1) == SSELINK_RESULT_OK);
+    sselink_stream *stream = NULL;
+    CHECK(sselink_stream_connect(config, &stream) == SSELINK_RESULT_OK);
+    sselink_config_free(config);
+    sselink_item item;
+    while (sselink_stream_poll(stream, 10000, &item) == SSELINK_RESULT_OK && item.kind != SSELINK_ITEM_KIND_CLOSED) {
+        /* A retry's own error is no giving up: no cause. */
+        CHECK(item.kind != SSELINK_ITEM_KIND_RETRYING || item.error == SSELINK_RESULT_CONNECTION_REFUSED);
+        CHECK(sselink_stream_item_cause(stream) == SSELINK_RESULT_OK);
+    }
+    CHECK(item.kind == SSELINK_ITEM_KIND_CLOSED && item.error == SSELINK_RESULT_ATTEMPTS_EXHAUSTED);
+    CHECK(sselink_stream_item_cause(stream) == SSELINK_RESULT_CONNECTION_REFUSED);
+    CHECK(sselink_stream_item_cause(NULL) == SSELINK_RESULT_OK);
+    sselink_stream_free(stream);
     return 0;
 }
 
@@ -902,6 +1404,16 @@ int main(int argc, char **argv) {
         {"204 closes", test_no_content_closes},
         {"permanent error closes", test_permanent_error_closes},
         {"log callback never sees credentials, never on the caller's thread", test_log_callback_never_sees_credentials},
+        {"item strings before any item are empty strings", test_item_strings_before_any_item},
+        {"every sselink_str is NUL-terminated", test_every_sselink_str_is_nul_terminated},
+        {"close_and_wait in a log callback returns at once", test_close_and_wait_in_a_log_callback_returns_at_once},
+        {"close_and_wait in the header provider returns at once", test_close_and_wait_in_the_provider_returns_at_once},
+        {"a provider's release may call setters", test_release_may_call_setters},
+        {"a NULL provider is released at once", test_a_null_provider_is_released_at_once},
+        {"provider failures fail the connect and the post", test_provider_failures_fail_the_connect},
+        {"set_callback waits for calls in progress", test_set_callback_waits_for_calls_in_progress},
+        {"URL errors say why", test_url_errors_say_why},
+        {"the cause behind giving up", test_the_cause_behind_giving_up},
     };
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

@@ -1,12 +1,18 @@
 // Tests of include/sselink.hpp against ffi-examples/c/tests/test_server.py on
 // 127.0.0.1. Usage: test_cpp http://127.0.0.1:PORT
 // Prints one line per test and a closing "N passed, M failed" line.
+#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <netinet/in.h>
+#include <stdexcept>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -243,6 +249,181 @@ static int test_log_callback_never_sees_credentials() {
     return 0;
 }
 
+// events() throws the error a stream closes on, as Rust's events() and Go's
+// Events() report it; error() keeps it.
+static std::string refused_url() {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+    getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &length);
+    close(listener);  // nothing listens there now
+    return "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+}
+
+static int test_events_throw_the_error_the_stream_closes_on() {
+    sselink::Stream unauthorized(config_for("/unauthorized"));
+    int events = 0;
+    try {
+        for (const sselink::Event &event : unauthorized.events()) {
+            (void)event;
+            events++;
+        }
+        CHECK(false);  // ended without an exception
+    } catch (const sselink::Error &error) {
+        CHECK(error.code() == SSELINK_RESULT_HTTP_STATUS && error.status() == 401);
+        CHECK(std::strstr(error.what(), "401") != nullptr);
+    }
+    CHECK(events == 0 && !unauthorized.ok() && unauthorized.error().status == 401);
+
+    sselink::Config config(refused_url());
+    config.reconnect_delay(10ms, 50ms).max_attempts(1);
+    sselink::Stream refused(config);
+    try {
+        for (const sselink::Event &event : refused.events()) {
+            (void)event;
+        }
+        CHECK(false);
+    } catch (const sselink::Error &error) {
+        CHECK(error.code() == SSELINK_RESULT_ATTEMPTS_EXHAUSTED);
+    }
+    // A stream that ends without an error ends the loop quietly.
+    sselink::Config ended = config_for("/events?n=2");
+    ended.reconnect(false);
+    sselink::Stream fine(ended);
+    for (const sselink::Event &event : fine.events()) {
+        (void)event;
+    }
+    CHECK(fine.ok() && fine.finished());
+    return 0;
+}
+
+// A provider that throws, or returns a header that is not UTF-8, sends no
+// request: the stream closes with SSELINK_RESULT_HEADER_PROVIDER.
+static int test_provider_failures_close_the_stream() {
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+    const std::pair<std::function<Headers()>, const char *> cases[] = {
+        {[]() -> Headers { throw std::runtime_error("vault sealed"); }, "the provider threw: vault sealed"},
+        {[] { return Headers{{"X-Token", "\xff"}}; }, "not UTF-8"},
+    };
+    for (const auto &[provider, reason] : cases) {
+        sselink::Config config = config_for("/events?n=1");
+        config.reconnect(false).header_provider(provider);
+        sselink::Stream stream(config);
+        try {
+            for (const sselink::Event &event : stream.events()) {
+                (void)event;
+                CHECK(false);  // no request without the provider's headers
+            }
+            CHECK(false);
+        } catch (const sselink::Error &error) {
+            CHECK(error.code() == SSELINK_RESULT_HEADER_PROVIDER);
+            if (std::strstr(error.what(), reason) == nullptr) {
+                std::fprintf(stderr, "  %s\n", error.what());
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+// A Stream destroyed in a log callback, on its own reader thread, does not
+// wait five seconds for itself.
+static std::mutex doomed_mutex;
+static std::condition_variable doomed_cv;
+static std::unique_ptr<sselink::Stream> doomed;
+static bool destroyed = false;
+static std::chrono::milliseconds destroy_took{-1};
+
+static int test_destroying_a_stream_in_a_log_callback() {
+    CHECK(sselink_log_set_callback(
+              [](void *, uint32_t, sselink_str, sselink_str message) {
+                  if (std::string_view(message.ptr, message.len).find("destroy-in-callback") == std::string_view::npos) {
+                      return;
+                  }
+                  std::unique_ptr<sselink::Stream> stream;
+                  {
+                      std::lock_guard<std::mutex> lock(doomed_mutex);
+                      stream = std::move(doomed);
+                  }
+                  if (!stream) {
+                      return;
+                  }
+                  auto start = std::chrono::steady_clock::now();
+                  bool exited = stream->close_and_wait(5000ms);  // cannot wait for itself: false at once
+                  stream.reset();
+                  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+                  std::lock_guard<std::mutex> lock(doomed_mutex);
+                  destroy_took = exited ? std::chrono::milliseconds(-2) : took;
+                  destroyed = true;
+                  doomed_cv.notify_all();
+              },
+              nullptr, 4) == SSELINK_RESULT_OK);
+    {
+        // Held while connecting, so the callback finds the stream.
+        std::lock_guard<std::mutex> lock(doomed_mutex);
+        doomed = std::make_unique<sselink::Stream>(config_for("/silent?destroy-in-callback"));
+    }
+    bool done;
+    {
+        std::unique_lock<std::mutex> lock(doomed_mutex);
+        done = doomed_cv.wait_for(lock, 10s, [] { return destroyed; });
+    }
+    CHECK(sselink_log_set_callback(nullptr, nullptr, 0) == SSELINK_RESULT_OK);
+    CHECK(done);
+    std::printf("  (~Stream in the callback: %lld ms)\n", static_cast<long long>(destroy_took.count()));
+    CHECK(destroy_took >= 0ms);  // -2: close_and_wait said the reader had exited
+    CHECK(destroy_took < 1000ms);
+    return 0;
+}
+
+// close_and_wait with a negative timeout waits as long as it takes, as poll
+// does: milliseconds::min() is no short wait.
+static int test_negative_timeouts_wait_as_long_as_it_takes() {
+    static std::mutex gate;
+    static std::condition_variable changed;
+    static bool entered = false, released = false;
+    sselink::Config config = config_for("/silent");
+    config.header_provider([] {
+        std::unique_lock<std::mutex> lock(gate);
+        entered = true;
+        changed.notify_all();
+        changed.wait_for(lock, 10s, [] { return released; });
+        return std::vector<std::pair<std::string, std::string>>{};
+    });
+    sselink::Stream stream(config);
+    {
+        std::unique_lock<std::mutex> lock(gate);
+        CHECK(changed.wait_for(lock, 10s, [] { return entered; }));
+    }
+    stream.close();
+    // The reader stays in the provider for another 200 ms.
+    std::thread releaser([] {
+        std::this_thread::sleep_for(200ms);
+        std::lock_guard<std::mutex> lock(gate);
+        released = true;
+        changed.notify_all();
+    });
+    bool exited = stream.close_and_wait(std::chrono::milliseconds::min());
+    releaser.join();
+    CHECK(exited);
+    return 0;
+}
+
+// A refused URL says why, in the library's words.
+static int test_a_refused_url_says_why() {
+    try {
+        sselink::Config config("http://");
+        CHECK(false);
+    } catch (const sselink::Error &error) {
+        CHECK(error.code() == SSELINK_RESULT_INVALID_CONFIG);
+        CHECK(std::strstr(error.what(), "empty host") != nullptr);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         std::fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
@@ -262,6 +443,11 @@ int main(int argc, char **argv) {
         {"reconnect with Last-Event-ID", test_reconnect_with_last_event_id},
         {"header provider", test_header_provider},
         {"log callback never sees credentials", test_log_callback_never_sees_credentials},
+        {"events() throws the error the stream closes on", test_events_throw_the_error_the_stream_closes_on},
+        {"provider failures close the stream", test_provider_failures_close_the_stream},
+        {"destroying a stream in a log callback", test_destroying_a_stream_in_a_log_callback},
+        {"negative timeouts wait as long as it takes", test_negative_timeouts_wait_as_long_as_it_takes},
+        {"a refused URL says why", test_a_refused_url_says_why},
     };
     int passed = 0, failed = 0;
     for (const auto &test : tests) {

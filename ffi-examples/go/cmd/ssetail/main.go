@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"strings"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 type headers []string

@@ -33,7 +33,7 @@ import (
 	"strings"
 	"time"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 // HubEvent is what the hub sends, typed: its kind, and the JSON object with

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"sselink/internal/refservice"
+	"github.com/sselink/sselink/ffi-examples/go/internal/refservice"
 )
 
 func lines(t *testing.T, out *bytes.Buffer) []map[string]any {

@@ -38,7 +38,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"sselink"
+	sselink "github.com/sselink/sselink/ffi-examples/go"
 )
 
 // Envelope is the data of a client_event frame.

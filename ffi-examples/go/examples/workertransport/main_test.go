@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"sselink/internal/refservice"
+	"github.com/sselink/sselink/ffi-examples/go/internal/refservice"
 )
 
 // payloads are the sequence numbers printed, and the handover.
