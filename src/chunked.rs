@@ -295,9 +295,12 @@ fn hex_line(size: u64, line: &mut [u8; 18]) -> &[u8] {
 /// response. An informational head (1xx other than 101) is followed by
 /// another head.
 pub(crate) fn body_framing(head: &[u8]) -> Framing {
+    // Empty lines before the status line are skipped, as httparse skips
+    // them (a server may send a stray CR LF first, or after a 1xx head).
     let mut lines = head
         .split(|b| *b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .skip_while(|line| line.is_empty());
     let status_line = lines.next().unwrap_or_default();
     let mut words = status_line.split(|b| *b == b' ').filter(|w| !w.is_empty());
     let version = words.next().unwrap_or_default();
@@ -460,6 +463,13 @@ mod tests {
             head("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"),
             chunked
         );
+        // Empty lines before the status line are skipped, as httparse does:
+        // a stray CR LF first, or after a 1xx head.
+        assert_eq!(
+            head("\r\n\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            chunked
+        );
+        assert_eq!(head("\r\nHTTP/1.1 100 Continue\r\n\r\n"), Framing::Head);
         assert_eq!(
             head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
             Framing::Unchanged

@@ -717,8 +717,10 @@ impl Builder {
     /// certificate the server refuses, or a handshake without a common
     /// protocol closes the stream with [`Error::Tls`], and ends a post with
     /// it, since trying again changes nothing until someone fixes the
-    /// certificate or the trusted roots. Set it for a server whose
-    /// certificate is being replaced while the stream waits.
+    /// certificate or the trusted roots. A fault the server reports on its
+    /// own side (an `internal_error` alert) is retried either way. Set it
+    /// for a server whose certificate is being replaced while the stream
+    /// waits.
     pub fn retry_tls_errors(mut self, yes: bool) -> Builder {
         self.options.retry_tls_errors = yes;
         self

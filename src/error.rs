@@ -242,6 +242,19 @@ impl Error {
         }
     }
 
+    /// A TLS failure that trying again cannot mend (a certificate refused,
+    /// a server that does not speak TLS or shares nothing with sselink):
+    /// final unless `retry_tls_errors`. A fault the server reports on its
+    /// side is not.
+    pub(crate) fn is_lasting_tls_failure(&self) -> bool {
+        match self {
+            Error::Tls(cause) => cause
+                .downcast_ref::<TlsFailure>()
+                .is_none_or(TlsFailure::is_lasting),
+            _ => false,
+        }
+    }
+
     /// This error as sselink logs it: as [`Display`](fmt::Display) shows it,
     /// but without a failed response's body, which is the server's text and
     /// may echo what the request carried.

@@ -210,7 +210,7 @@ fn attempt_once(
         Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Ok(Attempt::OutOfTime(None)),
         Err(error) => {
             let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
-            if matches!(error, Error::Tls(_)) && !options.retry_tls_errors {
+            if error.is_lasting_tls_failure() && !options.retry_tls_errors {
                 // A certificate or handshake failure: retrying changes nothing.
                 Err(error)
             } else {

@@ -540,7 +540,7 @@ impl Reader {
         let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
         // A certificate or handshake failure does not go away by retrying;
         // one that a restart's shutdown caused mid-handshake is no failure.
-        if matches!(error, Error::Tls(_))
+        if error.is_lasting_tls_failure()
             && !options.retry_tls_errors
             && !self.shared.restart_pending()
         {

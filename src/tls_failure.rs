@@ -13,19 +13,74 @@ use rustls::{AlertDescription, CertificateError};
 #[derive(Debug)]
 pub(crate) struct TlsFailure {
     explanation: String,
+    /// Trying again changes nothing until someone fixes a certificate, the
+    /// trusted roots or a TLS setting.
+    lasting: bool,
     original: Box<dyn StdError + Send + Sync>,
 }
 
 impl TlsFailure {
     /// Explains `original`, a TLS error as ureq or rustls reported it.
     pub(crate) fn new(original: impl StdError + Send + Sync + 'static) -> TlsFailure {
-        let explanation = rustls_in(&original).and_then(explain).unwrap_or_else(|| {
-            format!("{original}; check the server's certificate and the trusted roots")
-        });
+        let (explanation, lasting) = match rustls_in(&original) {
+            Some(error) => (
+                explain(error).unwrap_or_else(|| match error {
+                    rustls::Error::AlertReceived(alert) => format!(
+                        "the server ended the TLS handshake with the alert {alert:?}, a fault on \
+                         its side; the stream retries"
+                    ),
+                    _ => original.to_string(),
+                }),
+                is_lasting(error),
+            ),
+            // ureq's own TLS errors are about the configured certificates.
+            None => (
+                format!("{original}; check the server's certificate and the trusted roots"),
+                true,
+            ),
+        };
         TlsFailure {
             explanation,
+            lasting,
             original: Box::new(original),
         }
+    }
+
+    /// True when trying again cannot help: a certificate refused, a
+    /// server that does not speak TLS or shares no version or suite with
+    /// sselink. A fault the server reports on its side (an `internal_error`
+    /// alert, say) is not.
+    pub(crate) fn is_lasting(&self) -> bool {
+        self.lasting
+    }
+}
+
+/// Whether `error` lasts until someone changes a certificate or a setting.
+fn is_lasting(error: &rustls::Error) -> bool {
+    use rustls::Error as E;
+    use AlertDescription as A;
+    match error {
+        E::InvalidCertificate(_)
+        | E::NoCertificatesPresented
+        | E::PeerIncompatible(_)
+        | E::InvalidMessage(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. } => true,
+        E::AlertReceived(alert) => matches!(
+            alert,
+            A::CertificateRequired
+                | A::BadCertificate
+                | A::UnknownCA
+                | A::CertificateUnknown
+                | A::CertificateExpired
+                | A::CertificateRevoked
+                | A::UnsupportedCertificate
+                | A::AccessDenied
+                | A::HandshakeFailure
+                | A::ProtocolVersion
+                | A::InsufficientSecurity
+        ),
+        _ => false,
     }
 }
 

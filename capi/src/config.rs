@@ -1061,7 +1061,8 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
 /// certificate the server refuses, or a handshake without a common protocol
 /// closes the stream with `SSELINK_RESULT_TLS` (and ends a post with it), as
 /// in curl and browsers, since retrying changes nothing until the
-/// certificate or the trusted roots are fixed.
+/// certificate or the trusted roots are fixed. A fault the server reports on
+/// its own side (an internal_error alert) is retried either way.
 ///
 /// # Safety
 ///

@@ -399,7 +399,8 @@ func PlatformRoots(enabled bool) Option {
 // RetryTLSErrors sets the retry_tls_errors option. Retries TLS failures met while connecting (true) like network
 // errors. Default false: an untrusted, expired or wrong-name certificate, a client certificate the server refuses,
 // or a handshake without a common protocol ends the stream with ErrTLS (and a post with it), as in curl and
-// browsers, since retrying changes nothing until the certificate or the trusted roots are fixed.
+// browsers, since retrying changes nothing until the certificate or the trusted roots are fixed. A fault the
+// server reports on its own side (an internal_error alert) is retried either way.
 func RetryTLSErrors(enabled bool) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_retry_tls_errors(config, cBool(enabled))
