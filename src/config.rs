@@ -836,23 +836,30 @@ impl Config {
     }
 }
 
+/// `url` parsed, when it is an http(s) URL that can be sent as written.
+/// Messages never echo a password, whatever the text holds.
 fn parse_url(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| {
-        format!(
-            "URL `{}` does not parse ({e})",
-            crate::redact::url_for_logs(url)
-        )
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
+    if url.contains(['\r', '\n', '\t']) {
+        // A URL parser silently drops them: refuse instead, as for headers.
+        return Err("the URL has a CR, LF or tab; remove it".into());
+    }
+    let shown = crate::redact::url_for_logs(url);
+    if !url.contains("://") {
         return Err(format!(
-            "URL `{}` is not http or https",
-            crate::redact::url_for_logs(url)
+            "URL `{shown}` does not start with http:// or https://"
         ));
+    }
+    let parsed = Url::parse(url).map_err(|e| format!("URL `{shown}` does not parse ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("URL `{shown}` is not http or https"));
     }
     Ok(parsed)
 }
 
 fn check_proxy(url: &str) -> Result<(), String> {
+    if url.contains(['\r', '\n', '\t']) {
+        return Err("the proxy URL has a CR, LF or tab; remove it".into());
+    }
     let shown = crate::redact::url_for_logs(url);
     let proxy =
         ureq::Proxy::new(url).map_err(|e| format!("proxy `{shown}` does not parse ({e})"))?;
@@ -1069,7 +1076,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_and_schemes() {
-        assert!(error_of(Builder::new("not a url")).contains("does not parse"));
+        assert!(error_of(Builder::new("not a url")).contains("does not start with http"));
+        assert!(error_of(Builder::new("http://[::1")).contains("does not parse"));
         assert!(error_of(Builder::new("ftp://example.com/")).contains("not http or https"));
         assert!(error_of(Builder::new("file:///etc/passwd")).contains("not http or https"));
         assert!(Builder::new("https://example.com/events").build().is_ok());
@@ -1228,6 +1236,67 @@ mod tests {
             .status_policy;
         assert!(!moved.is_permanent(503) && !moved.is_permanent(404));
         assert!(moved.is_permanent(500));
+    }
+
+    #[test]
+    fn no_error_or_debug_text_shows_a_password_whatever_the_url() {
+        let urls = [
+            "alice:PASSWORD@host/path",
+            "alice:PASSWORD@host",
+            "http://alice:PASS/WORD@host/path",
+            "http://alice:PASS#WORD@host/path",
+            "http://alice:PASS?WORD@host/path",
+            "http://alice:12/PASSWORD@host/path",
+            "https://alice:PASS%2FWORD@[::1/path",
+            "ftp://alice:PASSWORD@host/",
+            "http://alice:PASSWORD@host:99999/",
+            "http://alice:PASS\nWORD@host/",
+        ];
+        for url in urls {
+            let builder = Builder::new(url);
+            let posted = b().post_url(url);
+            let proxied = b().proxy(url);
+            for text in [
+                format!("{builder:?}"),
+                format!("{:?}", builder.error()),
+                format!("{posted:?}"),
+                format!("{proxied:?}"),
+                format!("{:?}", proxied.error()),
+                builder.error().map(ToString::to_string).unwrap_or_default(),
+                posted.error().map(ToString::to_string).unwrap_or_default(),
+                proxied.error().map(ToString::to_string).unwrap_or_default(),
+            ] {
+                assert!(
+                    !text.contains("PASS") && !text.contains("WORD"),
+                    "{url:?}: {text}"
+                );
+            }
+        }
+        // Not vacuous: the scheme-less one is refused, saying why.
+        assert!(error_of(Builder::new("alice:PASSWORD@host/path")).contains("http://"));
+    }
+
+    #[test]
+    fn cr_lf_and_tab_in_a_url_are_refused() {
+        for url in [
+            "http://h/ev\nents",
+            "http://h/ev\rents",
+            "http://h/ev\tents",
+            "http://h\n/",
+        ] {
+            assert!(
+                error_of(Builder::new(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+            assert!(
+                error_of(b().post_url(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+            assert!(
+                error_of(b().proxy(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+        }
     }
 
     #[test]

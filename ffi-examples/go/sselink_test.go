@@ -643,3 +643,11 @@ func TestStress(t *testing.T) {
 	}
 	t.Logf("%d streams made", made.Load())
 }
+
+func TestAURLWithALineBreakIsRefused(t *testing.T) {
+	for _, url := range []string{"http://127.0.0.1:1/a\nb", "http://127.0.0.1:1/a\rb", "http://127.0.0.1:1/a\tb"} {
+		if _, err := sselink.Connect(context.Background(), url); !errors.Is(err, sselink.ErrInvalidConfig) {
+			t.Fatalf("%q: %v", url, err)
+		}
+	}
+}

@@ -185,8 +185,10 @@ static int test_null_arguments_and_double_close(void) {
 }
 
 static int test_invalid_url_and_header(void) {
-    const char *bad_urls[] = {"not a url", "ftp://127.0.0.1/"};
-    for (size_t i = 0; i < 2; i++) {
+    /* CR, LF and tab are refused, never silently removed. */
+    const char *bad_urls[] = {"not a url", "ftp://127.0.0.1/", "http://127.0.0.1/a\nb", "http://127.0.0.1/a\rb",
+                              "http://127.0.0.1/a\tb"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
         sselink_config *config = (sselink_config *)0x1;
         CHECK(sselink_config_new(bad_urls[i], strlen(bad_urls[i]), &config) == SSELINK_RESULT_INVALID_CONFIG);
         CHECK(config == (sselink_config *)0x1);
