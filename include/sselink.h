@@ -708,7 +708,7 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
 
 // Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...`; credentials are sent as `Proxy-Authorization` and never
+// or `https://...` (never shown the client certificate); credentials are sent as `Proxy-Authorization` and never
 // logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
 // `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
 //
@@ -736,10 +736,13 @@ enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const
 // configuration.
 enum sselink_result sselink_config_compressed(struct sselink_config *config, bool enabled);
 
-// Presents a client certificate (mutual TLS): `chain` is the certificate
-// and any intermediates as PEM, or one DER certificate; `key` its private
-// key as PEM or DER (both copied). Either not parsing, or a key that is not
-// a usable RSA, ECDSA or Ed25519 key, gives `SSELINK_RESULT_INVALID_CONFIG`.
+// Presents a client certificate (mutual TLS) to servers, never to a proxy:
+// `chain` is the certificate and any intermediates as PEM, or one DER
+// certificate; `key` its private key as PEM or DER. Either not parsing, a
+// key that is not a usable RSA, ECDSA or Ed25519 key, or a key that does
+// not belong to the certificate gives `SSELINK_RESULT_INVALID_CONFIG`. The
+// key is parsed once; the library's copies of `key` are overwritten with
+// zeros, and the caller may wipe its own buffer once this returns.
 //
 // # Safety
 //

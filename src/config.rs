@@ -134,13 +134,15 @@ pub(crate) struct Options {
     pub(crate) post_attempts: u32,
     pub(crate) post_delay: (Duration, Duration),
     pub(crate) post_timeout: Duration,
-    pub(crate) root_certificates: Vec<Vec<u8>>,
+    /// The extra roots, parsed when set.
+    pub(crate) root_certificates: Vec<ureq::tls::Certificate<'static>>,
     pub(crate) platform_roots: bool,
     pub(crate) proxy: Option<String>,
     pub(crate) no_proxy: Option<String>,
     pub(crate) compressed: bool,
-    /// The client certificate chain and its key, as given (PEM or DER).
-    pub(crate) client_certificate: Option<(Vec<u8>, Vec<u8>)>,
+    /// The client certificate chain and its key, parsed and checked when
+    /// set; the key's one copy lives here (shared, never cloned).
+    pub(crate) client_certificate: Option<ureq::tls::ClientCert>,
     pub(crate) reader_stack_size: usize,
 }
 
@@ -658,11 +660,10 @@ impl Builder {
     /// addition to the bundled Mozilla roots. May be called several times. A
     /// certificate that does not parse is an error.
     pub fn root_certificate(self, certificate: impl Into<Vec<u8>>) -> Builder {
-        let certificate = certificate.into();
-        let check = parse_certificates(&certificate)
-            .map(drop)
-            .map_err(|why| format!("the root certificate cannot be used: {why}"));
-        self.checked(check, |o| o.root_certificates.push(certificate))
+        match parse_certificates(&certificate.into()) {
+            Ok(certificates) => self.checked(Ok(()), |o| o.root_certificates.extend(certificates)),
+            Err(why) => self.invalid(format!("the root certificate cannot be used: {why}")),
+        }
     }
 
     /// Verifies servers with the platform's certificate store instead of
@@ -675,7 +676,8 @@ impl Builder {
 
     /// Connects through the proxy at `url`: `http://[user:password@]host:port`
     /// (HTTP, with CONNECT for https streams) or `https://...` (a proxy
-    /// reached over TLS). Credentials in the URL are sent as
+    /// reached over TLS, verified like a server, never shown the
+    /// [`client_certificate`](Builder::client_certificate)). Credentials in the URL are sent as
     /// `Proxy-Authorization` and never logged. Without this option the
     /// environment decides: `ALL_PROXY`, then `HTTPS_PROXY`, then
     /// `HTTP_PROXY` (the first set, whatever the stream's scheme), with
@@ -705,15 +707,21 @@ impl Builder {
         self
     }
 
-    /// Presents a client certificate (mutual TLS): `chain` is the
-    /// certificate, then any intermediates, as PEM or one DER certificate;
-    /// `key` its private key as PEM (PKCS#8, PKCS#1 or SEC1) or DER. Both are
-    /// checked when set: a chain that does not parse, or a key that is not
-    /// a usable RSA, ECDSA or Ed25519 key, is an error.
+    /// Presents a client certificate (mutual TLS) to servers, never to a
+    /// proxy: `chain` is the certificate, then any intermediates, as PEM or
+    /// one DER certificate; `key` its private key as PEM (PKCS#8, PKCS#1 or
+    /// SEC1) or DER. Both are checked when set: a chain that does not parse,
+    /// a key that is not a usable RSA, ECDSA or Ed25519 key, or a key that
+    /// does not belong to the certificate is an error. The key is parsed
+    /// once; the copy given here is overwritten with zeros when parsed.
     pub fn client_certificate(self, chain: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Builder {
-        let (chain, key) = (chain.into(), key.into());
-        let check = parse_client_certificate(&chain, &key).map(drop);
-        self.checked(check, |o| o.client_certificate = Some((chain, key)))
+        let mut key = key.into();
+        let parsed = parse_client_certificate(&chain.into(), &key);
+        wipe(&mut key);
+        match parsed {
+            Ok(identity) => self.checked(Ok(()), |o| o.client_certificate = Some(identity)),
+            Err(why) => self.invalid(why),
+        }
     }
 
     /// The stack size of the stream's reader thread, in bytes: 0 (the
@@ -732,7 +740,7 @@ impl Builder {
     }
 
     /// Checks what can only be checked together and produces the reader's
-    /// configuration.
+    /// configuration. Reads the environment's proxy variables.
     pub(crate) fn build(self) -> Result<Config, Error> {
         if let Some(error) = self.error {
             return Err(error);
@@ -742,13 +750,15 @@ impl Builder {
         if !options.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
-        let tls = tls_config(&options).map_err(Error::InvalidConfig)?;
+        let (tls, proxy_tls) = tls_configs(&options).map_err(Error::InvalidConfig)?;
         let proxy = proxy_config(&options).map_err(Error::InvalidConfig)?;
         Ok(Config {
             options,
             url,
             tls,
+            proxy_tls,
             proxy,
+            chains: Arc::default(),
         })
     }
 }
@@ -759,22 +769,51 @@ pub(crate) struct Config {
     pub(crate) options: Options,
     /// The URL with the query parameters added.
     pub(crate) url: Url,
-    pub(crate) tls: ureq::tls::TlsConfig,
+    tls: ureq::tls::TlsConfig,
+    /// For the TLS connection to an `https://` proxy: the same roots, no
+    /// client certificate.
+    proxy_tls: ureq::tls::TlsConfig,
     /// The proxy every connection and post goes through, if any.
     pub(crate) proxy: Option<ureq::Proxy>,
+    /// The connector chains every connection of the stream shares.
+    chains: Arc<crate::tunnel::Chains>,
 }
 
 impl Config {
-    /// A fresh agent with the stream's connect and TLS settings: one per
-    /// connection or post, so that close can shut each down. `per_read` is
-    /// the idle timer; `deadline` bounds a whole call (posts only).
+    /// A fresh agent with the stream's connect, TLS and proxy settings: one
+    /// per connection or post, so that close can shut each down. `per_read`
+    /// is the idle timer; `deadline` bounds a whole call (posts only).
     pub(crate) fn agent(
         &self,
         per_read: Option<Duration>,
         deadline: Option<Duration>,
     ) -> ureq::Agent {
+        let proxy = self.proxy.clone();
+        let proxy_tls = match &proxy {
+            Some(p) if p.protocol() == ureq::ProxyProtocol::Https => Some(Arc::new(
+                self.agent_config(per_read, deadline, self.proxy_tls.clone(), None),
+            )),
+            _ => None,
+        };
+        let config = self.agent_config(per_read, deadline, self.tls.clone(), proxy);
+        // Direct `http://` connections start with a small input buffer that
+        // grows (src/transport.rs); TLS and proxies use ureq's connectors.
+        ureq::Agent::with_parts(
+            config,
+            crate::transport::LeanConnector::new(Arc::clone(&self.chains), proxy_tls),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        )
+    }
+
+    fn agent_config(
+        &self,
+        per_read: Option<Duration>,
+        deadline: Option<Duration>,
+        tls: ureq::tls::TlsConfig,
+        proxy: Option<ureq::Proxy>,
+    ) -> ureq::config::Config {
         let options = &self.options;
-        let config = ureq::Agent::config_builder()
+        ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .allow_non_standard_methods(true)
@@ -783,8 +822,8 @@ impl Config {
             .timeout_per_read(per_read)
             .timeout_global(deadline)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
-            .tls_config(self.tls.clone())
-            .proxy(self.proxy.clone())
+            .tls_config(tls)
+            .proxy(proxy)
             .accept_encoding(if options.compressed {
                 ureq::config::AutoHeaderValue::Default
             } else {
@@ -799,14 +838,7 @@ impl Config {
             .max_response_header_size(MAX_RESPONSE_HEAD)
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
             .output_buffer_size(2 * 1024)
-            .build();
-        // Direct `http://` connections start with a small input buffer that
-        // grows (src/transport.rs); TLS and proxies use ureq's connectors.
-        ureq::Agent::with_parts(
-            config,
-            crate::transport::LeanConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
-        )
+            .build()
     }
 
     /// The caller's headers with the provider's on top, each provided name
@@ -947,7 +979,11 @@ fn is_credential(name: &HeaderName) -> bool {
     *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION
 }
 
-fn tls_config(options: &Options) -> Result<ureq::tls::TlsConfig, String> {
+/// The TLS settings of the stream's servers and of an `https://` proxy:
+/// the same trust roots, a client certificate for servers alone. The
+/// crypto provider is set (ring, as the certificates were checked with), so
+/// a process-wide default cannot make a checked key unusable at connect.
+fn tls_configs(options: &Options) -> Result<(ureq::tls::TlsConfig, ureq::tls::TlsConfig), String> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
     let (extra, platform) = (&options.root_certificates, options.platform_roots);
     let roots = if platform {
@@ -960,56 +996,118 @@ fn tls_config(options: &Options) -> Result<ureq::tls::TlsConfig, String> {
     } else {
         let mut all: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
+            .map(|der| Certificate::from_der(der))
             .collect();
-        for bytes in extra {
-            all.extend(parse_certificates(bytes)?);
-        }
+        all.extend(extra.iter().cloned());
         RootCerts::new_with_certs(&all)
     };
-    let client = match &options.client_certificate {
-        Some((chain, key)) => Some(parse_client_certificate(chain, key)?),
-        None => None,
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = |client: Option<ureq::tls::ClientCert>| {
+        TlsConfig::builder()
+            .root_certs(roots.clone())
+            .client_cert(client)
+            .unversioned_rustls_crypto_provider(Arc::clone(&provider))
+            .build()
     };
-    Ok(TlsConfig::builder()
-        .root_certs(roots)
-        .client_cert(client)
-        .build())
+    Ok((config(options.client_certificate.clone()), config(None)))
 }
 
-/// A client certificate chain and its key, each checked.
+/// A client certificate chain and its key, each checked, and checked to
+/// belong together, with the same provider the connections use. Every copy
+/// of the key made here but the one returned is overwritten with zeros.
 fn parse_client_certificate(chain: &[u8], key: &[u8]) -> Result<ureq::tls::ClientCert, String> {
-    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::{PemObject, SectionKind};
     use ureq::tls::{ClientCert, PrivateKey};
     let certificates = parse_certificates(chain)
         .map_err(|why| format!("the client certificate cannot be used: {why}"))?;
     let bad_key = |why: String| format!("the client key cannot be used: {why}");
-    let der: PrivateKeyDer<'static> = if key.trim_ascii_start().starts_with(b"-----") {
-        let pem = PrivateKey::from_pem(key).map_err(|e| bad_key(format!("bad PEM ({e})")))?;
-        PrivateKeyDer::try_from(pem.der().to_vec()).map_err(|e| bad_key(e.to_string()))?
+    // The key as DER, in a buffer of ours to wipe.
+    let mut decoded = Vec::new();
+    let der: &[u8] = if key.trim_ascii_start().starts_with(b"-----") {
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(key) {
+            let (kind, mut bytes) = section.map_err(|e| bad_key(format!("bad PEM ({e})")))?;
+            let is_key = matches!(
+                kind,
+                SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey
+            );
+            if is_key && decoded.is_empty() {
+                decoded = bytes;
+            } else {
+                wipe(&mut bytes);
+            }
+        }
+        if decoded.is_empty() {
+            return Err(bad_key("no PRIVATE KEY block in the PEM text".into()));
+        }
+        &decoded
     } else {
-        PrivateKeyDer::try_from(key.to_vec()).map_err(|e| bad_key(e.to_string()))?
+        key
     };
-    rustls::crypto::ring::sign::any_supported_type(&der)
-        .map_err(|e| bad_key(format!("not a usable RSA, ECDSA or Ed25519 key ({e})")))?;
-    // ureq names the key's kind only through PEM labels.
-    let label = match &der {
+    let checked = check_key(&certificates, der).map_err(bad_key);
+    let pem = checked.and_then(|label| {
+        let mut pem = pem_text(label, der);
+        let parsed = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| bad_key(e.to_string()));
+        wipe_string(&mut pem);
+        parsed
+    });
+    wipe(&mut decoded);
+    Ok(ClientCert::new_with_certs(&certificates, pem?))
+}
+
+/// Checks that `der` is a key rustls can sign with and that it belongs to
+/// the first certificate of `chain`; returns its PEM label, which is how
+/// ureq learns a key's kind.
+fn check_key(
+    chain: &[ureq::tls::Certificate<'static>],
+    der: &[u8],
+) -> Result<&'static str, String> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use rustls::sign::CertifiedKey;
+    let key = PrivateKeyDer::try_from(der).map_err(|e| e.to_string())?;
+    let label = match &key {
         PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
         PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
         _ => "PRIVATE KEY",
     };
-    let pem = format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        base64(der.secret_der())
-    );
-    let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| bad_key(e.to_string()))?;
-    Ok(ClientCert::new_with_certs(&certificates, key))
+    let signing = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| format!("not a usable RSA, ECDSA or Ed25519 key ({e})"))?;
+    let certificates = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.der()).into_owned())
+        .collect();
+    match CertifiedKey::new(certificates, signing).keys_match() {
+        // rustls accepts a key whose public half it cannot compute.
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {
+            Ok(label)
+        }
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(
+            "it does not belong to the certificate (their public keys differ); give the key \
+             the certificate was issued for, or the certificate first in the chain"
+                .into(),
+        ),
+        Err(e) => Err(format!("the certificate and key cannot be paired ({e})")),
+    }
 }
 
-/// Standard base64 with padding, in lines of 64 characters, as PEM wants.
-fn base64(bytes: &[u8]) -> String {
+/// `der` as PEM text under `label`, in one buffer allocated once (so no
+/// partial copy is left behind by a reallocation).
+fn pem_text(label: &str, der: &[u8]) -> String {
+    let encoded = der.len().div_ceil(3) * 4;
+    let mut out = String::with_capacity(2 * label.len() + encoded + encoded / 64 + 40);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    push_base64(&mut out, der);
+    out.push_str("\n-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
+/// Appends standard base64 with padding, in lines of 64 characters, as
+/// PEM wants.
+fn push_base64(out: &mut String, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 48 + 4);
     for (n, chunk) in bytes.chunks(3).enumerate() {
         if n > 0 && n % 16 == 0 {
             out.push('\n');
@@ -1028,7 +1126,17 @@ fn base64(bytes: &[u8]) -> String {
             }
         }
     }
-    out
+}
+
+/// Overwrites `bytes` with zeros, in a way the optimiser keeps.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    std::hint::black_box(&*bytes);
+}
+
+fn wipe_string(text: &mut String) {
+    let mut bytes = std::mem::take(text).into_bytes();
+    wipe(&mut bytes);
 }
 
 /// The certificates in PEM text, or one DER certificate, each checked to be
@@ -1148,12 +1256,26 @@ mod tests {
 
     #[test]
     fn base64_matches_the_standard_alphabet_and_padding() {
+        let base64 = |bytes: &[u8]| {
+            let mut out = String::new();
+            push_base64(&mut out, bytes);
+            out
+        };
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(&[0xff; 48]).len(), 64);
         assert!(base64(&[0; 49]).contains('\n'));
+        use rustls::pki_types::pem::{PemObject, SectionKind};
+        for len in [1, 47, 48, 49, 1217] {
+            let der: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let pem = pem_text("EC PRIVATE KEY", &der);
+            let sections: Vec<_> = <(SectionKind, Vec<u8>)>::pem_slice_iter(pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(sections, vec![(SectionKind::EcPrivateKey, der)], "{len}");
+        }
     }
 
     #[test]

@@ -89,6 +89,7 @@ mod response;
 mod shared;
 mod stream;
 mod transport;
+mod tunnel;
 
 /// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

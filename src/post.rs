@@ -173,11 +173,18 @@ fn attempt_once(
     let outcome = match result {
         Err(_) if closed => Err(Error::Closed),
         Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Err(Error::Deadline(left)),
-        Err(error) => Ok(Attempt::Retry {
-            response: None,
-            error: Error::from_ureq(error, options.connect_timeout, options.idle_timeout),
-            floor: None,
-        }),
+        Err(error) => {
+            let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+            if error.is_permanent_proxy_failure() {
+                Err(error)
+            } else {
+                Ok(Attempt::Retry {
+                    response: None,
+                    error,
+                    floor: None,
+                })
+            }
+        }
         Ok(response) => {
             let status = response.status().as_u16();
             let headers = crate::response::header_pairs(response.headers());

@@ -427,13 +427,15 @@ impl Reader {
         })
     }
 
+    /// A failed request: retried, but for a proxy's final refusal (407 and
+    /// the like), which asking again cannot change.
     fn network_failure(&self, error: ureq::Error) -> Outcome {
         let options = &self.config.options;
-        Outcome::failed(Error::from_ureq(
-            error,
-            options.connect_timeout,
-            options.idle_timeout,
-        ))
+        let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
+        if error.is_permanent_proxy_failure() {
+            return Outcome::fatal(error);
+        }
+        Outcome::failed(error)
     }
 
     /// A non-2xx answer: permanent or retried, with its status, headers and

@@ -300,7 +300,8 @@ impl Stream {
     /// [`PostResponse::is_success`]); `Err` says why there was none:
     /// [`Error::AttemptsExhausted`] after network errors,
     /// [`Error::Deadline`], [`Error::Closed`] when the stream is closed
-    /// before or during the post (close interrupts it at once).
+    /// before or during the post (close interrupts it at once),
+    /// [`Error::Proxy`] at once when the proxy refuses for good (a 407).
     pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
         self.post_within(body, self.config.options.post_timeout)
     }

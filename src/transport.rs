@@ -9,8 +9,8 @@
 //! size, when it is full or when a read filled all of it (a busy stream), so
 //! a quiet stream stays small and a flood reads as much at once as before.
 //!
-//! TLS and proxied connections keep ureq's connectors unchanged:
-//! [`Connector::connect`] hands them to ureq's default chain.
+//! TLS and proxied connections go to ureq's own connector chains, shared by
+//! the stream's connections ([`crate::tunnel`]).
 //!
 //! One transport belongs to one connection, used by the reader or post
 //! thread that runs it; close reaches it only through the shutdown handle
@@ -23,7 +23,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, ShutdownHandle, Transport,
+    Buffers, ConnectionDetails, Connector, NextTimeout, ShutdownHandle, Transport,
 };
 use ureq::Timeout;
 
@@ -39,10 +39,21 @@ const SCRATCH: usize = 10 * 1024;
 const MIN_CONNECT_SHARE: Duration = Duration::from_millis(10);
 
 /// Direct `http://` connections get a [`TcpTransport`]; everything else
-/// (TLS, proxies) goes to ureq's default connector chain.
-#[derive(Debug, Default)]
+/// (TLS, proxies) goes to the stream's connector chains.
+#[derive(Debug)]
 pub(crate) struct LeanConnector {
-    default: DefaultConnector,
+    chains: Arc<crate::tunnel::Chains>,
+    /// The agent's settings for the TLS connection to an `https://` proxy.
+    proxy_tls: Option<Arc<ureq::config::Config>>,
+}
+
+impl LeanConnector {
+    pub(crate) fn new(
+        chains: Arc<crate::tunnel::Chains>,
+        proxy_tls: Option<Arc<ureq::config::Config>>,
+    ) -> LeanConnector {
+        LeanConnector { chains, proxy_tls }
+    }
 }
 
 impl Connector<()> for LeanConnector {
@@ -55,7 +66,7 @@ impl Connector<()> for LeanConnector {
     ) -> Result<Option<Self::Out>, ureq::Error> {
         let plain = details.uri.scheme_str() == Some("http") && details.config.proxy().is_none();
         if !plain {
-            return self.default.connect(details, chained);
+            return crate::tunnel::connect(&self.chains, self.proxy_tls.as_ref(), details, chained);
         }
         let stream = connect_any(details)?;
         if details.config.no_delay() {

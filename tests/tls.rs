@@ -1,5 +1,6 @@
 //! HTTPS against a local server whose certificate a test CA signed: refused
-//! with the bundled roots alone, accepted once the CA is added.
+//! with the bundled roots alone, accepted once the CA is added; client
+//! certificates, checked against their key when set.
 
 mod support;
 
@@ -94,6 +95,25 @@ fn a_client_key_that_does_not_match_its_use_is_refused_when_set() {
         "{:?}",
         builder.error()
     );
+}
+
+#[test]
+fn a_key_that_does_not_belong_to_the_certificate_is_refused_when_set() {
+    let ca = test_ca();
+    let url = https_server(Arc::clone(&ca.mutual_config));
+    let builder = Stream::builder(&url)
+        .root_certificate(ca.ca_pem.clone())
+        .client_certificate(ca.client_pem.clone(), ca.other_key_pem.clone())
+        .reconnect(false);
+    match builder.error() {
+        Some(Error::InvalidConfig(m)) => assert!(
+            m.contains("client key") && m.contains("does not belong to the certificate"),
+            "{m}"
+        ),
+        other => panic!("accepted a key of another certificate: {other:?}"),
+    }
+    // And so connect refuses it, before a reader could stumble on it.
+    assert!(matches!(builder.connect(), Err(Error::InvalidConfig(_))));
 }
 
 /// The data of the next event, or why the stream closed first.

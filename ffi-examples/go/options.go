@@ -391,7 +391,7 @@ func PlatformRoots(enabled bool) Option {
 }
 
 // Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...`; credentials are sent as `Proxy-Authorization` and never
+// or `https://...` (never shown the client certificate); credentials are sent as `Proxy-Authorization` and never
 // logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
 // `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
 func Proxy(value string) Option {
@@ -418,10 +418,12 @@ func Compressed(enabled bool) Option {
 	}
 }
 
-// ClientCertificate sets the client_certificate option. Presents a client certificate (mutual TLS): `chain` is the certificate
-// and any intermediates as PEM, or one DER certificate; `key` its private
-// key as PEM or DER (both copied). Either not parsing, or a key that is not
-// a usable RSA, ECDSA or Ed25519 key, gives `ErrInvalidConfig`.
+// ClientCertificate sets the client_certificate option. Presents a client certificate (mutual TLS) to servers, never to a proxy:
+// `chain` is the certificate and any intermediates as PEM, or one DER
+// certificate; `key` its private key as PEM or DER. Either not parsing, a
+// key that is not a usable RSA, ECDSA or Ed25519 key, or a key that does
+// not belong to the certificate gives `ErrInvalidConfig`. The library's
+// copies of `key` are overwritten with zeros once parsed.
 func ClientCertificate(chain []byte, key []byte) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cChain, lChain := cBytes(chain)

@@ -601,6 +601,34 @@ fn client_certificates_from_files() {
         stdout(&with).trim(),
         r#"{"type":"message","data":"secure","id":""}"#
     );
+    // A key that does not belong to the certificate: a usage error, for the
+    // stream and for --post alike, before anything connects.
+    let other = write("other.key", ca.other_key_pem.as_bytes());
+    for post in [&[][..], &["--post", "{}"][..]] {
+        let mut args = vec![
+            "--no-reconnect",
+            "--cacert",
+            &cacert,
+            "--cert",
+            &cert,
+            "--key",
+            &other,
+        ];
+        args.extend_from_slice(post);
+        args.push(&url);
+        let output = run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{post:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("does not belong"),
+            "{}",
+            stderr(&output)
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

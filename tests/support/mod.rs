@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod items;
+pub mod proxy;
 pub mod reference;
 pub mod server;
 pub mod tinyproxy;

@@ -276,6 +276,32 @@ static int test_setter_extremes(void) {
 /* The behaviour options of the reference clients, proxies, compression and
  * client certificates: each setter accepts a good value and refuses a bad
  * one, and a stream with all of them set works. */
+/* A self-signed client certificate, its key, and a key of no certificate
+ * here (openssl, P-256): the pair must match when set. */
+static const char CLIENT_CERT[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBejCCAR+gAwIBAgIUAKCb1TEB/XdzxYuN0BV4OZ1uFN4wCgYIKoZIzj0EAwIw\n"
+    "ETEPMA0GA1UEAwwGY2xpZW50MCAXDTI2MTIwMzE0NDczMloYDzIxMjYxMTA5MTQ0\n"
+    "NzMyWjARMQ8wDQYDVQQDDAZjbGllbnQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
+    "AASVYPwyX2AlOE6I4fWOzUc0dYzod7mLmEnDMXV8+vjtNB5bHquWT8OCklg8bYPH\n"
+    "TgIyUH6jjBZfoMbn3MLNMfWqo1MwUTAdBgNVHQ4EFgQUoWVOWjiRl8Z0zd/jrVXq\n"
+    "UcO+tqMwHwYDVR0jBBgwFoAUoWVOWjiRl8Z0zd/jrVXqUcO+tqMwDwYDVR0TAQH/\n"
+    "BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEApDD4Rpe/mJUPqKG/3rjm/6NAp0Nr\n"
+    "IHEbK2b70sEEjN4CIQDQS0+w4Y5S6JxjvPBAUJXMdtwNSqLxeASXNTr0yD3xcQ==\n"
+    "-----END CERTIFICATE-----\n";
+static const char CLIENT_KEY[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/+6fVF2ZBjcgEx6X\n"
+    "VBreKBPnw9QCt5FzOm8cpicYQk+hRANCAASVYPwyX2AlOE6I4fWOzUc0dYzod7mL\n"
+    "mEnDMXV8+vjtNB5bHquWT8OCklg8bYPHTgIyUH6jjBZfoMbn3MLNMfWq\n"
+    "-----END PRIVATE KEY-----\n";
+static const char OTHER_KEY[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgs12oIPXGo3l+l8UE\n"
+    "ZErDBlshjDf+D/AR1GJdeavClYuhRANCAASuPK7/k3yeSMbMRtfbfUmcaPnJImTy\n"
+    "EfNwotq7yLxFPW6GBiudKCTimixwSoDnpC6UoFJz5fnX8fIk+wLSXajx\n"
+    "-----END PRIVATE KEY-----\n";
+
 static int test_every_other_setter(void) {
     char url[512];
     snprintf(url, sizeof url, "%s/events?n=3", base_url);
@@ -299,6 +325,14 @@ static int test_every_other_setter(void) {
     const uint8_t garbage[] = {1, 2, 3};
     CHECK(sselink_config_client_certificate(config, garbage, 3, garbage, 3) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_client_certificate(config, NULL, 1, garbage, 3) == SSELINK_RESULT_NULL_ARGUMENT);
+    /* A key that does not belong to the certificate is refused when set. */
+    CHECK(sselink_config_client_certificate(config, (const uint8_t *)CLIENT_CERT, strlen(CLIENT_CERT),
+                                            (const uint8_t *)OTHER_KEY, strlen(OTHER_KEY)) ==
+          SSELINK_RESULT_INVALID_CONFIG);
+    char why[512];
+    CHECK(strstr(error_text(config, why, sizeof why), "does not belong") != NULL);
+    CHECK(sselink_config_client_certificate(config, (const uint8_t *)CLIENT_CERT, strlen(CLIENT_CERT),
+                                            (const uint8_t *)CLIENT_KEY, strlen(CLIENT_KEY)) == SSELINK_RESULT_OK);
     CHECK(sselink_config_max_queued_bytes(config, 1 << 20) == SSELINK_RESULT_OK);
     CHECK(sselink_config_reader_stack_size(config, 256 * 1024) == SSELINK_RESULT_OK);
     /* Only type "other": the stream's untyped events never arrive. */
