@@ -707,10 +707,12 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
 
-// Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...` (never shown the client certificate); credentials are sent as `Proxy-Authorization` and never
-// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+// Connects through the proxy at `value`: `http://[user:password@]host:port`,
+// `https://...` (never shown the client certificate), `socks5://`,
+// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+// alone and are never logged. Without it the environment decides
+// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+// `REQUEST_METHOD` is set, as in a CGI program).
 //
 // # Safety
 //
@@ -718,8 +720,10 @@ enum sselink_result sselink_config_platform_roots(struct sselink_config *config,
 // reads of `value_len` bytes (NULL allowed with length 0).
 enum sselink_result sselink_config_proxy(struct sselink_config *config, const char *value, size_t value_len);
 
-// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+// curl matches them (a name covers the names below it; IP networks as
+// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+// environment's included.
 //
 // # Safety
 //

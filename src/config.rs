@@ -15,6 +15,7 @@ use url::Url;
 use crate::backoff::{JitterShape, ReconnectPolicy};
 use crate::error::Error;
 use crate::parser::Limits;
+use crate::proxy::NoProxy;
 
 /// Headers computed before every connect and every post attempt, for
 /// credentials that expire. Called on the reader thread for connects and on
@@ -675,23 +676,33 @@ impl Builder {
     }
 
     /// Connects through the proxy at `url`: `http://[user:password@]host:port`
-    /// (HTTP, with CONNECT for https streams) or `https://...` (a proxy
-    /// reached over TLS, verified like a server, never shown the
-    /// [`client_certificate`](Builder::client_certificate)). Credentials in the URL are sent as
-    /// `Proxy-Authorization` and never logged. Without this option the
-    /// environment decides: `ALL_PROXY`, then `HTTPS_PROXY`, then
-    /// `HTTP_PROXY` (the first set, whatever the stream's scheme), with
-    /// `NO_PROXY` listing the hosts that bypass it. SOCKS proxies are not
-    /// supported.
+    /// (HTTP, with CONNECT for every stream), `https://...` (the same, to a
+    /// proxy reached over TLS; it is verified like a server and never sees
+    /// the [`client_certificate`](Builder::client_certificate)), or
+    /// `socks5://`, `socks5h://` (the proxy resolves the host), `socks4://`,
+    /// `socks4a://`. Credentials in the URL are sent to the proxy alone
+    /// and never logged. Without this option the environment decides:
+    /// `ALL_PROXY`, then `HTTPS_PROXY`, then `HTTP_PROXY` (the first set,
+    /// each name upper then lower case, whatever the stream's scheme);
+    /// in a CGI program (`REQUEST_METHOD` set) `HTTP_PROXY` is ignored,
+    /// because a request's `Proxy` header sets it there (httpoxy). A proxy
+    /// from the environment that does not parse is an error at
+    /// [`connect`](Builder::connect), never a silent direct connection.
+    /// See [`no_proxy`](Builder::no_proxy) for the hosts that bypass it.
     pub fn proxy(self, url: &str) -> Builder {
-        let url = url.to_string();
-        let check = check_proxy(&url);
-        self.checked(check, |o| o.proxy = Some(url))
+        let check = parse_proxy(url).map(drop);
+        self.checked(check, |o| o.proxy = Some(url.to_string()))
     }
 
-    /// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is
-    /// (`localhost,127.0.0.1,.internal`); it replaces `NO_PROXY`. `*` turns
-    /// every proxy off, the environment's included.
+    /// Hosts that bypass the proxy (whichever: this builder's or the
+    /// environment's), replacing the environment's `no_proxy` or `NO_PROXY`,
+    /// matched as curl matches them: entries separated by commas (blanks
+    /// around them ignored); a name matches itself and the names below it
+    /// (`example.com` covers `api.example.com`; `.example.com` and
+    /// `*.example.com` mean the same), without case and without a trailing
+    /// dot; an IP address or network (`127.0.0.0/8`, `::1`, `[::1]`,
+    /// `fe80::/10`) matches the addresses in it. `*` alone turns every proxy
+    /// off; an empty list bypasses none.
     pub fn no_proxy(mut self, hosts: impl Into<String>) -> Builder {
         self.options.no_proxy = Some(hosts.into());
         self
@@ -751,13 +762,33 @@ impl Builder {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
         let (tls, proxy_tls) = tls_configs(&options).map_err(Error::InvalidConfig)?;
-        let proxy = proxy_config(&options).map_err(Error::InvalidConfig)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let no_proxy = match &options.no_proxy {
+            Some(list) => NoProxy::parse(list),
+            None => NoProxy::parse(&crate::proxy::no_proxy_from_env(env).unwrap_or_default()),
+        };
+        let proxy = if no_proxy.is_everything() {
+            None
+        } else if let Some(given) = &options.proxy {
+            Some(parse_proxy(given).map_err(Error::InvalidConfig)?)
+        } else if let Some((name, value)) = crate::proxy::proxy_from_env(env) {
+            let proxy = parse_proxy(&value).map_err(|why| {
+                Error::InvalidConfig(format!(
+                    "the environment's {name}: {why}; correct or unset it (no_proxy(\"*\") \
+                     turns proxies off)"
+                ))
+            })?;
+            Some(proxy)
+        } else {
+            None
+        };
         Ok(Config {
             options,
             url,
             tls,
             proxy_tls,
             proxy,
+            no_proxy,
             chains: Arc::default(),
         })
     }
@@ -773,22 +804,31 @@ pub(crate) struct Config {
     /// For the TLS connection to an `https://` proxy: the same roots, no
     /// client certificate.
     proxy_tls: ureq::tls::TlsConfig,
-    /// The proxy every connection and post goes through, if any.
-    pub(crate) proxy: Option<ureq::Proxy>,
+    /// The proxy of every connection and post, unless `no_proxy` lists the
+    /// host.
+    proxy: Option<ureq::Proxy>,
+    no_proxy: NoProxy,
     /// The connector chains every connection of the stream shares.
     chains: Arc<crate::tunnel::Chains>,
 }
 
 impl Config {
-    /// A fresh agent with the stream's connect, TLS and proxy settings: one
-    /// per connection or post, so that close can shut each down. `per_read`
-    /// is the idle timer; `deadline` bounds a whole call (posts only).
+    /// The proxy a request to `url` goes through, if any.
+    pub(crate) fn proxy_for(&self, url: &Url) -> Option<&ureq::Proxy> {
+        self.proxy.as_ref().filter(|_| !self.no_proxy.bypasses(url))
+    }
+
+    /// A fresh agent for requests to `url`, with the stream's connect, TLS
+    /// and proxy settings: one per connection or post, so that close can
+    /// shut each down. `per_read` is the idle timer; `deadline` bounds a
+    /// whole call (posts only).
     pub(crate) fn agent(
         &self,
+        url: &Url,
         per_read: Option<Duration>,
         deadline: Option<Duration>,
     ) -> ureq::Agent {
-        let proxy = self.proxy.clone();
+        let proxy = self.proxy_for(url).cloned();
         let proxy_tls = match &proxy {
             Some(p) if p.protocol() == ureq::ProxyProtocol::Https => Some(Arc::new(
                 self.agent_config(per_read, deadline, self.proxy_tls.clone(), None),
@@ -888,55 +928,21 @@ fn parse_url(url: &str) -> Result<Url, String> {
     Ok(parsed)
 }
 
-fn check_proxy(url: &str) -> Result<(), String> {
+/// A proxy URL parsed: `http`, `https` or SOCKS (`socks4`, `socks4a`,
+/// `socks5`, `socks5h`; `socks` is `socks5`); without a scheme, `http`.
+/// Messages never echo a password.
+fn parse_proxy(url: &str) -> Result<ureq::Proxy, String> {
     if url.contains(['\r', '\n', '\t']) {
         return Err("the proxy URL has a CR, LF or tab; remove it".into());
     }
     let shown = crate::redact::url_for_logs(url);
-    let proxy =
-        ureq::Proxy::new(url).map_err(|e| format!("proxy `{shown}` does not parse ({e})"))?;
-    match proxy.protocol() {
-        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https => Ok(()),
-        other => Err(format!(
-            "proxy `{shown}` is a {other} proxy; sselink supports http and https proxies"
-        )),
-    }
-}
-
-/// The proxy the options and the environment ask for.
-fn proxy_config(options: &Options) -> Result<Option<ureq::Proxy>, String> {
-    let no_proxy = options.no_proxy.as_deref();
-    if no_proxy.map(str::trim) == Some("*") {
-        return Ok(None);
-    }
-    let proxy = match &options.proxy {
-        Some(url) => {
-            ureq::Proxy::new(url).map_err(|e| format!("the proxy does not parse ({e})"))?
-        }
-        None => match ureq::Proxy::try_from_env() {
-            Some(proxy) => proxy,
-            None => return Ok(None),
-        },
-    };
-    let Some(hosts) = no_proxy else {
-        return Ok(Some(proxy));
-    };
-    let mut builder = ureq::Proxy::builder(proxy.protocol())
-        .host(proxy.host())
-        .port(proxy.port());
-    for host in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
-        builder = builder.no_proxy(host);
-    }
-    if let Some(user) = proxy.username() {
-        builder = builder.username(user);
-    }
-    if let Some(password) = proxy.password() {
-        builder = builder.password(password);
-    }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|e| format!("the proxy with no_proxy `{hosts}` cannot be used ({e})"))
+    ureq::Proxy::new(url).map_err(|e| {
+        format!(
+            "proxy `{shown}` does not parse ({e}); write it as \
+             scheme://[user:password@]host:port with http, https, socks4, socks4a, socks5 or \
+             socks5h, and percent-encode reserved characters in the password"
+        )
+    })
 }
 
 fn check_duration(setting: &str, duration: Duration) -> Result<(), String> {
@@ -1288,8 +1294,19 @@ mod tests {
     #[test]
     fn proxies_are_checked_when_set_without_showing_credentials() {
         assert!(b().proxy("http://user:pw@127.0.0.1:3128").build().is_ok());
-        let socks = error_of(b().proxy("socks5://user:pw@127.0.0.1:1080"));
-        assert!(socks.contains("SOCKS5") && !socks.contains("pw"), "{socks}");
+        for socks in [
+            "socks5://u:pw@127.0.0.1:1080",
+            "socks5h://h:1",
+            "socks4://h:1",
+            "socks://h",
+        ] {
+            assert!(b().proxy(socks).build().is_ok(), "{socks}");
+        }
+        let bad = error_of(b().proxy("ftp://user:SECRET@127.0.0.1:1080"));
+        assert!(
+            bad.contains("does not parse") && !bad.contains("SECRET"),
+            "{bad}"
+        );
         assert!(error_of(b().proxy("http://[::1")).contains("does not parse"));
         let none = b()
             .proxy("http://127.0.0.1:3128")
@@ -1299,14 +1316,16 @@ mod tests {
         assert!(none.proxy.is_none());
         let listed = b()
             .proxy("http://u:p@127.0.0.1:3128")
-            .no_proxy("localhost")
+            .no_proxy("localhost, 10.0.0.0/8")
             .build()
             .unwrap();
-        let proxy = listed.proxy.unwrap();
+        let proxy = listed.proxy.clone().unwrap();
         assert_eq!(
             (proxy.host(), proxy.port(), proxy.username()),
             ("127.0.0.1", 3128, Some("u"))
         );
+        let to = |url: &str| listed.proxy_for(&Url::parse(url).unwrap()).is_some();
+        assert!(to("http://example.com/") && !to("http://localhost/") && !to("https://10.1.2.3/"));
     }
 
     #[test]

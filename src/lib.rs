@@ -80,6 +80,7 @@ mod event;
 mod item;
 pub mod parser;
 mod post;
+mod proxy;
 mod reader;
 #[cfg(unix)]
 mod readiness;

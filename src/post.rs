@@ -163,7 +163,7 @@ fn attempt_once(
     let request = request
         .body(body)
         .map_err(|e| Error::InvalidConfig(format!("the post cannot be built ({e})")))?;
-    let agent = config.agent(options.idle_timeout, Some(left));
+    let agent = config.agent(url, options.idle_timeout, Some(left));
     let Some(registration) = shared.register_post(&agent) else {
         return Err(Error::Closed);
     };

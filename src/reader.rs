@@ -240,13 +240,9 @@ impl Reader {
         self.send(Item::Connecting { attempt })?;
         // Tokens of restarts this connection fulfils.
         while self.channels.restart_requests.try_recv().is_ok() {}
-        let agent = self.new_agent();
-        if !self.shared.install_agent(&agent) {
-            return Err(Stop);
-        }
 
-        let response = match self.request(&agent) {
-            Ok(response) => response,
+        let (response, agent) = match self.request() {
+            Ok(answer) => answer,
             Err(outcome) => return self.unless_stopped(outcome),
         };
         let status = response.status().as_u16();
@@ -285,17 +281,28 @@ impl Reader {
         Ok(outcome)
     }
 
-    fn new_agent(&self) -> ureq::Agent {
-        self.config.agent(self.config.options.idle_timeout, None)
+    /// An agent for requests to `url`, installed for close and restart to
+    /// shut down.
+    fn install_agent(&self, url: &Url) -> Result<ureq::Agent, Outcome> {
+        let agent = self
+            .config
+            .agent(url, self.config.options.idle_timeout, None);
+        if !self.shared.install_agent(&agent) {
+            // Closed: the caller of `request` sees it and stops.
+            return Err(Outcome::Close(CloseReason::Caller));
+        }
+        Ok(agent)
     }
 
     fn headers(&self) -> Result<Vec<HeaderOption>, Outcome> {
         self.config.request_headers().map_err(Outcome::fatal)
     }
 
-    /// Sends the request and follows redirects. Reconnects always start from
-    /// the configured URL.
-    fn request(&mut self, agent: &ureq::Agent) -> Result<Response<Body>, Outcome> {
+    /// Sends the request and follows redirects; returns the response and the
+    /// agent that got it. Each hop goes through the proxy its host calls
+    /// for, with an agent of its own when that differs. Reconnects always
+    /// start from the configured URL.
+    fn request(&mut self) -> Result<(Response<Body>, ureq::Agent), Outcome> {
         let config = Arc::clone(&self.config);
         let options = &config.options;
         let headers = self.headers()?;
@@ -304,6 +311,7 @@ impl Reader {
         let mut method = options.method.clone();
         let mut body = options.body.as_deref();
         let mut hops = 0;
+        let mut agent = self.install_agent(&url)?;
         loop {
             let same_origin = url.origin() == origin;
             log::debug!("{method} {}", crate::redact::redacted(&url));
@@ -316,7 +324,7 @@ impl Reader {
             let response = sent.map_err(|e| self.network_failure(e))?;
             let status = response.status().as_u16();
             if !is_redirect(status) || options.max_redirects == 0 {
-                return Ok(response);
+                return Ok((response, agent));
             }
             if hops == options.max_redirects {
                 return Err(Outcome::fatal(Error::Redirect(format!(
@@ -328,6 +336,9 @@ impl Reader {
             let location = response.headers().get(header::LOCATION);
             let hop = next_hop(&url, status, location.map(HeaderValue::as_bytes), &method)
                 .map_err(Outcome::fatal)?;
+            if config.proxy_for(&hop.url) != config.proxy_for(&url) {
+                agent = self.install_agent(&hop.url)?;
+            }
             url = hop.url;
             method = hop.method;
             if !hop.keeps_body {

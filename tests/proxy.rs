@@ -1,8 +1,8 @@
 //! Streams through a real proxy (tinyproxy on 127.0.0.1): plain HTTP
 //! forwarded with the proxy's credentials, TLS through CONNECT, the
-//! credentials' absence refused by the proxy, and `no_proxy` bypassing it.
-//! Scripted proxies (tests/support/proxy.rs) for what
-//! tinyproxy cannot do: TLS to the proxy, a final 407, garbage.
+//! credentials' absence refused by the proxy, and `no_proxy` bypassing it
+//! as curl's rules say. Scripted proxies (tests/support/proxy.rs) for what
+//! tinyproxy cannot do: TLS to the proxy, SOCKS5, a final 407, garbage.
 //! The environment variables are tested through ssecat (ssecat/tests).
 
 mod support;
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sselink::{CloseReason, Error, Event, Item, Stream};
 use support::items::{close_error, quick};
-use support::proxy::{Answer, Proxy};
+use support::proxy::{ipv6_sse_server, Answer, Proxy};
 use support::server::{Conn, Server, PATIENCE};
 use support::tinyproxy::Tinyproxy;
 use support::tls::{https_server, test_ca};
@@ -109,19 +109,63 @@ fn a_tls_stream_goes_through_connect() {
 }
 
 #[test]
-fn no_proxy_bypasses_the_proxy() {
+fn no_proxy_bypasses_the_proxy_as_curl_matches_hosts() {
     let proxy = Tinyproxy::start(CREDENTIALS);
     let server = held_open();
     // Without credentials the proxy refuses, so success means it was bypassed.
-    for hosts in ["*", "127.0.0.1", "localhost,127.0.0.1"] {
+    for hosts in [
+        "*",
+        " * ",
+        "127.0.0.1",
+        "localhost,127.0.0.1",
+        "localhost, 127.0.0.1",
+        "example.com 127.0.0.1",
+        "127.0.0.0/8",
+        "127.0.0.1/32",
+    ] {
         let stream = Stream::builder(&server.url("/events"))
             .proxy(&proxy.url(None))
             .no_proxy(hosts)
             .reconnect(false)
             .connect()
             .unwrap();
-        assert_eq!(first_data(&stream), Ok("through".to_string()), "{hosts}");
+        assert_eq!(first_data(&stream), Ok("through".to_string()), "{hosts:?}");
     }
+    // Hosts not listed go through the proxy, which refuses.
+    for hosts in ["127.0.0.2", "10.0.0.0/8", "localhost", "*,localhost", ""] {
+        let stream = Stream::builder(&server.url("/events"))
+            .proxy(&proxy.url(None))
+            .no_proxy(hosts)
+            .reconnect(false)
+            .connect()
+            .unwrap();
+        assert!(
+            matches!(
+                first_data(&stream),
+                Err(CloseReason::Error(Error::Proxy(_)))
+            ),
+            "{hosts:?} sent the stream direct"
+        );
+    }
+}
+
+#[test]
+fn no_proxy_matches_an_ipv6_host_with_or_without_brackets() {
+    let Some(port) = ipv6_sse_server("data: six\n\n") else {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    };
+    let proxy = Proxy::connect(None, Answer::Status(403));
+    for hosts in ["::1", "[::1]", "::1/128", "::/0"] {
+        let stream = Stream::builder(&format!("http://[::1]:{port}/events"))
+            .proxy(&proxy.url("http", None))
+            .no_proxy(hosts)
+            .reconnect(false)
+            .connect()
+            .unwrap();
+        assert_eq!(first_data(&stream), Ok("six".to_string()), "{hosts:?}");
+    }
+    assert!(proxy.asked_so_far().is_empty(), "the proxy was bypassed");
 }
 
 #[test]
@@ -170,7 +214,8 @@ fn a_post_stops_at_a_407_from_the_proxy() {
 fn a_proxy_that_answers_garbage_is_a_proxy_error() {
     let server = held_open();
     let connect = Proxy::connect(None, Answer::Garbage);
-    for url in [connect.url("http", None)] {
+    let socks = Proxy::socks5(None, Answer::Garbage);
+    for url in [connect.url("http", None), socks.url("socks5", None)] {
         let stream = Stream::builder(&server.url("/events"))
             .proxy(&url)
             .reconnect(false)
@@ -212,6 +257,40 @@ fn an_https_proxy_never_sees_the_client_certificate() {
         !asked.client_certificate,
         "the proxy saw the origin's client certificate"
     );
+}
+
+#[test]
+fn a_socks5_proxy_carries_plain_and_tls_streams() {
+    let server = held_open();
+    let proxy = Proxy::socks5(Some(("user", "pw")), Answer::Tunnel);
+    for scheme in ["socks5", "socks5h", "socks"] {
+        let stream = Stream::builder(&server.url("/events"))
+            .proxy(&proxy.url(scheme, Some(("user", "pw"))))
+            .reconnect(false)
+            .connect()
+            .unwrap();
+        assert_eq!(first_data(&stream), Ok("through".to_string()), "{scheme}");
+        let asked = proxy.asked();
+        assert_eq!(asked.headers, vec!["user".to_string()], "{scheme}");
+        assert_eq!(asked.target, server.addr().to_string(), "{scheme}");
+    }
+    let ca = test_ca();
+    let url = https_server(Arc::clone(&ca.server_config));
+    let secure = Stream::builder(&url)
+        .proxy(&proxy.url("socks5h", Some(("user", "pw"))))
+        .root_certificate(ca.ca_pem.clone())
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    assert_eq!(first_data(&secure), Ok("secure".to_string()));
+    // Wrong credentials: refused for good, not retried.
+    let refused = quick(&server.url("/events"))
+        .proxy(&proxy.url("socks5", Some(("user", "wrong"))))
+        .max_attempts(2)
+        .connect()
+        .unwrap();
+    let error = close_error(&refused);
+    assert!(matches!(error, Error::Proxy(_)), "{error:?}");
 }
 
 /// The data of the next event, or why the stream closed first.

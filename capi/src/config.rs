@@ -992,10 +992,12 @@ pub unsafe extern "C" fn sselink_config_platform_roots(
     unsafe { set(config, |b| b.platform_roots(enabled)) }
 }
 
-/// Connects through the proxy at `value`: `http://[user:password@]host:port`
-/// or `https://...` (never shown the client certificate); credentials are sent as `Proxy-Authorization` and never
-/// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-/// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+/// Connects through the proxy at `value`: `http://[user:password@]host:port`,
+/// `https://...` (never shown the client certificate), `socks5://`,
+/// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+/// alone and are never logged. Without it the environment decides
+/// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+/// `REQUEST_METHOD` is set, as in a CGI program).
 ///
 /// # Safety
 ///
@@ -1011,8 +1013,10 @@ pub unsafe extern "C" fn sselink_config_proxy(
     unsafe { set_string(config, value, value_len, |b, text| b.proxy(text)) }
 }
 
-/// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-/// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+/// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+/// curl matches them (a name covers the names below it; IP networks as
+/// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+/// environment's included.
 ///
 /// # Safety
 ///

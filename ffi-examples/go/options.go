@@ -390,10 +390,12 @@ func PlatformRoots(enabled bool) Option {
 	}
 }
 
-// Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...` (never shown the client certificate); credentials are sent as `Proxy-Authorization` and never
-// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+// Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`,
+// `https://...` (never shown the client certificate), `socks5://`,
+// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+// alone and are never logged. Without it the environment decides
+// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+// `REQUEST_METHOD` is set, as in a CGI program).
 func Proxy(value string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cValue, lValue := cString(value)
@@ -401,8 +403,10 @@ func Proxy(value string) Option {
 	}
 }
 
-// NoProxy sets the no_proxy option. Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+// NoProxy sets the no_proxy option. Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+// curl matches them (a name covers the names below it; IP networks as
+// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+// environment's included.
 func NoProxy(value string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cValue, lValue := cString(value)

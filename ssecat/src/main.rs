@@ -86,11 +86,14 @@ struct Args {
     /// Private key of --cert (PEM or DER).
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
-    /// Use this proxy: `http://[user:password@]host:port`. Without it,
-    /// ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide.
+    /// Use this proxy: `http://[user:password@]host:port`, `https://...`,
+    /// `socks5://...`, `socks5h://...`, `socks4://...`. Without it, ALL_PROXY,
+    /// HTTPS_PROXY and HTTP_PROXY decide (HTTP_PROXY not in a CGI program,
+    /// where REQUEST_METHOD is set).
     #[arg(short = 'x', long, value_name = "URL")]
     proxy: Option<String>,
-    /// Hosts that bypass the proxy, comma-separated; '*' turns proxies off.
+    /// Hosts that bypass the proxy, comma-separated, matched as curl does;
+    /// '*' turns proxies off. Replaces NO_PROXY.
     #[arg(long, value_name = "LIST")]
     noproxy: Option<String>,
     /// Ask for a gzip-compressed stream and decode it as it arrives.

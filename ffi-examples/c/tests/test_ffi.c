@@ -319,7 +319,8 @@ static int test_every_other_setter(void) {
     CHECK(sselink_config_post_timeout(config, 0) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_post_timeout(config, 5000) == SSELINK_RESULT_OK);
     CHECK(sselink_config_post_url(config, "ftp://x/", 8) == SSELINK_RESULT_INVALID_CONFIG);
-    CHECK(sselink_config_proxy(config, "socks5://127.0.0.1:1", 20) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_proxy(config, "gopher://127.0.0.1:1", 20) == SSELINK_RESULT_INVALID_CONFIG);
+    CHECK(sselink_config_proxy(config, "socks5://127.0.0.1:1", 20) == SSELINK_RESULT_OK);
     CHECK(sselink_config_proxy(config, "http://127.0.0.1:1", 18) == SSELINK_RESULT_OK);
     CHECK(sselink_config_no_proxy(config, "*", 1) == SSELINK_RESULT_OK); /* so the proxy is off */
     const uint8_t garbage[] = {1, 2, 3};
