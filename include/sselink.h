@@ -513,6 +513,16 @@ enum sselink_result sselink_config_permanent_status(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_max_redirects(struct sselink_config *config, uint32_t max);
 
+// Follows a redirect from an `https` URL to an `http` one (true). Default
+// false: such a redirect closes the stream with `SSELINK_RESULT_REDIRECT`,
+// since following it would send the request and the stream in clear text.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_insecure_redirects(struct sselink_config *config, bool enabled);
+
 // The longest line accepted, in bytes (default 16 MiB; at least 1).
 //
 // # Safety

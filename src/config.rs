@@ -119,6 +119,7 @@ pub(crate) struct Options {
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) status_policy: StatusPolicy,
     pub(crate) max_redirects: u32,
+    pub(crate) insecure_redirects: bool,
     pub(crate) limits: Limits,
     pub(crate) dispatch_incomplete_at_eof: bool,
     pub(crate) capacity: usize,
@@ -163,6 +164,7 @@ impl Options {
             reconnect: ReconnectPolicy::default(),
             status_policy: StatusPolicy::default(),
             max_redirects: 10,
+            insecure_redirects: false,
             limits: Limits::default(),
             dispatch_incomplete_at_eof: false,
             capacity: 256,
@@ -526,6 +528,18 @@ impl Builder {
     /// (a redirect is then a permanent status).
     pub fn max_redirects(mut self, max: u32) -> Builder {
         self.options.max_redirects = max;
+        self
+    }
+
+    /// Follows a redirect from an `https` URL to an `http` one (true).
+    /// Default false: such a redirect closes the stream with
+    /// [`Error::Redirect`], because following it would send the request, its
+    /// body and headers, and the whole stream after it in clear text,
+    /// though the caller asked for `https` (browsers block it as mixed
+    /// content; curl has `--proto-redir`). Credentials never follow a
+    /// redirect to another origin either way.
+    pub fn insecure_redirects(mut self, yes: bool) -> Builder {
+        self.options.insecure_redirects = yes;
         self
     }
 

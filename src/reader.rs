@@ -334,8 +334,14 @@ impl Reader {
             }
             hops += 1;
             let location = response.headers().get(header::LOCATION);
-            let hop = next_hop(&url, status, location.map(HeaderValue::as_bytes), &method)
-                .map_err(Outcome::fatal)?;
+            let hop = next_hop(
+                &url,
+                status,
+                location.map(HeaderValue::as_bytes),
+                &method,
+                options.insecure_redirects,
+            )
+            .map_err(Outcome::fatal)?;
             if config.proxy_for(&hop.url) != config.proxy_for(&url) {
                 agent = self.install_agent(&hop.url)?;
             }

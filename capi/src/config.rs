@@ -592,6 +592,23 @@ pub unsafe extern "C" fn sselink_config_max_redirects(
     unsafe { set(config, |b| b.max_redirects(max)) }
 }
 
+/// Follows a redirect from an `https` URL to an `http` one (true). Default
+/// false: such a redirect closes the stream with `SSELINK_RESULT_REDIRECT`,
+/// since following it would send the request and the stream in clear text.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_insecure_redirects(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.insecure_redirects(enabled)) }
+}
+
 /// The longest line accepted, in bytes (default 16 MiB; at least 1).
 ///
 /// # Safety

@@ -214,6 +214,15 @@ func MaxRedirects(max uint32) Option {
 	}
 }
 
+// InsecureRedirects sets the insecure_redirects option. Follows a redirect from an `https` URL to an `http` one (true). Default
+// false: such a redirect closes the stream with ErrRedirect, since following
+// it would send the request and the stream in clear text.
+func InsecureRedirects(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_insecure_redirects(config, cBool(enabled))
+	}
+}
+
 // MaxLineLength sets the max_line_length option. The longest line accepted, in bytes (default 16 MiB; at least 1).
 func MaxLineLength(bytes int) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {

@@ -653,14 +653,6 @@ func TestStress(t *testing.T) {
 	t.Logf("%d streams made", made.Load())
 }
 
-func TestAURLWithALineBreakIsRefused(t *testing.T) {
-	for _, url := range []string{"http://127.0.0.1:1/a\nb", "http://127.0.0.1:1/a\rb", "http://127.0.0.1:1/a\tb"} {
-		if _, err := sselink.Connect(context.Background(), url); !errors.Is(err, sselink.ErrInvalidConfig) {
-			t.Fatalf("%q: %v", url, err)
-		}
-	}
-}
-
 // testPKI is a CA, a server certificate it signed for 127.0.0.1, and a
 // client certificate it signed, with keys, in PEM.
 type testPKI struct {
@@ -741,4 +733,46 @@ func TestAClientKeyOfAnotherCertificateIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+func TestARedirectFromHTTPSToHTTPNeedsInsecureRedirects(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w)("data: clear\n\n")
+	}))
+	t.Cleanup(plain.Close)
+	pki := newTestPKI(t)
+	secure := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/events", http.StatusTemporaryRedirect)
+	}))
+	secure.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	refused := connect(t, secure.URL, sselink.RootCertificate(pki.caPEM), sselink.Reconnect(false))
+	var got error
+	for _, err := range refused.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrRedirect) || !strings.Contains(got.Error(), "insecure_redirects") {
+		t.Fatal(got)
+	}
+	allowed := connect(t, secure.URL, sselink.RootCertificate(pki.caPEM), sselink.Reconnect(false),
+		sselink.InsecureRedirects(true))
+	for ev, err := range allowed.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Data != "clear" {
+			t.Fatalf("%+v", ev)
+		}
+		return
+	}
+	t.Fatal("no event")
+}
+
+func TestAURLWithALineBreakIsRefused(t *testing.T) {
+	for _, url := range []string{"http://127.0.0.1:1/a\nb", "http://127.0.0.1:1/a\rb", "http://127.0.0.1:1/a\tb"} {
+		if _, err := sselink.Connect(context.Background(), url); !errors.Is(err, sselink.ErrInvalidConfig) {
+			t.Fatalf("%q: %v", url, err)
+		}
+	}
 }

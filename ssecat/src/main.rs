@@ -96,6 +96,10 @@ struct Args {
     /// '*' turns proxies off. Replaces NO_PROXY.
     #[arg(long, value_name = "LIST")]
     noproxy: Option<String>,
+    /// Follow redirects from https to http, which send the request and the
+    /// stream in clear text (refused by default).
+    #[arg(long)]
+    insecure_redirects: bool,
     /// Ask for a gzip-compressed stream and decode it as it arrives.
     #[arg(long)]
     compressed: bool,
@@ -200,7 +204,8 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
 fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
     let mut builder = Stream::builder(url)
         .comments(args.include_comments)
-        .compressed(args.compressed);
+        .compressed(args.compressed)
+        .insecure_redirects(args.insecure_redirects);
     for name in &args.types {
         builder = builder.filter_event_type(name);
     }

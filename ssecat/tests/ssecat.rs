@@ -655,6 +655,41 @@ fn a_socks_proxy_from_the_environment_is_used_never_bypassed() {
 }
 
 #[test]
+fn a_redirect_from_https_to_http_needs_insecure_redirects() {
+    let ca = support::tls::test_ca();
+    let server = Server::start(sse_then_close("data: clear\n\n"));
+    let url = support::tls::https_server_answering(
+        std::sync::Arc::clone(&ca.server_config),
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+            server.url("/")
+        ),
+    );
+    let dir = std::env::temp_dir().join(format!("ssecat-redirect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cacert = dir.join("ca.pem");
+    std::fs::write(&cacert, ca.ca_pem.as_bytes()).unwrap();
+    let cacert = cacert.to_string_lossy().into_owned();
+    let refused = run(&["--no-reconnect", "--cacert", &cacert, &url]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("insecure_redirects"),
+        "{}",
+        stderr(&refused)
+    );
+    let followed = run(&[
+        "--no-reconnect",
+        "--insecure-redirects",
+        "--cacert",
+        &cacert,
+        &url,
+    ]);
+    assert_eq!(followed.status.code(), Some(0), "{}", stderr(&followed));
+    assert!(stdout(&followed).contains("clear"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn client_certificates_from_files() {
     let ca = support::tls::test_ca();
     let url = support::tls::https_server(std::sync::Arc::clone(&ca.mutual_config));

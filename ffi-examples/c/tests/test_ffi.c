@@ -322,6 +322,8 @@ static int test_every_other_setter(void) {
     CHECK(sselink_config_proxy(config, "gopher://127.0.0.1:1", 20) == SSELINK_RESULT_INVALID_CONFIG);
     CHECK(sselink_config_proxy(config, "socks5://127.0.0.1:1", 20) == SSELINK_RESULT_OK);
     CHECK(sselink_config_proxy(config, "http://127.0.0.1:1", 18) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_insecure_redirects(config, true) == SSELINK_RESULT_OK);
+    CHECK(sselink_config_insecure_redirects(NULL, true) == SSELINK_RESULT_NULL_ARGUMENT);
     CHECK(sselink_config_no_proxy(config, "*", 1) == SSELINK_RESULT_OK); /* so the proxy is off */
     const uint8_t garbage[] = {1, 2, 3};
     CHECK(sselink_config_client_certificate(config, garbage, 3, garbage, 3) == SSELINK_RESULT_INVALID_CONFIG);
