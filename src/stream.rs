@@ -292,9 +292,11 @@ impl Stream {
     /// `Content-Type: application/json` unless a header sets another. 429,
     /// 5xx and network errors are retried with backoff
     /// ([`Builder::post_attempts`], [`Builder::post_delay`]), honouring
-    /// `Retry-After`; other statuses are final. Runs on the calling thread,
-    /// for at most [`Builder::post_timeout`]; any thread may post, also while
-    /// another receives.
+    /// `Retry-After`; other statuses are final. A post never follows a
+    /// redirect: a 3xx is its final response (a write that moved should be
+    /// sent again on purpose, not replayed elsewhere by a library). Runs on
+    /// the calling thread, for at most [`Builder::post_timeout`]; any thread
+    /// may post, also while another receives.
     ///
     /// `Ok` carries the final response, whatever its status (check
     /// [`PostResponse::is_success`]); `Err` says why there was none:
