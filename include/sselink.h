@@ -568,6 +568,16 @@ enum sselink_result sselink_config_permanent_status(struct sselink_config *confi
 // configuration.
 enum sselink_result sselink_config_max_redirects(struct sselink_config *config, uint32_t max);
 
+// Follows a redirect from an `https` URL to an `http` one (true). Default
+// false: such a redirect closes the stream with `SSELINK_RESULT_REDIRECT`,
+// since following it would send the request and the stream in clear text.
+//
+// # Safety
+//
+// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+// configuration.
+enum sselink_result sselink_config_insecure_redirects(struct sselink_config *config, bool enabled);
+
 // The longest line accepted, in bytes (default 16 MiB; at least 1).
 //
 // # Safety
@@ -784,10 +794,12 @@ enum sselink_result sselink_config_platform_roots(struct sselink_config *config,
 // configuration.
 enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *config, bool enabled);
 
-// Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...`; credentials are sent as `Proxy-Authorization` and never
-// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+// Connects through the proxy at `value`: `http://[user:password@]host:port`,
+// `https://...` (never shown the client certificate), `socks5://`,
+// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+// alone and are never logged. Without it the environment decides
+// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+// `REQUEST_METHOD` is set, as in a CGI program).
 //
 // # Safety
 //
@@ -795,8 +807,10 @@ enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *confi
 // reads of `value_len` bytes (NULL allowed with length 0).
 enum sselink_result sselink_config_proxy(struct sselink_config *config, const char *value, size_t value_len);
 
-// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+// curl matches them (a name covers the names below it; IP networks as
+// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+// environment's included.
 //
 // # Safety
 //
@@ -813,10 +827,13 @@ enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const
 // configuration.
 enum sselink_result sselink_config_compressed(struct sselink_config *config, bool enabled);
 
-// Presents a client certificate (mutual TLS): `chain` is the certificate
-// and any intermediates as PEM, or one DER certificate; `key` its private
-// key as PEM or DER (both copied). Either not parsing, or a key that is not
-// a usable RSA, ECDSA or Ed25519 key, gives `SSELINK_RESULT_INVALID_CONFIG`.
+// Presents a client certificate (mutual TLS) to servers, never to a proxy:
+// `chain` is the certificate and any intermediates as PEM, or one DER
+// certificate; `key` its private key as PEM or DER. Either not parsing, a
+// key that is not a usable RSA, ECDSA or Ed25519 key, or a key that does
+// not belong to the certificate gives `SSELINK_RESULT_INVALID_CONFIG`. The
+// key is parsed once; the library's copies of `key` are overwritten with
+// zeros, and the caller may wipe its own buffer once this returns.
 //
 // # Safety
 //

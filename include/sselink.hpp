@@ -282,6 +282,10 @@ class Config {
     Config &max_redirects(uint32_t max) {
         return check(sselink_config_max_redirects(raw_, max));
     }
+    /// `sselink_config_insecure_redirects`.
+    Config &insecure_redirects(bool enabled) {
+        return check(sselink_config_insecure_redirects(raw_, enabled));
+    }
 
     /// `sselink_config_max_line_length`.
     Config &max_line_length(size_t bytes) {

@@ -15,6 +15,7 @@ use url::Url;
 use crate::backoff::{JitterShape, ReconnectPolicy};
 use crate::error::Error;
 use crate::parser::Limits;
+use crate::proxy::NoProxy;
 
 /// Headers computed before every connect and every post attempt, for
 /// credentials that expire. Called on the reader thread for connects and on
@@ -134,6 +135,7 @@ pub(crate) struct Options {
     pub(crate) reconnect: ReconnectPolicy,
     pub(crate) status_policy: StatusPolicy,
     pub(crate) max_redirects: u32,
+    pub(crate) insecure_redirects: bool,
     pub(crate) limits: Limits,
     pub(crate) dispatch_incomplete_at_eof: bool,
     pub(crate) capacity: usize,
@@ -150,14 +152,16 @@ pub(crate) struct Options {
     pub(crate) post_attempts: u32,
     pub(crate) post_delay: (Duration, Duration),
     pub(crate) post_timeout: Duration,
-    pub(crate) root_certificates: Vec<Vec<u8>>,
+    /// The extra roots, parsed when set.
+    pub(crate) root_certificates: Vec<ureq::tls::Certificate<'static>>,
     pub(crate) platform_roots: bool,
     pub(crate) retry_tls_errors: bool,
     pub(crate) proxy: Option<String>,
     pub(crate) no_proxy: Option<String>,
     pub(crate) compressed: bool,
-    /// The client certificate chain and its key, as given (PEM or DER).
-    pub(crate) client_certificate: Option<(Vec<u8>, Vec<u8>)>,
+    /// The client certificate chain and its key, parsed and checked when
+    /// set; the key's one copy lives here (shared, never cloned).
+    pub(crate) client_certificate: Option<ureq::tls::ClientCert>,
     pub(crate) reader_stack_size: usize,
 }
 
@@ -177,6 +181,7 @@ impl Options {
             reconnect: ReconnectPolicy::default(),
             status_policy: StatusPolicy::default(),
             max_redirects: 10,
+            insecure_redirects: false,
             limits: Limits::default(),
             dispatch_incomplete_at_eof: false,
             capacity: 256,
@@ -559,6 +564,18 @@ impl Builder {
         self
     }
 
+    /// Follows a redirect from an `https` URL to an `http` one (true).
+    /// Default false: such a redirect closes the stream with
+    /// [`Error::Redirect`], because following it would send the request, its
+    /// body and headers, and the whole stream after it in clear text,
+    /// though the caller asked for `https` (browsers block it as mixed
+    /// content; curl has `--proto-redir`). Credentials never follow a
+    /// redirect to another origin either way.
+    pub fn insecure_redirects(mut self, yes: bool) -> Builder {
+        self.options.insecure_redirects = yes;
+        self
+    }
+
     /// The longest line accepted, in bytes (default 16 MiB); at least 1.
     pub fn max_line_length(self, bytes: usize) -> Builder {
         let check = check_nonzero("max_line_length", bytes);
@@ -696,11 +713,10 @@ impl Builder {
     /// addition to the bundled Mozilla roots. May be called several times. A
     /// certificate that does not parse is an error.
     pub fn root_certificate(self, certificate: impl Into<Vec<u8>>) -> Builder {
-        let certificate = certificate.into();
-        let check = parse_certificates(&certificate)
-            .map(drop)
-            .map_err(|why| format!("the root certificate cannot be used: {why}"));
-        self.checked(check, |o| o.root_certificates.push(certificate))
+        match parse_certificates(&certificate.into()) {
+            Ok(certificates) => self.checked(Ok(()), |o| o.root_certificates.extend(certificates)),
+            Err(why) => self.invalid(format!("the root certificate cannot be used: {why}")),
+        }
     }
 
     /// Verifies servers with the platform's certificate store instead of
@@ -727,22 +743,33 @@ impl Builder {
     }
 
     /// Connects through the proxy at `url`: `http://[user:password@]host:port`
-    /// (HTTP, with CONNECT for https streams) or `https://...` (a proxy
-    /// reached over TLS). Credentials in the URL are sent as
-    /// `Proxy-Authorization` and never logged. Without this option the
-    /// environment decides: `ALL_PROXY`, then `HTTPS_PROXY`, then
-    /// `HTTP_PROXY` (the first set, whatever the stream's scheme), with
-    /// `NO_PROXY` listing the hosts that bypass it. SOCKS proxies are not
-    /// supported.
+    /// (HTTP, with CONNECT for every stream), `https://...` (the same, to a
+    /// proxy reached over TLS; it is verified like a server and never sees
+    /// the [`client_certificate`](Builder::client_certificate)), or
+    /// `socks5://`, `socks5h://` (the proxy resolves the host), `socks4://`,
+    /// `socks4a://`. Credentials in the URL are sent to the proxy alone
+    /// and never logged. Without this option the environment decides:
+    /// `ALL_PROXY`, then `HTTPS_PROXY`, then `HTTP_PROXY` (the first set,
+    /// each name upper then lower case, whatever the stream's scheme);
+    /// in a CGI program (`REQUEST_METHOD` set) `HTTP_PROXY` is ignored,
+    /// because a request's `Proxy` header sets it there (httpoxy). A proxy
+    /// from the environment that does not parse is an error at
+    /// [`connect`](Builder::connect), never a silent direct connection.
+    /// See [`no_proxy`](Builder::no_proxy) for the hosts that bypass it.
     pub fn proxy(self, url: &str) -> Builder {
-        let url = url.to_string();
-        let check = check_proxy(&url);
-        self.checked(check, |o| o.proxy = Some(url))
+        let check = parse_proxy(url).map(drop);
+        self.checked(check, |o| o.proxy = Some(url.to_string()))
     }
 
-    /// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is
-    /// (`localhost,127.0.0.1,.internal`); it replaces `NO_PROXY`. `*` turns
-    /// every proxy off, the environment's included.
+    /// Hosts that bypass the proxy (whichever: this builder's or the
+    /// environment's), replacing the environment's `no_proxy` or `NO_PROXY`,
+    /// matched as curl matches them: entries separated by commas (blanks
+    /// around them ignored); a name matches itself and the names below it
+    /// (`example.com` covers `api.example.com`; `.example.com` and
+    /// `*.example.com` mean the same), without case and without a trailing
+    /// dot; an IP address or network (`127.0.0.0/8`, `::1`, `[::1]`,
+    /// `fe80::/10`) matches the addresses in it. `*` alone turns every proxy
+    /// off; an empty list bypasses none.
     pub fn no_proxy(mut self, hosts: impl Into<String>) -> Builder {
         self.options.no_proxy = Some(hosts.into());
         self
@@ -758,15 +785,21 @@ impl Builder {
         self
     }
 
-    /// Presents a client certificate (mutual TLS): `chain` is the
-    /// certificate, then any intermediates, as PEM or one DER certificate;
-    /// `key` its private key as PEM (PKCS#8, PKCS#1 or SEC1) or DER. Both are
-    /// checked when set: a chain that does not parse, or a key that is not
-    /// a usable RSA, ECDSA or Ed25519 key, is an error.
+    /// Presents a client certificate (mutual TLS) to servers, never to a
+    /// proxy: `chain` is the certificate, then any intermediates, as PEM or
+    /// one DER certificate; `key` its private key as PEM (PKCS#8, PKCS#1 or
+    /// SEC1) or DER. Both are checked when set: a chain that does not parse,
+    /// a key that is not a usable RSA, ECDSA or Ed25519 key, or a key that
+    /// does not belong to the certificate is an error. The key is parsed
+    /// once; the copy given here is overwritten with zeros when parsed.
     pub fn client_certificate(self, chain: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Builder {
-        let (chain, key) = (chain.into(), key.into());
-        let check = parse_client_certificate(&chain, &key).map(drop);
-        self.checked(check, |o| o.client_certificate = Some((chain, key)))
+        let mut key = key.into();
+        let parsed = parse_client_certificate(&chain.into(), &key);
+        wipe(&mut key);
+        match parsed {
+            Ok(identity) => self.checked(Ok(()), |o| o.client_certificate = Some(identity)),
+            Err(why) => self.invalid(why),
+        }
     }
 
     /// The stack size of the stream's reader thread, in bytes: 0 (the
@@ -785,7 +818,7 @@ impl Builder {
     }
 
     /// Checks what can only be checked together and produces the reader's
-    /// configuration.
+    /// configuration. Reads the environment's proxy variables.
     pub(crate) fn build(self) -> Result<Config, Error> {
         if let Some(error) = self.error {
             return Err(error);
@@ -796,13 +829,35 @@ impl Builder {
             url.query_pairs_mut().extend_pairs(&options.query);
         }
         check_heads(&options, &url).map_err(Error::InvalidConfig)?;
-        let tls = tls_config(&options).map_err(Error::InvalidConfig)?;
-        let proxy = proxy_config(&options).map_err(Error::InvalidConfig)?;
+        let (tls, proxy_tls) = tls_configs(&options).map_err(Error::InvalidConfig)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let no_proxy = match &options.no_proxy {
+            Some(list) => NoProxy::parse(list),
+            None => NoProxy::parse(&crate::proxy::no_proxy_from_env(env).unwrap_or_default()),
+        };
+        let proxy = if no_proxy.is_everything() {
+            None
+        } else if let Some(given) = &options.proxy {
+            Some(parse_proxy(given).map_err(Error::InvalidConfig)?)
+        } else if let Some((name, value)) = crate::proxy::proxy_from_env(env) {
+            let proxy = parse_proxy(&value).map_err(|why| {
+                Error::InvalidConfig(format!(
+                    "the environment's {name}: {why}; correct or unset it (no_proxy(\"*\") \
+                     turns proxies off)"
+                ))
+            })?;
+            Some(proxy)
+        } else {
+            None
+        };
         Ok(Config {
             options,
             url,
             tls,
+            proxy_tls,
             proxy,
+            no_proxy,
+            chains: Arc::default(),
         })
     }
 }
@@ -813,24 +868,64 @@ pub(crate) struct Config {
     pub(crate) options: Options,
     /// The URL with the query parameters added.
     pub(crate) url: Url,
-    pub(crate) tls: ureq::tls::TlsConfig,
-    /// The proxy every connection and post goes through, if any.
-    pub(crate) proxy: Option<ureq::Proxy>,
+    tls: ureq::tls::TlsConfig,
+    /// For the TLS connection to an `https://` proxy: the same roots, no
+    /// client certificate.
+    proxy_tls: ureq::tls::TlsConfig,
+    /// The proxy of every connection and post, unless `no_proxy` lists the
+    /// host.
+    proxy: Option<ureq::Proxy>,
+    no_proxy: NoProxy,
+    /// The connector chains every connection of the stream shares.
+    chains: Arc<crate::tunnel::Chains>,
 }
 
 impl Config {
-    /// A fresh agent with the stream's connect and TLS settings: one per
-    /// connection or post, so that close can shut each down. `per_read` is
-    /// the idle timer; `deadline` bounds a whole call (posts only); `head`
-    /// carries the size of each request head to the connection made for it.
+    /// The proxy a request to `url` goes through, if any.
+    pub(crate) fn proxy_for(&self, url: &Url) -> Option<&ureq::Proxy> {
+        self.proxy.as_ref().filter(|_| !self.no_proxy.bypasses(url))
+    }
+
+    /// A fresh agent for requests to `url`, with the stream's connect, TLS
+    /// and proxy settings: one per connection or post, so that close can
+    /// shut each down. `per_read` is the idle timer; `deadline` bounds a
+    /// whole call (posts only); `head` carries the size of each request
+    /// head to the connection made for it.
     pub(crate) fn agent(
         &self,
+        url: &Url,
         per_read: Option<Duration>,
         deadline: Option<Duration>,
         head: &crate::transport::HeadSize,
     ) -> ureq::Agent {
+        let proxy = self.proxy_for(url).cloned();
+        let proxy_tls = match &proxy {
+            Some(p) if p.protocol() == ureq::ProxyProtocol::Https => Some(Arc::new(
+                self.agent_config(per_read, deadline, self.proxy_tls.clone(), None),
+            )),
+            _ => None,
+        };
+        let config = self.agent_config(per_read, deadline, self.tls.clone(), proxy);
+        // Every connection reads and writes through sselink's buffers,
+        // which start small and grow (src/transport.rs); TLS and proxies go
+        // through the stream's connector chains under them (src/tunnel.rs).
+        // Failed name lookups are marked as DNS failures (src/resolver.rs).
+        ureq::Agent::with_parts(
+            config,
+            crate::transport::LeanConnector::new(Arc::clone(&self.chains), proxy_tls, head.clone()),
+            crate::resolver::MarkingResolver::default(),
+        )
+    }
+
+    fn agent_config(
+        &self,
+        per_read: Option<Duration>,
+        deadline: Option<Duration>,
+        tls: ureq::tls::TlsConfig,
+        proxy: Option<ureq::Proxy>,
+    ) -> ureq::config::Config {
         let options = &self.options;
-        let config = ureq::Agent::config_builder()
+        ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .allow_non_standard_methods(true)
@@ -842,8 +937,8 @@ impl Config {
             .timeout_per_write(Some(options.connect_timeout))
             .timeout_global(deadline)
             .user_agent(concat!("sselink/", env!("CARGO_PKG_VERSION")))
-            .tls_config(self.tls.clone())
-            .proxy(self.proxy.clone())
+            .tls_config(tls)
+            .proxy(proxy)
             .accept_encoding(if options.compressed {
                 ureq::config::AutoHeaderValue::Default
             } else {
@@ -860,16 +955,7 @@ impl Config {
             .max_response_header_size(MAX_RESPONSE_HEAD)
             .input_buffer_size(MAX_RESPONSE_HEAD + 4 * 1024)
             .output_buffer_size(crate::transport::OUTPUT)
-            .build();
-        // Every connection reads and writes through sselink's buffers,
-        // which start small and grow (src/transport.rs); TLS and proxies
-        // use ureq's connectors under them. Failed name lookups are marked
-        // as DNS failures (src/resolver.rs).
-        ureq::Agent::with_parts(
-            config,
-            crate::transport::LeanConnector::new(head.clone()),
-            crate::resolver::MarkingResolver::default(),
-        )
+            .build()
     }
 
     /// The caller's headers with the provider's on top, each provided name
@@ -904,68 +990,41 @@ impl Config {
     }
 }
 
+/// `url` parsed, when it is an http(s) URL that can be sent as written.
+/// Messages never echo a password, whatever the text holds.
 fn parse_url(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| {
-        format!(
-            "URL `{}` does not parse ({e})",
-            crate::redact::url_for_logs(url)
-        )
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
+    if url.contains(['\r', '\n', '\t']) {
+        // A URL parser silently drops them: refuse instead, as for headers.
+        return Err("the URL has a CR, LF or tab; remove it".into());
+    }
+    let shown = crate::redact::url_for_logs(url);
+    if !url.contains("://") {
         return Err(format!(
-            "URL `{}` is not http or https",
-            crate::redact::url_for_logs(url)
+            "URL `{shown}` does not start with http:// or https://"
         ));
+    }
+    let parsed = Url::parse(url).map_err(|e| format!("URL `{shown}` does not parse ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("URL `{shown}` is not http or https"));
     }
     Ok(parsed)
 }
 
-fn check_proxy(url: &str) -> Result<(), String> {
+/// A proxy URL parsed: `http`, `https` or SOCKS (`socks4`, `socks4a`,
+/// `socks5`, `socks5h`; `socks` is `socks5`); without a scheme, `http`.
+/// Messages never echo a password.
+fn parse_proxy(url: &str) -> Result<ureq::Proxy, String> {
+    if url.contains(['\r', '\n', '\t']) {
+        return Err("the proxy URL has a CR, LF or tab; remove it".into());
+    }
     let shown = crate::redact::url_for_logs(url);
-    let proxy =
-        ureq::Proxy::new(url).map_err(|e| format!("proxy `{shown}` does not parse ({e})"))?;
-    match proxy.protocol() {
-        ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https => Ok(()),
-        other => Err(format!(
-            "proxy `{shown}` is a {other} proxy; sselink supports http and https proxies"
-        )),
-    }
-}
-
-/// The proxy the options and the environment ask for.
-fn proxy_config(options: &Options) -> Result<Option<ureq::Proxy>, String> {
-    let no_proxy = options.no_proxy.as_deref();
-    if no_proxy.map(str::trim) == Some("*") {
-        return Ok(None);
-    }
-    let proxy = match &options.proxy {
-        Some(url) => {
-            ureq::Proxy::new(url).map_err(|e| format!("the proxy does not parse ({e})"))?
-        }
-        None => match ureq::Proxy::try_from_env() {
-            Some(proxy) => proxy,
-            None => return Ok(None),
-        },
-    };
-    let Some(hosts) = no_proxy else {
-        return Ok(Some(proxy));
-    };
-    let mut builder = ureq::Proxy::builder(proxy.protocol())
-        .host(proxy.host())
-        .port(proxy.port());
-    for host in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
-        builder = builder.no_proxy(host);
-    }
-    if let Some(user) = proxy.username() {
-        builder = builder.username(user);
-    }
-    if let Some(password) = proxy.password() {
-        builder = builder.password(password);
-    }
-    builder
-        .build()
-        .map(Some)
-        .map_err(|e| format!("the proxy with no_proxy `{hosts}` cannot be used ({e})"))
+    ureq::Proxy::new(url).map_err(|e| {
+        format!(
+            "proxy `{shown}` does not parse ({e}); write it as \
+             scheme://[user:password@]host:port with http, https, socks4, socks4a, socks5 or \
+             socks5h, and percent-encode reserved characters in the password"
+        )
+    })
 }
 
 /// Checks that the stream's request and a post's fit in
@@ -1057,7 +1116,11 @@ fn is_credential(name: &HeaderName) -> bool {
     *name == AUTHORIZATION || *name == COOKIE || *name == PROXY_AUTHORIZATION
 }
 
-fn tls_config(options: &Options) -> Result<ureq::tls::TlsConfig, String> {
+/// The TLS settings of the stream's servers and of an `https://` proxy:
+/// the same trust roots, a client certificate for servers alone. The
+/// crypto provider is set (ring, as the certificates were checked with), so
+/// a process-wide default cannot make a checked key unusable at connect.
+fn tls_configs(options: &Options) -> Result<(ureq::tls::TlsConfig, ureq::tls::TlsConfig), String> {
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
     let (extra, platform) = (&options.root_certificates, options.platform_roots);
     let roots = if platform {
@@ -1070,56 +1133,118 @@ fn tls_config(options: &Options) -> Result<ureq::tls::TlsConfig, String> {
     } else {
         let mut all: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
             .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
+            .map(|der| Certificate::from_der(der))
             .collect();
-        for bytes in extra {
-            all.extend(parse_certificates(bytes)?);
-        }
+        all.extend(extra.iter().cloned());
         RootCerts::new_with_certs(&all)
     };
-    let client = match &options.client_certificate {
-        Some((chain, key)) => Some(parse_client_certificate(chain, key)?),
-        None => None,
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = |client: Option<ureq::tls::ClientCert>| {
+        TlsConfig::builder()
+            .root_certs(roots.clone())
+            .client_cert(client)
+            .unversioned_rustls_crypto_provider(Arc::clone(&provider))
+            .build()
     };
-    Ok(TlsConfig::builder()
-        .root_certs(roots)
-        .client_cert(client)
-        .build())
+    Ok((config(options.client_certificate.clone()), config(None)))
 }
 
-/// A client certificate chain and its key, each checked.
+/// A client certificate chain and its key, each checked, and checked to
+/// belong together, with the same provider the connections use. Every copy
+/// of the key made here but the one returned is overwritten with zeros.
 fn parse_client_certificate(chain: &[u8], key: &[u8]) -> Result<ureq::tls::ClientCert, String> {
-    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::{PemObject, SectionKind};
     use ureq::tls::{ClientCert, PrivateKey};
     let certificates = parse_certificates(chain)
         .map_err(|why| format!("the client certificate cannot be used: {why}"))?;
     let bad_key = |why: String| format!("the client key cannot be used: {why}");
-    let der: PrivateKeyDer<'static> = if key.trim_ascii_start().starts_with(b"-----") {
-        let pem = PrivateKey::from_pem(key).map_err(|e| bad_key(format!("bad PEM ({e})")))?;
-        PrivateKeyDer::try_from(pem.der().to_vec()).map_err(|e| bad_key(e.to_string()))?
+    // The key as DER, in a buffer of ours to wipe.
+    let mut decoded = Vec::new();
+    let der: &[u8] = if key.trim_ascii_start().starts_with(b"-----") {
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(key) {
+            let (kind, mut bytes) = section.map_err(|e| bad_key(format!("bad PEM ({e})")))?;
+            let is_key = matches!(
+                kind,
+                SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey
+            );
+            if is_key && decoded.is_empty() {
+                decoded = bytes;
+            } else {
+                wipe(&mut bytes);
+            }
+        }
+        if decoded.is_empty() {
+            return Err(bad_key("no PRIVATE KEY block in the PEM text".into()));
+        }
+        &decoded
     } else {
-        PrivateKeyDer::try_from(key.to_vec()).map_err(|e| bad_key(e.to_string()))?
+        key
     };
-    rustls::crypto::ring::sign::any_supported_type(&der)
-        .map_err(|e| bad_key(format!("not a usable RSA, ECDSA or Ed25519 key ({e})")))?;
-    // ureq names the key's kind only through PEM labels.
-    let label = match &der {
+    let checked = check_key(&certificates, der).map_err(bad_key);
+    let pem = checked.and_then(|label| {
+        let mut pem = pem_text(label, der);
+        let parsed = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| bad_key(e.to_string()));
+        wipe_string(&mut pem);
+        parsed
+    });
+    wipe(&mut decoded);
+    Ok(ClientCert::new_with_certs(&certificates, pem?))
+}
+
+/// Checks that `der` is a key rustls can sign with and that it belongs to
+/// the first certificate of `chain`; returns its PEM label, which is how
+/// ureq learns a key's kind.
+fn check_key(
+    chain: &[ureq::tls::Certificate<'static>],
+    der: &[u8],
+) -> Result<&'static str, String> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use rustls::sign::CertifiedKey;
+    let key = PrivateKeyDer::try_from(der).map_err(|e| e.to_string())?;
+    let label = match &key {
         PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
         PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
         _ => "PRIVATE KEY",
     };
-    let pem = format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        base64(der.secret_der())
-    );
-    let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| bad_key(e.to_string()))?;
-    Ok(ClientCert::new_with_certs(&certificates, key))
+    let signing = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| format!("not a usable RSA, ECDSA or Ed25519 key ({e})"))?;
+    let certificates = chain
+        .iter()
+        .map(|c| CertificateDer::from(c.der()).into_owned())
+        .collect();
+    match CertifiedKey::new(certificates, signing).keys_match() {
+        // rustls accepts a key whose public half it cannot compute.
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {
+            Ok(label)
+        }
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => Err(
+            "it does not belong to the certificate (their public keys differ); give the key \
+             the certificate was issued for, or the certificate first in the chain"
+                .into(),
+        ),
+        Err(e) => Err(format!("the certificate and key cannot be paired ({e})")),
+    }
 }
 
-/// Standard base64 with padding, in lines of 64 characters, as PEM wants.
-fn base64(bytes: &[u8]) -> String {
+/// `der` as PEM text under `label`, in one buffer allocated once (so no
+/// partial copy is left behind by a reallocation).
+fn pem_text(label: &str, der: &[u8]) -> String {
+    let encoded = der.len().div_ceil(3) * 4;
+    let mut out = String::with_capacity(2 * label.len() + encoded + encoded / 64 + 40);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    push_base64(&mut out, der);
+    out.push_str("\n-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
+/// Appends standard base64 with padding, in lines of 64 characters, as
+/// PEM wants.
+fn push_base64(out: &mut String, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + bytes.len() / 48 + 4);
     for (n, chunk) in bytes.chunks(3).enumerate() {
         if n > 0 && n % 16 == 0 {
             out.push('\n');
@@ -1138,7 +1263,17 @@ fn base64(bytes: &[u8]) -> String {
             }
         }
     }
-    out
+}
+
+/// Overwrites `bytes` with zeros, in a way the optimiser keeps.
+fn wipe(bytes: &mut [u8]) {
+    bytes.fill(0);
+    std::hint::black_box(&*bytes);
+}
+
+fn wipe_string(text: &mut String) {
+    let mut bytes = std::mem::take(text).into_bytes();
+    wipe(&mut bytes);
 }
 
 /// The certificates in PEM text, or one DER certificate, each checked to be
@@ -1186,7 +1321,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls_and_schemes() {
-        assert!(error_of(Builder::new("not a url")).contains("does not parse"));
+        assert!(error_of(Builder::new("not a url")).contains("does not start with http"));
+        assert!(error_of(Builder::new("http://[::1")).contains("does not parse"));
         assert!(error_of(Builder::new("ftp://example.com/")).contains("not http or https"));
         assert!(error_of(Builder::new("file:///etc/passwd")).contains("not http or https"));
         assert!(Builder::new("https://example.com/events").build().is_ok());
@@ -1275,12 +1411,26 @@ mod tests {
 
     #[test]
     fn base64_matches_the_standard_alphabet_and_padding() {
+        let base64 = |bytes: &[u8]| {
+            let mut out = String::new();
+            push_base64(&mut out, bytes);
+            out
+        };
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(base64(&[0xff; 48]).len(), 64);
         assert!(base64(&[0; 49]).contains('\n'));
+        use rustls::pki_types::pem::{PemObject, SectionKind};
+        for len in [1, 47, 48, 49, 1217] {
+            let der: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let pem = pem_text("EC PRIVATE KEY", &der);
+            let sections: Vec<_> = <(SectionKind, Vec<u8>)>::pem_slice_iter(pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(sections, vec![(SectionKind::EcPrivateKey, der)], "{len}");
+        }
     }
 
     #[test]
@@ -1293,8 +1443,19 @@ mod tests {
     #[test]
     fn proxies_are_checked_when_set_without_showing_credentials() {
         assert!(b().proxy("http://user:pw@127.0.0.1:3128").build().is_ok());
-        let socks = error_of(b().proxy("socks5://user:pw@127.0.0.1:1080"));
-        assert!(socks.contains("SOCKS5") && !socks.contains("pw"), "{socks}");
+        for socks in [
+            "socks5://u:pw@127.0.0.1:1080",
+            "socks5h://h:1",
+            "socks4://h:1",
+            "socks://h",
+        ] {
+            assert!(b().proxy(socks).build().is_ok(), "{socks}");
+        }
+        let bad = error_of(b().proxy("ftp://user:SECRET@127.0.0.1:1080"));
+        assert!(
+            bad.contains("does not parse") && !bad.contains("SECRET"),
+            "{bad}"
+        );
         assert!(error_of(b().proxy("http://[::1")).contains("does not parse"));
         let none = b()
             .proxy("http://127.0.0.1:3128")
@@ -1304,14 +1465,16 @@ mod tests {
         assert!(none.proxy.is_none());
         let listed = b()
             .proxy("http://u:p@127.0.0.1:3128")
-            .no_proxy("localhost")
+            .no_proxy("localhost, 10.0.0.0/8")
             .build()
             .unwrap();
-        let proxy = listed.proxy.unwrap();
+        let proxy = listed.proxy.clone().unwrap();
         assert_eq!(
             (proxy.host(), proxy.port(), proxy.username()),
             ("127.0.0.1", 3128, Some("u"))
         );
+        let to = |url: &str| listed.proxy_for(&Url::parse(url).unwrap()).is_some();
+        assert!(to("http://example.com/") && !to("http://localhost/") && !to("https://10.1.2.3/"));
     }
 
     #[test]
@@ -1363,6 +1526,67 @@ mod tests {
             .status_policy;
         assert!(!moved.is_permanent(503) && !moved.is_permanent(404));
         assert!(moved.is_permanent(500));
+    }
+
+    #[test]
+    fn no_error_or_debug_text_shows_a_password_whatever_the_url() {
+        let urls = [
+            "alice:PASSWORD@host/path",
+            "alice:PASSWORD@host",
+            "http://alice:PASS/WORD@host/path",
+            "http://alice:PASS#WORD@host/path",
+            "http://alice:PASS?WORD@host/path",
+            "http://alice:12/PASSWORD@host/path",
+            "https://alice:PASS%2FWORD@[::1/path",
+            "ftp://alice:PASSWORD@host/",
+            "http://alice:PASSWORD@host:99999/",
+            "http://alice:PASS\nWORD@host/",
+        ];
+        for url in urls {
+            let builder = Builder::new(url);
+            let posted = b().post_url(url);
+            let proxied = b().proxy(url);
+            for text in [
+                format!("{builder:?}"),
+                format!("{:?}", builder.error()),
+                format!("{posted:?}"),
+                format!("{proxied:?}"),
+                format!("{:?}", proxied.error()),
+                builder.error().map(ToString::to_string).unwrap_or_default(),
+                posted.error().map(ToString::to_string).unwrap_or_default(),
+                proxied.error().map(ToString::to_string).unwrap_or_default(),
+            ] {
+                assert!(
+                    !text.contains("PASS") && !text.contains("WORD"),
+                    "{url:?}: {text}"
+                );
+            }
+        }
+        // Not vacuous: the scheme-less one is refused, saying why.
+        assert!(error_of(Builder::new("alice:PASSWORD@host/path")).contains("http://"));
+    }
+
+    #[test]
+    fn cr_lf_and_tab_in_a_url_are_refused() {
+        for url in [
+            "http://h/ev\nents",
+            "http://h/ev\rents",
+            "http://h/ev\tents",
+            "http://h\n/",
+        ] {
+            assert!(
+                error_of(Builder::new(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+            assert!(
+                error_of(b().post_url(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+            assert!(
+                error_of(b().proxy(url)).contains("CR, LF or tab"),
+                "{url:?}"
+            );
+        }
     }
 
     #[test]

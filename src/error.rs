@@ -61,7 +61,11 @@ pub enum Error {
     Tls(#[source] Cause),
 
     /// The proxy refused the connection (a CONNECT answered with an error
-    /// status, such as 407 for missing credentials) or could not be used.
+    /// status, such as 407 for missing credentials; a SOCKS proxy refusing),
+    /// answered with something that is not its protocol, or could not be
+    /// used. A refusal that asking again cannot change (a 4xx but 408 and
+    /// 429; SOCKS credentials or destination refused) closes the stream
+    /// instead of being retried.
     #[error("the proxy failed ({0}); check the proxy URL and its credentials")]
     Proxy(#[source] Cause),
 
@@ -182,6 +186,27 @@ impl PartialEq for Error {
 
 impl Eq for Error {}
 
+/// Why a proxy could not be used: it refused the tunnel (a CONNECT
+/// answered with an error status, a SOCKS refusal) or answered with
+/// something that is not its protocol. The cause inside [`Error::Proxy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProxyFailure {
+    /// What happened, in words a user can act on.
+    pub(crate) message: String,
+    /// True when asking again cannot help (the proxy wants other
+    /// credentials or forbids the destination): the stream closes instead of
+    /// retrying, and a post stops.
+    pub(crate) permanent: bool,
+}
+
+impl fmt::Display for ProxyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProxyFailure {}
+
 /// A failed HTTP response: its status, headers and the start of its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpFailure {
@@ -227,6 +252,17 @@ impl fmt::Display for HttpFailure {
 }
 
 impl Error {
+    /// True for a proxy's refusal that asking again cannot change: the
+    /// stream closes and a post stops, as curl stops at once.
+    pub(crate) fn is_permanent_proxy_failure(&self) -> bool {
+        match self {
+            Error::Proxy(cause) => cause
+                .downcast_ref::<ProxyFailure>()
+                .is_some_and(|failure| failure.permanent),
+            _ => false,
+        }
+    }
+
     /// The HTTP status behind this error, if a response caused it.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -305,6 +341,9 @@ impl Error {
             }
             ureq::Error::ConnectProxyFailed(_) | ureq::Error::InvalidProxyUrl => {
                 Error::Proxy(Arc::new(error))
+            }
+            ureq::Error::Other(inner) if inner.is::<ProxyFailure>() => {
+                Error::Proxy(Arc::from(inner))
             }
             other => Error::Network(Arc::new(other)),
         }

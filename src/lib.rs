@@ -82,6 +82,7 @@ mod head;
 mod item;
 pub mod parser;
 mod post;
+mod proxy;
 mod reader;
 #[cfg(unix)]
 mod readiness;
@@ -93,6 +94,7 @@ mod shared;
 mod stream;
 mod tls_failure;
 mod transport;
+mod tunnel;
 
 /// This library's version, such as `"0.1.0"` (the C ABI's `sselink_version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

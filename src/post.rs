@@ -200,7 +200,7 @@ fn attempt_once(
     }
     let head = crate::transport::HeadSize::default();
     head.set(size);
-    let agent = config.agent(options.idle_timeout, Some(left), &head);
+    let agent = config.agent(url, options.idle_timeout, Some(left), &head);
     let Some(registration) = shared.register_post(&agent) else {
         return Err(Error::Closed);
     };
@@ -210,8 +210,10 @@ fn attempt_once(
         Err(ureq::Error::Timeout(ureq::Timeout::Global)) => Ok(Attempt::OutOfTime(None)),
         Err(error) => {
             let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
-            if error.is_lasting_tls_failure() && !options.retry_tls_errors {
-                // A certificate or handshake failure: retrying changes nothing.
+            let lasting_tls = error.is_lasting_tls_failure() && !options.retry_tls_errors;
+            if error.is_permanent_proxy_failure() || lasting_tls {
+                // A proxy's final refusal, or a certificate or handshake
+                // failure: retrying changes nothing.
                 Err(error)
             } else {
                 Ok(Attempt::Retry {

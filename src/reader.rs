@@ -265,13 +265,8 @@ impl Reader {
         // Tokens of restarts this connection fulfils.
         while self.channels.restart_requests.try_recv().is_ok() {}
         let head = HeadSize::default();
-        let agent = self.new_agent(&head);
-        if !self.shared.install_agent(&agent) {
-            return Err(Stop);
-        }
-
-        let response = match self.request(&agent, &head) {
-            Ok(response) => response,
+        let (response, agent) = match self.request(&head) {
+            Ok(answer) => answer,
             Err(outcome) => return self.unless_stopped(outcome),
         };
         let status = response.status().as_u16();
@@ -310,20 +305,30 @@ impl Reader {
         Ok(outcome)
     }
 
-    fn new_agent(&self, head: &HeadSize) -> ureq::Agent {
-        self.config
-            .agent(self.config.options.idle_timeout, None, head)
+    /// An agent for requests to `url`, installed for close and restart to
+    /// shut down; `head` carries each request head's size to its connection.
+    fn install_agent(&self, url: &Url, head: &HeadSize) -> Result<ureq::Agent, Outcome> {
+        let agent = self
+            .config
+            .agent(url, self.config.options.idle_timeout, None, head);
+        if !self.shared.install_agent(&agent) {
+            // Closed: the caller of `request` sees it and stops.
+            return Err(Outcome::Close(CloseReason::Caller));
+        }
+        Ok(agent)
     }
 
     fn headers(&self) -> Result<Vec<HeaderOption>, Outcome> {
         self.config.request_headers().map_err(Outcome::fatal)
     }
 
-    /// Sends the request and follows redirects. Reconnects always start from
-    /// the configured URL. Each request's head is measured first: its
-    /// connection gets an output buffer to fit it, and one over
-    /// [`MAX_REQUEST_HEAD`] is not sent.
-    fn request(&mut self, agent: &ureq::Agent, head: &HeadSize) -> Result<Response<Body>, Outcome> {
+    /// Sends the request and follows redirects; returns the response and the
+    /// agent that got it. Each hop goes through the proxy its host calls
+    /// for, with an agent of its own when that differs. Reconnects always
+    /// start from the configured URL. Each request's head is measured first:
+    /// its connection gets an output buffer to fit it (through `head`), and
+    /// one over [`MAX_REQUEST_HEAD`] is not sent.
+    fn request(&mut self, head: &HeadSize) -> Result<(Response<Body>, ureq::Agent), Outcome> {
         let config = Arc::clone(&self.config);
         let options = &config.options;
         let headers = self.headers()?;
@@ -333,6 +338,7 @@ impl Reader {
         let mut method = options.method.clone();
         let mut body = options.body.as_deref();
         let mut hops = 0;
+        let mut agent = self.install_agent(&url, head)?;
         loop {
             let same_origin = url.origin() == origin;
             let has_body = body.is_some();
@@ -360,7 +366,7 @@ impl Reader {
             let response = sent.map_err(|e| self.network_failure(e))?;
             let status = response.status().as_u16();
             if !is_redirect(status) || options.max_redirects == 0 {
-                return Ok(response);
+                return Ok((response, agent));
             }
             if hops == options.max_redirects {
                 return Err(Outcome::fatal(Error::Redirect(format!(
@@ -370,8 +376,17 @@ impl Reader {
             }
             hops += 1;
             let location = response.headers().get(header::LOCATION);
-            let hop = next_hop(&url, status, location.map(HeaderValue::as_bytes), &method)
-                .map_err(Outcome::fatal)?;
+            let hop = next_hop(
+                &url,
+                status,
+                location.map(HeaderValue::as_bytes),
+                &method,
+                options.insecure_redirects,
+            )
+            .map_err(Outcome::fatal)?;
+            if config.proxy_for(&hop.url) != config.proxy_for(&url) {
+                agent = self.install_agent(&hop.url, head)?;
+            }
             url = hop.url;
             method = hop.method;
             if !hop.keeps_body {
@@ -535,15 +550,18 @@ impl Reader {
         })
     }
 
+    /// A failed request: retried, but for a proxy's final refusal (407 and
+    /// the like), which asking again cannot change.
     fn network_failure(&self, error: ureq::Error) -> Outcome {
         let options = &self.config.options;
         let error = Error::from_ureq(error, options.connect_timeout, options.idle_timeout);
-        // A certificate or handshake failure does not go away by retrying;
-        // one that a restart's shutdown caused mid-handshake is no failure.
-        if error.is_lasting_tls_failure()
+        // A proxy's final refusal, or a certificate or handshake failure,
+        // does not go away by retrying; a TLS failure that a restart's
+        // shutdown caused mid-handshake is no failure.
+        let lasting_tls = error.is_lasting_tls_failure()
             && !options.retry_tls_errors
-            && !self.shared.restart_pending()
-        {
+            && !self.shared.restart_pending();
+        if error.is_permanent_proxy_failure() || lasting_tls {
             return Outcome::fatal(error);
         }
         Outcome::failed(error)

@@ -29,13 +29,15 @@ pub(crate) fn is_redirect(status: u16) -> bool {
 ///
 /// A Location holding raw non-ASCII bytes (UTF-8 or not) is followed with
 /// those bytes percent-encoded, as browsers do. A missing or empty Location,
-/// one with control bytes, one that does not parse, or a scheme other than
-/// http and https is an [`Error::Redirect`] that says which.
+/// one with control bytes, one that does not parse, a scheme other than
+/// http and https, or a step down from https to http (unless `insecure`) is
+/// an [`Error::Redirect`] that says which.
 pub(crate) fn next_hop(
     from: &Url,
     status: u16,
     location: Option<&[u8]>,
     method: &Method,
+    insecure: bool,
 ) -> Result<Hop, Error> {
     let raw = location.map(<[u8]>::trim_ascii).unwrap_or_default();
     if raw.is_empty() {
@@ -59,6 +61,13 @@ pub(crate) fn next_hop(
         return Err(Error::Redirect(format!(
             "the Location of HTTP {status} leads to a {} URL, not http or https",
             url.scheme()
+        )));
+    }
+    if from.scheme() == "https" && url.scheme() == "http" && !insecure {
+        return Err(Error::Redirect(format!(
+            "HTTP {status} leads from https to `{}`, which would carry the request and the \
+             stream in clear text; fix the server, or allow it with insecure_redirects",
+            crate::redact::redacted(&url)
         )));
     }
     let becomes_get = status == 303 || (matches!(status, 301 | 302) && *method == Method::POST);
@@ -96,7 +105,7 @@ mod tests {
     }
 
     fn hop(status: u16, location: &[u8], method: Method) -> Result<Hop, Error> {
-        next_hop(&from(), status, Some(location), &method)
+        next_hop(&from(), status, Some(location), &method, false)
     }
 
     #[test]
@@ -140,10 +149,52 @@ mod tests {
             Err(Error::Redirect(m)) => m,
             other => panic!("{other:?}"),
         };
-        assert!(message(next_hop(&from(), 302, None, &Method::GET)).contains("without a Location"));
+        assert!(message(next_hop(&from(), 302, None, &Method::GET, false))
+            .contains("without a Location"));
         assert!(message(hop(302, b"  ", Method::GET)).contains("without a Location"));
         assert!(message(hop(302, b"/a\x01b", Method::GET)).contains("control bytes"));
         assert!(message(hop(302, b"http://[::1", Method::GET)).contains("is not a URL"));
         assert!(message(hop(302, b"ftp://h/", Method::GET)).contains("ftp URL"));
+    }
+
+    #[test]
+    fn https_to_http_is_refused_unless_allowed() {
+        let secure = Url::parse("https://a.example/events").unwrap();
+        for status in [301, 302, 303, 307, 308] {
+            let refused = next_hop(
+                &secure,
+                status,
+                Some(b"http://a.example/e?k=SECRET"),
+                &Method::GET,
+                false,
+            );
+            match refused {
+                Err(Error::Redirect(m)) => assert!(
+                    m.contains("clear text")
+                        && m.contains("insecure_redirects")
+                        && !m.contains("SECRET"),
+                    "{m}"
+                ),
+                other => panic!("{other:?}"),
+            }
+            let allowed = next_hop(
+                &secure,
+                status,
+                Some(b"http://a.example/e"),
+                &Method::GET,
+                true,
+            );
+            assert_eq!(allowed.unwrap().url.as_str(), "http://a.example/e");
+        }
+        let up = next_hop(
+            &from(),
+            302,
+            Some(b"https://a.example/"),
+            &Method::GET,
+            false,
+        );
+        assert!(up.is_ok(), "http to https is an upgrade");
+        let same = next_hop(&secure, 302, Some(b"/other"), &Method::GET, false);
+        assert_eq!(same.unwrap().url.as_str(), "https://a.example/other");
     }
 }

@@ -314,9 +314,11 @@ impl Stream {
     /// `Content-Type: application/json` unless a header sets another. 429,
     /// 5xx and network errors are retried with backoff
     /// ([`Builder::post_attempts`], [`Builder::post_delay`]), honouring
-    /// `Retry-After`; other statuses are final. Runs on the calling thread,
-    /// for at most [`Builder::post_timeout`]; any thread may post, also while
-    /// another receives.
+    /// `Retry-After`; other statuses are final. A post never follows a
+    /// redirect: a 3xx is its final response (a write that moved should be
+    /// sent again on purpose, not replayed elsewhere by a library). Runs on
+    /// the calling thread, for at most [`Builder::post_timeout`]; any thread
+    /// may post, also while another receives.
     ///
     /// `Ok` carries the final response, whatever its status (check
     /// [`PostResponse::is_success`]), with its whole body (up to
@@ -326,7 +328,8 @@ impl Stream {
     /// `Retry-After` when that is what lies beyond the deadline),
     /// [`Error::IncompleteBody`] when the response was cut off before its
     /// whole body arrived, [`Error::Tls`] (final unless
-    /// [`Builder::retry_tls_errors`]), [`Error::Closed`] when the stream is
+    /// [`Builder::retry_tls_errors`]), [`Error::Proxy`] at once when the
+    /// proxy refuses for good (a 407), [`Error::Closed`] when the stream is
     /// closed before or during the post (close interrupts it at once).
     pub fn post(&self, body: impl AsRef<[u8]>) -> Result<PostResponse, Error> {
         self.post_within(body, self.config.options.post_timeout)

@@ -19,8 +19,9 @@
 //! with an extension of more than a dozen bytes.
 //!
 //! Direct `http://` connections are [`TcpTransport`]s. TLS and proxied
-//! connections are made by ureq's connectors, and a [`Relay`] moves the bytes
-//! of ureq's transport through the same buffers.
+//! connections go to ureq's connector chains, shared by the stream's
+//! connections ([`crate::tunnel`]), and a [`Relay`] moves the bytes of
+//! their transport through the same buffers.
 //!
 //! One transport belongs to one connection, used by the reader or post
 //! thread that runs it; close reaches it only through the shutdown handle
@@ -34,8 +35,7 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::{
-    time, Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, ShutdownHandle,
-    Transport,
+    time, Buffers, ConnectionDetails, Connector, NextTimeout, ShutdownHandle, Transport,
 };
 use ureq::Timeout;
 
@@ -76,17 +76,24 @@ impl HeadSize {
 }
 
 /// Direct `http://` connections get a [`TcpTransport`]; everything else
-/// (TLS, proxies) goes to ureq's default connector chain, behind a [`Relay`].
+/// (TLS, proxies) goes to the stream's connector chains, behind a [`Relay`].
 #[derive(Debug)]
 pub(crate) struct LeanConnector {
-    default: DefaultConnector,
+    chains: Arc<crate::tunnel::Chains>,
+    /// The agent's settings for the TLS connection to an `https://` proxy.
+    proxy_tls: Option<Arc<ureq::config::Config>>,
     head: HeadSize,
 }
 
 impl LeanConnector {
-    pub(crate) fn new(head: HeadSize) -> LeanConnector {
+    pub(crate) fn new(
+        chains: Arc<crate::tunnel::Chains>,
+        proxy_tls: Option<Arc<ureq::config::Config>>,
+        head: HeadSize,
+    ) -> LeanConnector {
         LeanConnector {
-            default: DefaultConnector::default(),
+            chains,
+            proxy_tls,
             head,
         }
     }
@@ -106,7 +113,8 @@ impl Connector<()> for LeanConnector {
         );
         let plain = details.uri.scheme_str() == Some("http") && details.config.proxy().is_none();
         if !plain {
-            let made = self.default.connect(details, chained)?;
+            let made =
+                crate::tunnel::connect(&self.chains, self.proxy_tls.as_ref(), details, chained)?;
             return Ok(made.map(|inner| Box::new(Relay { inner, buffers }) as Box<dyn Transport>));
         }
         let stream = connect_any(details)?;

@@ -324,3 +324,22 @@ fn the_default_url_drops_a_trailing_stream_and_headers_are_fresh_per_attempt() {
     }
     assert_ne!(tokens[0], tokens[1], "refreshed: {tokens:?}");
 }
+
+#[test]
+fn a_redirect_is_the_final_answer_and_is_not_followed() {
+    for status in [301, 302, 303, 307, 308] {
+        let server = Server::start(move |mut conn: Conn| {
+            let _ = conn.respond(status, &["Location: /elsewhere"], "moved");
+            conn.end();
+        });
+        let stream = poster(&server.url("/events")).connect().unwrap();
+        let response = stream.post("{}").unwrap();
+        assert_eq!((response.status, response.attempts), (status, 1));
+        assert_eq!(response.header("location"), Some("/elsewhere"));
+        assert_eq!(server.request().target, "/events");
+        assert!(
+            server.request_within(Duration::from_millis(50)).is_none(),
+            "{status} was followed"
+        );
+    }
+}

@@ -641,6 +641,23 @@ pub unsafe extern "C" fn sselink_config_max_redirects(
     unsafe { set(config, |b| b.max_redirects(max)) }
 }
 
+/// Follows a redirect from an `https` URL to an `http` one (true). Default
+/// false: such a redirect closes the stream with `SSELINK_RESULT_REDIRECT`,
+/// since following it would send the request and the stream in clear text.
+///
+/// # Safety
+///
+/// `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
+/// configuration.
+#[no_mangle]
+pub unsafe extern "C" fn sselink_config_insecure_redirects(
+    config: *mut sselink_config,
+    enabled: bool,
+) -> sselink_result {
+    // SAFETY: forwarded with the caller's promise about `config`.
+    unsafe { set(config, |b| b.insecure_redirects(enabled)) }
+}
+
 /// The longest line accepted, in bytes (default 16 MiB; at least 1).
 ///
 /// # Safety
@@ -1077,10 +1094,12 @@ pub unsafe extern "C" fn sselink_config_retry_tls_errors(
     unsafe { set(config, |b| b.retry_tls_errors(enabled)) }
 }
 
-/// Connects through the proxy at `value`: `http://[user:password@]host:port`
-/// or `https://...`; credentials are sent as `Proxy-Authorization` and never
-/// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-/// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+/// Connects through the proxy at `value`: `http://[user:password@]host:port`,
+/// `https://...` (never shown the client certificate), `socks5://`,
+/// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+/// alone and are never logged. Without it the environment decides
+/// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+/// `REQUEST_METHOD` is set, as in a CGI program).
 ///
 /// # Safety
 ///
@@ -1096,8 +1115,10 @@ pub unsafe extern "C" fn sselink_config_proxy(
     unsafe { set_string(config, value, value_len, |b, text| b.proxy(text)) }
 }
 
-/// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-/// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+/// Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+/// curl matches them (a name covers the names below it; IP networks as
+/// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+/// environment's included.
 ///
 /// # Safety
 ///
@@ -1129,10 +1150,13 @@ pub unsafe extern "C" fn sselink_config_compressed(
     unsafe { set(config, |b| b.compressed(enabled)) }
 }
 
-/// Presents a client certificate (mutual TLS): `chain` is the certificate
-/// and any intermediates as PEM, or one DER certificate; `key` its private
-/// key as PEM or DER (both copied). Either not parsing, or a key that is not
-/// a usable RSA, ECDSA or Ed25519 key, gives `SSELINK_RESULT_INVALID_CONFIG`.
+/// Presents a client certificate (mutual TLS) to servers, never to a proxy:
+/// `chain` is the certificate and any intermediates as PEM, or one DER
+/// certificate; `key` its private key as PEM or DER. Either not parsing, a
+/// key that is not a usable RSA, ECDSA or Ed25519 key, or a key that does
+/// not belong to the certificate gives `SSELINK_RESULT_INVALID_CONFIG`. The
+/// key is parsed once; the library's copies of `key` are overwritten with
+/// zeros, and the caller may wipe its own buffer once this returns.
 ///
 /// # Safety
 ///

@@ -220,6 +220,15 @@ func MaxRedirects(max uint32) Option {
 	}
 }
 
+// InsecureRedirects sets the insecure_redirects option. Follows a redirect from an `https` URL to an `http` one (true). Default
+// false: such a redirect closes the stream with ErrRedirect, since following
+// it would send the request and the stream in clear text.
+func InsecureRedirects(enabled bool) Option {
+	return func(config *C.sselink_config) C.enum_sselink_result {
+		return C.sselink_config_insecure_redirects(config, cBool(enabled))
+	}
+}
+
 // MaxLineLength sets the max_line_length option. The longest line accepted, in bytes (default 16 MiB; at least 1).
 func MaxLineLength(bytes int) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
@@ -407,10 +416,12 @@ func RetryTLSErrors(enabled bool) Option {
 	}
 }
 
-// Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`
-// or `https://...`; credentials are sent as `Proxy-Authorization` and never
-// logged. Without it the environment decides (`ALL_PROXY`, `HTTPS_PROXY`,
-// `HTTP_PROXY`, `NO_PROXY`). SOCKS is not supported.
+// Proxy sets the proxy option. Connects through the proxy at `value`: `http://[user:password@]host:port`,
+// `https://...` (never shown the client certificate), `socks5://`,
+// `socks5h://`, `socks4://` or `socks4a://`; credentials go to the proxy
+// alone and are never logged. Without it the environment decides
+// (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`; `HTTP_PROXY` not when
+// `REQUEST_METHOD` is set, as in a CGI program).
 func Proxy(value string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cValue, lValue := cString(value)
@@ -418,8 +429,10 @@ func Proxy(value string) Option {
 	}
 }
 
-// NoProxy sets the no_proxy option. Hosts that bypass the proxy, comma-separated as `NO_PROXY` is; replaces
-// `NO_PROXY`. `*` turns every proxy off, the environment's included.
+// NoProxy sets the no_proxy option. Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
+// curl matches them (a name covers the names below it; IP networks as
+// `127.0.0.0/8`); replaces `NO_PROXY`. `*` turns every proxy off, the
+// environment's included.
 func NoProxy(value string) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cValue, lValue := cString(value)
@@ -435,10 +448,12 @@ func Compressed(enabled bool) Option {
 	}
 }
 
-// ClientCertificate sets the client_certificate option. Presents a client certificate (mutual TLS): `chain` is the certificate
-// and any intermediates as PEM, or one DER certificate; `key` its private
-// key as PEM or DER (both copied). Either not parsing, or a key that is not
-// a usable RSA, ECDSA or Ed25519 key, gives `ErrInvalidConfig`.
+// ClientCertificate sets the client_certificate option. Presents a client certificate (mutual TLS) to servers, never to a proxy:
+// `chain` is the certificate and any intermediates as PEM, or one DER
+// certificate; `key` its private key as PEM or DER. Either not parsing, a
+// key that is not a usable RSA, ECDSA or Ed25519 key, or a key that does
+// not belong to the certificate gives `ErrInvalidConfig`. The library's
+// copies of `key` are overwritten with zeros once parsed.
 func ClientCertificate(chain []byte, key []byte) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		cChain, lChain := cBytes(chain)

@@ -2,8 +2,16 @@ package sselink_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1008,5 +1016,128 @@ func TestARefusedURLSaysWhy(t *testing.T) {
 	_, err := sselink.Connect(context.Background(), "http://")
 	if !errors.Is(err, sselink.ErrInvalidConfig) || !strings.Contains(err.Error(), "empty host") {
 		t.Fatal(err)
+	}
+}
+// testPKI is a CA, a server certificate it signed for 127.0.0.1, and a
+// client certificate it signed, with keys, in PEM.
+type testPKI struct {
+	caPEM, clientPEM, clientKeyPEM, otherKeyPEM []byte
+	server                                      tls.Certificate
+}
+
+func newTestPKI(t *testing.T) testPKI {
+	t.Helper()
+	key := func() (*ecdsa.PrivateKey, []byte) {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	}
+	caKey, _ := key()
+	caTemplate := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "sselink test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, ip bool, public *ecdsa.PublicKey) []byte {
+		template := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: "leaf"},
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		}
+		if ip {
+			template.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, template, ca, public, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	serverKey, _ := key()
+	serverDER := leaf(2, true, &serverKey.PublicKey)
+	clientKey, clientKeyPEM := key()
+	_, otherKeyPEM := key()
+	encode := func(der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}) }
+	return testPKI{
+		caPEM:        encode(caDER),
+		clientPEM:    encode(leaf(3, false, &clientKey.PublicKey)),
+		clientKeyPEM: clientKeyPEM,
+		otherKeyPEM:  otherKeyPEM,
+		server:       tls.Certificate{Certificate: [][]byte{serverDER}, PrivateKey: serverKey},
+	}
+}
+
+func TestAClientKeyOfAnotherCertificateIsRefused(t *testing.T) {
+	pki := newTestPKI(t)
+	_, err := sselink.Connect(context.Background(), "https://127.0.0.1:1/",
+		sselink.ClientCertificate(pki.clientPEM, pki.otherKeyPEM))
+	if !errors.Is(err, sselink.ErrInvalidConfig) || !strings.Contains(err.Error(), "does not belong") {
+		t.Fatal(err)
+	}
+	s, err := sselink.Connect(context.Background(), "https://127.0.0.1:1/",
+		sselink.ClientCertificate(pki.clientPEM, pki.clientKeyPEM), sselink.Reconnect(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+func TestARedirectFromHTTPSToHTTPNeedsInsecureRedirects(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sse(w)("data: clear\n\n")
+	}))
+	t.Cleanup(plain.Close)
+	pki := newTestPKI(t)
+	secure := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/events", http.StatusTemporaryRedirect)
+	}))
+	secure.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	refused := connect(t, secure.URL, sselink.RootCertificate(pki.caPEM), sselink.Reconnect(false))
+	var got error
+	for _, err := range refused.Events() {
+		got = err
+	}
+	if !errors.Is(got, sselink.ErrRedirect) || !strings.Contains(got.Error(), "insecure_redirects") {
+		t.Fatal(got)
+	}
+	allowed := connect(t, secure.URL, sselink.RootCertificate(pki.caPEM), sselink.Reconnect(false),
+		sselink.InsecureRedirects(true))
+	for ev, err := range allowed.Events() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Data != "clear" {
+			t.Fatalf("%+v", ev)
+		}
+		return
+	}
+	t.Fatal("no event")
+}
+
+func TestAURLWithALineBreakIsRefused(t *testing.T) {
+	for _, url := range []string{"http://127.0.0.1:1/a\nb", "http://127.0.0.1:1/a\rb", "http://127.0.0.1:1/a\tb"} {
+		if _, err := sselink.Connect(context.Background(), url); !errors.Is(err, sselink.ErrInvalidConfig) {
+			t.Fatalf("%q: %v", url, err)
+		}
 	}
 }

@@ -133,13 +133,20 @@ struct Args {
     /// Private key of --cert (PEM or DER).
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
-    /// Use this proxy: `http://[user:password@]host:port`. Without it,
-    /// ALL_PROXY, HTTPS_PROXY, HTTP_PROXY and NO_PROXY decide.
+    /// Use this proxy: `http://[user:password@]host:port`, `https://...`,
+    /// `socks5://...`, `socks5h://...`, `socks4://...`. Without it, ALL_PROXY,
+    /// HTTPS_PROXY and HTTP_PROXY decide (HTTP_PROXY not in a CGI program,
+    /// where REQUEST_METHOD is set).
     #[arg(short = 'x', long, value_name = "URL")]
     proxy: Option<String>,
-    /// Hosts that bypass the proxy, comma-separated; '*' turns proxies off.
+    /// Hosts that bypass the proxy, comma-separated, matched as curl does;
+    /// '*' turns proxies off. Replaces NO_PROXY.
     #[arg(long, value_name = "LIST")]
     noproxy: Option<String>,
+    /// Follow redirects from https to http, which send the request and the
+    /// stream in clear text (refused by default).
+    #[arg(long)]
+    insecure_redirects: bool,
     /// Ask for a gzip-compressed stream and decode it as it arrives.
     #[arg(long)]
     compressed: bool,
@@ -245,7 +252,8 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
 fn builder(args: &Args, url: &str) -> Result<Builder, UsageError> {
     let mut builder = Stream::builder(url)
         .comments(args.include_comments)
-        .compressed(args.compressed);
+        .compressed(args.compressed)
+        .insecure_redirects(args.insecure_redirects);
     for name in &args.types {
         builder = builder.filter_event_type(name);
     }

@@ -590,27 +590,8 @@ fn proxies_from_the_option_and_from_the_environment() {
     );
     assert!(!stderr(&output).contains("pw"));
 
-    // The environment: HTTPS_PROXY (ureq reads it whatever the scheme), then
+    // The environment: HTTPS_PROXY (read whatever the scheme), then
     // NO_PROXY and --noproxy bypassing it.
-    let with_env = |env: &[(&str, &str)], args: &[&str]| {
-        let mut command = ssecat(args);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        for name in [
-            "ALL_PROXY",
-            "all_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "NO_PROXY",
-            "no_proxy",
-        ] {
-            if !env.iter().any(|(n, _)| n == &name) {
-                command.env_remove(name);
-            }
-        }
-        command.output().unwrap()
-    };
     let url = server.url("/");
     let args = ["--no-reconnect", url.as_str()];
     let through = with_env(&[("HTTPS_PROXY", good.as_str())], &args);
@@ -636,6 +617,144 @@ fn proxies_from_the_option_and_from_the_environment() {
         &["--no-reconnect", "--noproxy", "*", url.as_str()],
     );
     assert_eq!(off.status.code(), Some(0), "--noproxy '*'");
+}
+
+/// Runs ssecat with `env` and no other proxy variable.
+fn with_env(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = ssecat(args);
+    for name in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+    ] {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn http_proxy_is_ignored_in_a_cgi_program() {
+    // The proxy refuses without credentials: exit 1 means it was used.
+    let proxy = support::tinyproxy::Tinyproxy::start(Some(("user", "pw")));
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let url = server.url("/");
+    let args = ["--no-reconnect", url.as_str()];
+    let bad = proxy.url(None);
+    let used = with_env(&[("HTTP_PROXY", &bad)], &args);
+    assert_eq!(used.status.code(), Some(1), "{}", stderr(&used));
+    // In a CGI program a request's `Proxy:` header arrives as HTTP_PROXY.
+    let cgi = with_env(&[("HTTP_PROXY", &bad), ("REQUEST_METHOD", "GET")], &args);
+    assert_eq!(cgi.status.code(), Some(0), "{}", stderr(&cgi));
+    let lower = with_env(&[("http_proxy", &bad), ("REQUEST_METHOD", "GET")], &args);
+    assert_eq!(lower.status.code(), Some(1), "http_proxy still counts");
+}
+
+#[test]
+fn no_proxy_from_the_environment_applies_to_an_explicit_proxy_too() {
+    let proxy = support::tinyproxy::Tinyproxy::start(Some(("user", "pw")));
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let url = server.url("/");
+    let bad = proxy.url(None);
+    let args = ["--no-reconnect", "--proxy", bad.as_str(), url.as_str()];
+    let used = with_env(&[], &args);
+    assert_eq!(used.status.code(), Some(1), "{}", stderr(&used));
+    for list in ["127.0.0.1", "localhost, 127.0.0.1", "127.0.0.0/8"] {
+        let bypassed = with_env(&[("NO_PROXY", list)], &args);
+        assert_eq!(
+            bypassed.status.code(),
+            Some(0),
+            "NO_PROXY={list}: {}",
+            stderr(&bypassed)
+        );
+    }
+    let replaced = with_env(
+        &[("NO_PROXY", "127.0.0.1")],
+        &["--no-reconnect", "--proxy", &bad, "--noproxy", "", &url],
+    );
+    assert_eq!(
+        replaced.status.code(),
+        Some(1),
+        "--noproxy replaces NO_PROXY"
+    );
+}
+
+#[test]
+fn a_socks_proxy_from_the_environment_is_used_never_bypassed() {
+    use support::proxy::{Answer, Proxy};
+    let socks = Proxy::socks5(None, Answer::Tunnel);
+    let server = Server::start(sse_then_close("data: x\n\n"));
+    let url = server.url("/");
+    for scheme in ["socks5", "socks5h"] {
+        let all_proxy = socks.url(scheme, None);
+        for extra in [&[][..], &["--noproxy", "example.com"][..]] {
+            let mut args = vec!["--no-reconnect"];
+            args.extend_from_slice(extra);
+            args.push(&url);
+            let output = with_env(&[("ALL_PROXY", &all_proxy)], &args);
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            assert_eq!(stdout(&output).lines().count(), 1);
+            assert_eq!(
+                socks.asked().target,
+                server.addr().to_string(),
+                "{scheme} {extra:?}"
+            );
+            server.request();
+        }
+    }
+    // A proxy variable that does not parse is an error that names it, never
+    // a direct connection, and never shows its password.
+    let output = with_env(
+        &[("ALL_PROXY", "gopher://user:SECRET@127.0.0.1:1")],
+        &["--no-reconnect", &url],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("ALL_PROXY"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("SECRET"));
+    assert!(server.request_within(Duration::from_millis(50)).is_none());
+}
+
+#[test]
+fn a_redirect_from_https_to_http_needs_insecure_redirects() {
+    let ca = support::tls::test_ca();
+    let server = Server::start(sse_then_close("data: clear\n\n"));
+    let url = support::tls::https_server_answering(
+        std::sync::Arc::clone(&ca.server_config),
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+            server.url("/")
+        ),
+    );
+    let dir = std::env::temp_dir().join(format!("ssecat-redirect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cacert = dir.join("ca.pem");
+    std::fs::write(&cacert, ca.ca_pem.as_bytes()).unwrap();
+    let cacert = cacert.to_string_lossy().into_owned();
+    let refused = run(&["--no-reconnect", "--cacert", &cacert, &url]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("insecure_redirects"),
+        "{}",
+        stderr(&refused)
+    );
+    let followed = run(&[
+        "--no-reconnect",
+        "--insecure-redirects",
+        "--cacert",
+        &cacert,
+        &url,
+    ]);
+    assert_eq!(followed.status.code(), Some(0), "{}", stderr(&followed));
+    assert!(stdout(&followed).contains("clear"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -675,6 +794,34 @@ fn client_certificates_from_files() {
         stdout(&with).trim(),
         r#"{"type":"message","data":"secure","id":""}"#
     );
+    // A key that does not belong to the certificate: a usage error, for the
+    // stream and for --post alike, before anything connects.
+    let other = write("other.key", ca.other_key_pem.as_bytes());
+    for post in [&[][..], &["--post", "{}"][..]] {
+        let mut args = vec![
+            "--no-reconnect",
+            "--cacert",
+            &cacert,
+            "--cert",
+            &cert,
+            "--key",
+            &other,
+        ];
+        args.extend_from_slice(post);
+        args.push(&url);
+        let output = run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{post:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("does not belong"),
+            "{}",
+            stderr(&output)
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -3,6 +3,7 @@
 
 pub mod items;
 pub mod process;
+pub mod proxy;
 pub mod reference;
 pub mod server;
 pub mod tinyproxy;

@@ -22,6 +22,11 @@ pub struct TestCa {
     pub client_pem: String,
     pub client_key_pem: String,
     pub client_key_der: Vec<u8>,
+    /// A key of the same kind that belongs to no certificate here, PEM.
+    pub other_key_pem: String,
+    /// A proxy's server side: the server's certificate, asking clients for
+    /// one of theirs without requiring it.
+    pub proxy_config: Arc<rustls::ServerConfig>,
 }
 
 pub fn test_ca() -> TestCa {
@@ -69,10 +74,25 @@ pub fn test_ca() -> TestCa {
     )
     .build()
     .unwrap();
-    let mutual_config = rustls::ServerConfig::builder_with_provider(provider)
+    let mutual_config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_client_cert_verifier(verifier)
+        .with_single_cert(chain(), key())
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(ca.der().to_vec())).unwrap();
+    let asks = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(&provider),
+    )
+    .allow_unauthenticated()
+    .build()
+    .unwrap();
+    let proxy_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(asks)
         .with_single_cert(chain(), key())
         .unwrap();
     TestCa {
@@ -84,16 +104,27 @@ pub fn test_ca() -> TestCa {
         client_pem: client_cert.pem(),
         client_key_pem: client_key.serialize_pem(),
         client_key_der: client_key.serialize_der(),
+        other_key_pem: KeyPair::generate().unwrap().serialize_pem(),
+        proxy_config: Arc::new(proxy_config),
     }
 }
 
 /// An HTTPS event-stream server on 127.0.0.1; returns its URL.
 pub fn https_server(config: Arc<rustls::ServerConfig>) -> String {
+    https_server_answering(
+        config,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: secure\n\n".into(),
+    )
+}
+
+/// An HTTPS server on 127.0.0.1 that answers every request with `response`
+/// (a whole HTTP response); returns its URL.
+pub fn https_server_answering(config: Arc<rustls::ServerConfig>, response: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("https://{}/events", listener.local_addr().unwrap());
     thread::spawn(move || {
         for tcp in listener.incoming().flatten() {
-            let config = Arc::clone(&config);
+            let (config, response) = (Arc::clone(&config), response.clone());
             thread::spawn(move || {
                 let tls = rustls::ServerConnection::new(config).unwrap();
                 let mut stream = rustls::StreamOwned::new(tls, tcp);
@@ -106,9 +137,7 @@ pub fn https_server(config: Arc<rustls::ServerConfig>) -> String {
                     }
                     line.clear();
                 }
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: secure\n\n",
-                );
+                let _ = stream.write_all(response.as_bytes());
                 let _ = stream.flush();
                 thread::sleep(Duration::from_millis(500));
             });

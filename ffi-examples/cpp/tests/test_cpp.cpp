@@ -39,7 +39,7 @@ static sselink::Config config_for(const std::string &path) {
 
 static int test_connect_iterate_close() {
     sselink::Config config = config_for("/events?n=3");
-    config.reconnect(false);
+    config.reconnect(false).insecure_redirects(false);
     sselink::Stream stream(config);
     std::vector<std::string> data;
     int opens = 0;
