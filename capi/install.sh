@@ -73,12 +73,23 @@ pc_dir() { case "$1" in "$prefix" | "$prefix"/*) echo "\${prefix}${1#"$prefix"}"
 # The CMake files name them relative to their own directory.
 cmake_dir="$libdir/cmake/sselink"
 fill() {
-    sed -e "s|@PREFIX@|$prefix|g" -e "s|@LIBDIR@|$(pc_dir "$libdir")|g" \
-        -e "s|@INCLUDEDIR@|$(pc_dir "$includedir")|g" -e "s|@STATIC_LIBS@|$static_libs|g" \
-        -e "s|@CMAKE_LIBDIR@|$(realpath -m --relative-to="$cmake_dir" "$libdir")|g" \
-        -e "s|@CMAKE_INCLUDEDIR@|$(realpath -m --relative-to="$cmake_dir" "$includedir")|g" \
-        -e "s|@VERSION@|$version|g" -e "s|@MAJOR@|$major|g" -e "s|@MINOR@|$minor|g" -e "s|@ABI@|$abi|g" \
-        "$1" > "$2"
+    # Bash substitution with quoted replacements, not sed: a prefix may hold
+    # any character sed's replacement text gives a meaning to (& | \).
+    local text cmake_libdir cmake_includedir
+    text=$(cat "$1")
+    cmake_libdir=$(realpath -m --relative-to="$cmake_dir" "$libdir")
+    cmake_includedir=$(realpath -m --relative-to="$cmake_dir" "$includedir")
+    text=${text//@PREFIX@/"$prefix"}
+    text=${text//@LIBDIR@/"$(pc_dir "$libdir")"}
+    text=${text//@INCLUDEDIR@/"$(pc_dir "$includedir")"}
+    text=${text//@STATIC_LIBS@/"$static_libs"}
+    text=${text//@CMAKE_LIBDIR@/"$cmake_libdir"}
+    text=${text//@CMAKE_INCLUDEDIR@/"$cmake_includedir"}
+    text=${text//@VERSION@/"$version"}
+    text=${text//@MAJOR@/"$major"}
+    text=${text//@MINOR@/"$minor"}
+    text=${text//@ABI@/"$abi"}
+    printf '%s\n' "$text" > "$2"
     chmod 644 "$2"
 }
 fill capi/sselink.pc.in "$lib/pkgconfig/sselink.pc"

@@ -143,6 +143,18 @@ DESTDIR="$work/default" bash capi/install.sh > "$work/default.log"
     grep -qx 'prefix=/usr/local' "$work/default/usr/local/lib/pkgconfig/sselink.pc" ||
     { echo "FAILED: the default prefix is not /usr/local" >&2; exit 1; }
 echo "ok - DESTDIR, --libdir, --includedir, the default prefix"; passed=$((passed + 1))
+
+# A prefix with characters sed's replacement text gives a meaning to (& and
+# |): written into the package files as given, and the install completes.
+for odd in '/opt/a&b' '/opt/c|d' '/opt/e\f'; do
+    DESTDIR="$work/odd" bash capi/install.sh --prefix "$odd" > "$work/odd.log" ||
+        { echo "FAILED: install.sh --prefix '$odd' stopped" >&2; exit 1; }
+    line=$(grep '^prefix=' "$work/odd$odd/lib/pkgconfig/sselink.pc")
+    [ "$line" = "prefix=$odd" ] || { echo "FAILED: --prefix '$odd' wrote '$line' into sselink.pc" >&2; exit 1; }
+    [ -f "$work/odd$odd/lib/cmake/sselink/sselinkConfig.cmake" ] ||
+        { echo "FAILED: --prefix '$odd' wrote no CMake file" >&2; exit 1; }
+done
+echo "ok - a prefix holding & | or \\ is written as given"; passed=$((passed + 1))
 stagepc() { PKG_CONFIG_PATH="$staged/pkgconfig" pkg-config --define-variable=prefix="$stage/usr" "$@"; }
 # shellcheck disable=SC2046
 gcc -std=c11 -Wall -Werror ffi-examples/c/examples/tail.c -o "$work/tail_staged" $(stagepc --cflags --libs sselink)

@@ -108,7 +108,7 @@ func TestCloseInsideALoggerReturnsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sselink.SetLogger(nil, sselink.LevelOff)
-	s, err := sselink.Connect(context.Background(), server.URL+"/?close-in-logger")
+	s, err := sselink.Connect(context.Background(), server.URL+"/close-in-logger")
 	if err != nil {
 		t.Fatal(err)
 	}

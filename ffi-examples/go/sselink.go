@@ -139,6 +139,9 @@ type stream struct {
 	closeOnce sync.Once
 	stopCtx   func() bool
 	finished  atomic.Bool // the closing item was handed out
+	// What LastEventID and Dropped report once the C stream is freed.
+	finalID      string
+	finalDropped uint64
 }
 
 // Connect starts a stream of url: it returns at once, and the connection is
@@ -418,6 +421,8 @@ func (st *stream) close() {
 		st.file.Close() // wakes the goroutine parked in the poller
 		st.mu.Lock()
 		C.sselink_stream_close_and_wait(st.ptr, 5000)
+		st.finalID = st.lastEventIDLocked()
+		st.finalDropped = uint64(C.sselink_stream_dropped(st.ptr))
 		C.sselink_stream_free(st.ptr)
 		st.ptr = nil
 		st.mu.Unlock()
@@ -436,28 +441,36 @@ func (s *Stream) State() State {
 	return State(C.sselink_stream_state(st.ptr))
 }
 
-// Dropped counts the events an overflow policy dropped.
+// Dropped counts the events an overflow policy dropped; after Close, the
+// count at Close.
 func (s *Stream) Dropped() uint64 {
 	defer runtime.KeepAlive(s)
 	st := s.s
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if st.ptr == nil {
-		return 0
+		return st.finalDropped
 	}
 	return uint64(C.sselink_stream_dropped(st.ptr))
 }
 
 // LastEventID is the id of the last event handed out (or the seeded one):
-// what a new stream must resume from.
+// what a new stream must resume from. It stays readable after Close, so a
+// program can save it at shutdown.
 func (s *Stream) LastEventID() string {
 	defer runtime.KeepAlive(s)
 	st := s.s
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if st.ptr == nil {
-		return ""
+		return st.finalID
 	}
+	return st.lastEventIDLocked()
+}
+
+// lastEventIDLocked copies the last event id out of the C stream; st.mu is
+// held and st.ptr is live.
+func (st *stream) lastEventIDLocked() string {
 	var length C.size_t
 	C.sselink_stream_last_event_id(st.ptr, nil, 0, &length)
 	buffer := make([]byte, int(length)+1)

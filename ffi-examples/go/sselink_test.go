@@ -1018,6 +1018,7 @@ func TestARefusedURLSaysWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
 // testPKI is a CA, a server certificate it signed for 127.0.0.1, and a
 // client certificate it signed, with keys, in PEM.
 type testPKI struct {
@@ -1139,5 +1140,39 @@ func TestAURLWithALineBreakIsRefused(t *testing.T) {
 		if _, err := sselink.Connect(context.Background(), url); !errors.Is(err, sselink.ErrInvalidConfig) {
 			t.Fatalf("%q: %v", url, err)
 		}
+	}
+}
+
+// A caller saves the resume id after closing: LastEventID (and Dropped)
+// keep what they said at Close. Found by a defect hunt.
+func TestLastEventIDAndDroppedSurviveClose(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		send := sse(w)
+		send("id: 41\ndata: a\n\nid: 42\ndata: b\n\n")
+		<-r.Context().Done()
+	}))
+	t.Cleanup(server.Close)
+	s := connect(t, server.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events := 0
+	for events < 2 {
+		item, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if item.Kind == sselink.KindEvent {
+			events++
+		}
+	}
+	if id := s.LastEventID(); id != "42" {
+		t.Fatalf("before Close: %q", id)
+	}
+	s.Close()
+	if id := s.LastEventID(); id != "42" {
+		t.Fatalf("after Close, LastEventID() = %q, want \"42\": the resume id is lost", id)
+	}
+	if dropped := s.Dropped(); dropped != 0 {
+		t.Fatalf("after Close, Dropped() = %d", dropped)
 	}
 }
