@@ -643,19 +643,20 @@ fn with_env(env: &[(&str, &str)], args: &[&str]) -> Output {
 
 #[test]
 fn http_proxy_is_ignored_in_a_cgi_program() {
-    // The proxy refuses without credentials: exit 1 means it was used.
+    // The proxy refuses without credentials: exit 97 (a proxy failure)
+    // means it was used.
     let proxy = support::tinyproxy::Tinyproxy::start(Some(("user", "pw")));
     let server = Server::start(sse_then_close("data: x\n\n"));
     let url = server.url("/");
     let args = ["--no-reconnect", url.as_str()];
     let bad = proxy.url(None);
     let used = with_env(&[("HTTP_PROXY", &bad)], &args);
-    assert_eq!(used.status.code(), Some(1), "{}", stderr(&used));
+    assert_eq!(used.status.code(), Some(97), "{}", stderr(&used));
     // In a CGI program a request's `Proxy:` header arrives as HTTP_PROXY.
     let cgi = with_env(&[("HTTP_PROXY", &bad), ("REQUEST_METHOD", "GET")], &args);
     assert_eq!(cgi.status.code(), Some(0), "{}", stderr(&cgi));
     let lower = with_env(&[("http_proxy", &bad), ("REQUEST_METHOD", "GET")], &args);
-    assert_eq!(lower.status.code(), Some(1), "http_proxy still counts");
+    assert_eq!(lower.status.code(), Some(97), "http_proxy still counts");
 }
 
 #[test]
@@ -666,7 +667,7 @@ fn no_proxy_from_the_environment_applies_to_an_explicit_proxy_too() {
     let bad = proxy.url(None);
     let args = ["--no-reconnect", "--proxy", bad.as_str(), url.as_str()];
     let used = with_env(&[], &args);
-    assert_eq!(used.status.code(), Some(1), "{}", stderr(&used));
+    assert_eq!(used.status.code(), Some(97), "{}", stderr(&used));
     for list in ["127.0.0.1", "localhost, 127.0.0.1", "127.0.0.0/8"] {
         let bypassed = with_env(&[("NO_PROXY", list)], &args);
         assert_eq!(
@@ -682,7 +683,7 @@ fn no_proxy_from_the_environment_applies_to_an_explicit_proxy_too() {
     );
     assert_eq!(
         replaced.status.code(),
-        Some(1),
+        Some(97),
         "--noproxy replaces NO_PROXY"
     );
 }
@@ -739,7 +740,8 @@ fn a_redirect_from_https_to_http_needs_insecure_redirects() {
     std::fs::write(&cacert, ca.ca_pem.as_bytes()).unwrap();
     let cacert = cacert.to_string_lossy().into_owned();
     let refused = run(&["--no-reconnect", "--cacert", &cacert, &url]);
-    assert_eq!(refused.status.code(), Some(1));
+    // 47: a redirect not followed.
+    assert_eq!(refused.status.code(), Some(47));
     assert!(
         stderr(&refused).contains("insecure_redirects"),
         "{}",
