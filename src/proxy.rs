@@ -166,7 +166,16 @@ impl Entry {
         let name = token.strip_prefix('*').unwrap_or(token);
         let name = name.strip_suffix('.').unwrap_or(name);
         let name = name.strip_prefix('.').unwrap_or(name);
-        (!name.is_empty()).then(|| Entry::Name(name.to_ascii_lowercase()))
+        if name.is_empty() {
+            return None;
+        }
+        // A URL's host is in its ASCII form (punycode, lowercase): so is the
+        // entry, or `bücher.example` would never match its own host.
+        let ascii = match Host::parse(name) {
+            Ok(Host::Domain(domain)) if !name.is_ascii() => domain,
+            _ => name.to_ascii_lowercase(),
+        };
+        Some(Entry::Name(ascii))
     }
 
     fn matches(&self, host: &Host<&str>) -> bool {

@@ -284,7 +284,11 @@ fn rewrite_urls(text: Cow<'_, str>) -> Cow<'_, str> {
         let url = candidate.trim_end_matches(CLOSERS);
         out.push_str(&rest[..start]);
         out.push_str(&url_for_logs(url));
-        out.push_str(&candidate[url.len()..]);
+        // After a query or a fragment the closers may end its last value
+        // (`?filter=eq(owner,'secret')`): they are dropped, never shown.
+        if !url.contains(['?', '#']) {
+            out.push_str(&candidate[url.len()..]);
+        }
         rest = &rest[end..];
     }
     out.push_str(rest);
@@ -469,7 +473,17 @@ mod tests {
         let m = |target, text| redact_log_message(target, text).map(Cow::into_owned);
         assert_eq!(
             m("ureq::run", "GET http://u*****:******@h:1/p?api_key=K, x"),
-            Some("GET http://h:1/p?api_key=***, x".into())
+            Some("GET http://h:1/p?api_key=*** x".into())
+        );
+        // Closers after a query may end its value: dropped, never shown.
+        assert_eq!(
+            m("ureq::run", "GET http://h/p?filter=eq(owner,'S3CR3T')"),
+            Some("GET http://h/p?filter=***".into())
+        );
+        // Without a query they are punctuation, and kept.
+        assert_eq!(
+            m("ureq::run", "Some(http://h/p),"),
+            Some("Some(http://h/p),".into())
         );
         assert_eq!(
             m("ureq::run", "GET http://h/p?fields=a,b&access_token=SECRET"),
@@ -484,7 +498,7 @@ mod tests {
                 "ureq::run",
                 "uri: Some(http://h/?a[0]=1&token=SECRET), next"
             ),
-            Some("uri: Some(http://h/?a[0]=***&token=***), next".into())
+            Some("uri: Some(http://h/?a[0]=***&token=*** next".into())
         );
         assert_eq!(
             m(
