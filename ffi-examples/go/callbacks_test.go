@@ -191,3 +191,92 @@ func TestSetLoggerWaitsForTheLoggerItReplaces(t *testing.T) {
 		t.Fatalf("the replaced logger was called %d times after SetLogger returned", n)
 	}
 }
+
+// A header provider may call Close, also during Post, where it runs on the
+// posting goroutine (it deadlocked on the stream's lock; found by a defect
+// hunt).
+func TestCloseInsideAProviderDuringPostReturns(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+			return
+		}
+		sse(w)
+		<-r.Context().Done()
+	}))
+	t.Cleanup(server.Close)
+	var target atomic.Pointer[sselink.Stream]
+	var inPost atomic.Bool
+	s, err := sselink.Connect(context.Background(), server.URL, sselink.HeaderProvider(func() [][2]string {
+		if inPost.Load() {
+			if s := target.Swap(nil); s != nil {
+				s.Close()
+			}
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Store(s)
+	inPost.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Post(context.Background(), []byte(`{}`))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, sselink.ErrClosed) {
+			t.Fatalf("post: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Post never returned: Close inside the provider deadlocked on the stream's lock")
+	}
+	// Close from the test must not hang either.
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Close hangs after Close inside the provider")
+	}
+}
+
+// Close from a provider (the reader thread) while the program's own Close
+// is in progress: neither waits for the other (both stalled five seconds;
+// found by a defect hunt).
+func TestACloseOnTheReaderThreadDuringAnotherCloseWaitsForNeither(t *testing.T) {
+	server := silent()
+	t.Cleanup(server.Close)
+	var target atomic.Pointer[sselink.Stream]
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	s, err := sselink.Connect(context.Background(), server.URL, sselink.HeaderProvider(func() [][2]string {
+		if calls.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+			if s := target.Load(); s != nil {
+				s.Close()
+			}
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.Store(s)
+	<-entered
+	took := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		s.Close()
+		took <- time.Since(start)
+	}()
+	time.Sleep(300 * time.Millisecond) // the program's Close is waiting for the reader
+	close(release)
+	if d := <-took; d > 2*time.Second {
+		t.Fatalf("Close took %v: the provider's Close and the program's waited for each other", d)
+	}
+}

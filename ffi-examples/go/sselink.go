@@ -403,8 +403,10 @@ func (s *Stream) Events() iter.Seq2[Event, error] {
 // Close closes the stream: at once, from any goroutine, also while others
 // wait in Next or range over it (they return ErrClosed). The library's
 // reader thread is waited for, up to five seconds, before the stream's
-// memory is freed; called on that thread itself (from a logger), Close does
-// not wait for it. Closing twice is harmless.
+// memory is freed. Close may also be called from a header provider or a
+// logger; there, and whenever other calls on the stream are in progress,
+// it does not wait: the memory is freed once those calls return. Closing
+// twice is harmless.
 func (s *Stream) Close() error {
 	runtime.SetFinalizer(s, nil)
 	s.s.close()
@@ -414,19 +416,40 @@ func (s *Stream) Close() error {
 func (st *stream) close() {
 	st.closeOnce.Do(func() {
 		st.stopCtx()
-		st.mu.RLock()
+		// st.ptr is freed only after this Do returns.
 		C.sselink_stream_close(st.ptr)
-		st.mu.RUnlock()
 		close(st.done)  // wakes goroutines waiting for the poller
 		st.file.Close() // wakes the goroutine parked in the poller
-		st.mu.Lock()
-		C.sselink_stream_close_and_wait(st.ptr, 5000)
-		st.finalID = st.lastEventIDLocked()
-		st.finalDropped = uint64(C.sselink_stream_dropped(st.ptr))
-		C.sselink_stream_free(st.ptr)
-		st.ptr = nil
-		st.mu.Unlock()
 	})
+	// Freeing waits for the calls in progress (they hold st.mu for reading)
+	// and for the reader thread. A Close made inside such a call (a header
+	// provider during Post, a logger) cannot wait for it, nor can a Close
+	// on the reader thread wait for another Close that waits for that
+	// thread: the stream is then freed in the background as soon as the
+	// calls in progress return.
+	if st.mu.TryLock() {
+		st.freeLocked()
+		st.mu.Unlock()
+		return
+	}
+	go func() {
+		st.mu.Lock()
+		st.freeLocked()
+		st.mu.Unlock()
+	}()
+}
+
+// freeLocked waits (a bounded time) for the reader thread and frees the C
+// stream, keeping what LastEventID and Dropped report; st.mu is held.
+func (st *stream) freeLocked() {
+	if st.ptr == nil {
+		return
+	}
+	C.sselink_stream_close_and_wait(st.ptr, 5000)
+	st.finalID = st.lastEventIDLocked()
+	st.finalDropped = uint64(C.sselink_stream_dropped(st.ptr))
+	C.sselink_stream_free(st.ptr)
+	st.ptr = nil
 }
 
 // State is where the stream is now; StateClosed once closed.
