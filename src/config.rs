@@ -794,9 +794,7 @@ impl Builder {
     /// once; the copy given here is overwritten with zeros when parsed.
     pub fn client_certificate(self, chain: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Builder {
         let mut key = key.into();
-        let parsed = parse_client_certificate(&chain.into(), &key);
-        wipe(&mut key);
-        match parsed {
+        match take_client_certificate(&chain.into(), &mut key) {
             Ok(identity) => self.checked(Ok(()), |o| o.client_certificate = Some(identity)),
             Err(why) => self.invalid(why),
         }
@@ -1149,6 +1147,14 @@ fn tls_configs(options: &Options) -> Result<(ureq::tls::TlsConfig, ureq::tls::Tl
     Ok((config(options.client_certificate.clone()), config(None)))
 }
 
+/// [`parse_client_certificate`], then `key` overwritten with zeros, whether
+/// it was usable or not.
+fn take_client_certificate(chain: &[u8], key: &mut [u8]) -> Result<ureq::tls::ClientCert, String> {
+    let parsed = parse_client_certificate(chain, key);
+    wipe(key);
+    parsed
+}
+
 /// A client certificate chain and its key, each checked, and checked to
 /// belong together, with the same provider the connections use. Every copy
 /// of the key made here but the one returned is overwritten with zeros.
@@ -1430,6 +1436,26 @@ mod tests {
                 .collect::<Result<_, _>>()
                 .unwrap();
             assert_eq!(sections, vec![(SectionKind::EcPrivateKey, der)], "{len}");
+        }
+    }
+
+    #[test]
+    fn the_key_given_is_overwritten_with_zeros_whether_usable_or_not() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client.test".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let other = rcgen::KeyPair::generate().unwrap();
+        for (given, usable) in [
+            (key.serialize_pem(), true),
+            (other.serialize_pem(), false),
+            ("not a key".to_string(), false),
+        ] {
+            let mut bytes = given.into_bytes();
+            let parsed = take_client_certificate(cert.pem().as_bytes(), &mut bytes);
+            assert_eq!(parsed.is_ok(), usable);
+            assert!(bytes.iter().all(|&b| b == 0), "the key's bytes were kept");
         }
     }
 
