@@ -1090,7 +1090,7 @@ static void close_from_the_callback(void *userdata, uint32_t level, sselink_str 
 
 static int test_close_and_wait_in_a_log_callback_returns_at_once(void) {
     CHECK(sselink_log_set_callback(close_from_the_callback, NULL, 4) == SSELINK_RESULT_OK);
-    sselink_stream *stream = open_stream("/silent?close-in-callback", NULL);
+    sselink_stream *stream = open_stream("/silent?close-in-callback=1", NULL);
     CHECK(stream != NULL);
     atomic_store(&closing_in_callback, stream);
     /* The first connect may have been logged before the callback could find

@@ -364,7 +364,7 @@ static int test_destroying_a_stream_in_a_log_callback() {
     {
         // Held while connecting, so the callback finds the stream.
         std::lock_guard<std::mutex> lock(doomed_mutex);
-        doomed = std::make_unique<sselink::Stream>(config_for("/silent?destroy-in-callback"));
+        doomed = std::make_unique<sselink::Stream>(config_for("/silent?destroy-in-callback=1"));
     }
     bool done;
     {
