@@ -178,9 +178,16 @@ fn lifecycle_items_hold_at_most_64_heads_and_excerpts() {
     until("21 connections", || server.connections() >= 21);
     std::thread::sleep(Duration::from_millis(500));
     let connections = server.connections();
+    // The reader waits: 21 connections and the 22nd's Connecting are queued.
+    assert_eq!(connections, 22, "the reader did not wait at the bound");
+    // What was queued at once: the first 64 items (taking one makes room,
+    // and the reader goes on behind them).
     let mut held = Vec::new();
-    while let Ok(item) = stream.try_recv() {
-        held.push(item);
+    while held.len() < 64 {
+        match stream.try_recv() {
+            Ok(item) => held.push(item),
+            Err(e) => panic!("{} items queued: {e:?}", held.len()),
+        }
     }
     let bytes: usize = held
         .iter()
