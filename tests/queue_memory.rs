@@ -76,6 +76,16 @@ fn each_counts_its_id(stream: &Stream, events: usize, least: usize) -> Vec<Event
     taken
 }
 
+/// A stream of `server` holding up to `events` events under the byte
+/// bound, with events large enough for ids of `id` bytes; no reconnect.
+fn bounded(server: &Server, events: usize, id: usize) -> sselink::Builder {
+    Stream::builder(&server.url("/"))
+        .capacity(events)
+        .max_queued_bytes(BOUND)
+        .max_event_size(id + 64)
+        .reconnect(false)
+}
+
 /// An id-only block sets a huge id, the next event carries it over: the
 /// event counts the id, its first carrier. Counted nowhere, 64 such pairs
 /// held 16 MiB of distinct ids while the queue reported 64 bytes against a
@@ -88,13 +98,7 @@ fn ids_set_by_id_only_blocks_count_against_the_byte_bound() {
         .map(|i| format!("id: {}\n\ndata: x\n\n", id(i, ID)))
         .collect();
     let server = server(body.into_bytes(), false);
-    let stream = Stream::builder(&server.url("/"))
-        .capacity(EVENTS)
-        .max_queued_bytes(BOUND)
-        .max_event_size(ID + 64)
-        .reconnect(false)
-        .connect()
-        .unwrap();
+    let stream = bounded(&server, EVENTS, ID).connect().unwrap();
     each_counts_its_id(&stream, EVENTS, ID + 1);
 }
 
@@ -113,12 +117,8 @@ fn ids_set_by_filtered_events_count_against_the_byte_bound() {
         })
         .collect();
     let server = server(body.into_bytes(), false);
-    let stream = Stream::builder(&server.url("/"))
-        .capacity(EVENTS)
-        .max_queued_bytes(BOUND)
-        .max_event_size(ID + 64)
+    let stream = bounded(&server, EVENTS, ID)
         .filter_event_type("keep")
-        .reconnect(false)
         .connect()
         .unwrap();
     // "keep" counts 4 bytes of type besides the 1 byte of data.
@@ -135,13 +135,7 @@ fn gzip_bodies_of_new_ids_count_each_id() {
         .map(|i| format!("id: {}\n\ndata: x\n\n", id(i, ID)))
         .collect();
     let server = server(body.into_bytes(), true);
-    let stream = Stream::builder(&server.url("/"))
-        .capacity(EVENTS)
-        .max_queued_bytes(BOUND)
-        .max_event_size(ID + 64)
-        .reconnect(false)
-        .connect()
-        .unwrap();
+    let stream = bounded(&server, EVENTS, ID).connect().unwrap();
     each_counts_its_id(&stream, EVENTS, ID + 1);
 }
 
