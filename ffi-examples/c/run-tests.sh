@@ -56,7 +56,7 @@ gcc "${stress_flags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer -f
     "$here/tests/stress.c" -o "$build/stress_asan" "${static_libs[@]}"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/stress_asan" "$url" 1000
-run_valgrind "$build/stress_valgrind.log" "$build/stress" "$url" 200 500
+run_valgrind "$build/stress_valgrind.log" "$build/stress" "$url" 200 3000
 
 echo "-- examples through pkg-config, from an install made by capi/install.sh"
 prefix="$root/target/prefix"
