@@ -32,6 +32,7 @@ fn rust_setters() -> BTreeSet<String> {
 /// that take a mutable configuration first.
 fn c_setters() -> BTreeSet<String> {
     read("include/sselink.h")
+        .replace("*SSELINK_NULLABLE ", "*")
         .lines()
         .filter_map(|line| line.strip_prefix("enum sselink_result sselink_config_"))
         .filter(|rest| rest.contains("(struct sselink_config *config"))
