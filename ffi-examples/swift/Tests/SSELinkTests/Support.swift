@@ -1,7 +1,21 @@
 import Foundation
-import XCTest
+import Testing
 
 @testable import SSELink
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Every test of the package, in one suite that runs its tests one at a
+/// time (some count the process's threads) with the loopback test server
+/// of ffi-examples/c/tests/test_server.py running around them.
+@Suite(.serialized, .loopbackServer)
+struct SSELinkTests {}
 
 /// The repository's root, from this file's place in it.
 let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
@@ -15,65 +29,151 @@ let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
 /// for sanitizer builds on a loaded machine. Never a timing assertion.
 let patience: Duration = .seconds(30)
 
-/// A loopback test server run with python3 (a script that prints
-/// "PORT <n>" first), stopped by `stop()` or when the test process exits.
-final class TestServer: @unchecked Sendable {
-    // @unchecked Sendable: `process` and `base` are set in init and never
-    // changed; Process's terminate and wait are safe from any thread.
-    let process: Process
+// MARK: - Subprocesses (posix_spawn: Foundation's Process leaks under ASan)
+
+/// A child process with its standard output in a pipe.
+final class Subprocess: @unchecked Sendable {
+    // @unchecked Sendable: `pid` and `output` are set in init and never
+    // changed; the system calls on them may come from any thread.
+    let pid: pid_t
+    let output: Int32
+
+    init(_ arguments: [String]) throws {
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else { throw SubprocessError("pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        close(pipeEnds[1])
+        guard spawned == 0 else {
+            close(pipeEnds[0])
+            throw SubprocessError("cannot run \(arguments[0]): error \(spawned)")
+        }
+        self.pid = pid
+        self.output = pipeEnds[0]
+    }
+
+    deinit {
+        close(output)
+    }
+
+    /// One line of output, without its newline ("" at the end of output).
+    func readLine() -> String {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(output, &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// Every byte of output until the child closes it.
+    func readAll() -> String {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(output, &buffer, buffer.count)
+            if count <= 0 { break }
+            all.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: all, as: UTF8.self)
+    }
+
+    /// Waits for the child and returns its exit status (or 128 + signal).
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    func terminate() {
+        _ = kill(pid, SIGKILL)
+    }
+}
+
+struct SubprocessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a program to its end on a Dispatch thread (its output is read with
+/// blocking calls), killed if it outlasts `patience`.
+func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let child = try Subprocess(arguments)
+    let killer = Task {
+        try await Task.sleep(for: patience)
+        child.terminate()
+    }
+    defer { killer.cancel() }
+    return await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let output = child.readAll()
+            continuation.resume(returning: (child.wait(), output))
+        }
+    }
+}
+
+/// The directory of the built products (the test bundle sits in it).
+let productsDirectory: URL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+
+// MARK: - The loopback servers
+
+/// A test server run with python3: a script that prints "PORT <n>" first.
+final class TestServer: Sendable {
+    let child: Subprocess
     let base: String
 
+    @TaskLocal static var current: TestServer?
+
     init(script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot.appendingPathComponent(script).path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
+        child = try Subprocess(["python3", repositoryRoot.appendingPathComponent(script).path])
+        let line = child.readLine()
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+            child.terminate()
+            _ = child.wait()
+            throw SubprocessError("\(script) did not say its port: \(line)")
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
-            process.terminate()
-            throw XCTSkip("\(script) did not say its port: \(text)")
-        }
-        self.process = process
-        self.base = "http://127.0.0.1:\(port)"
+        base = "http://127.0.0.1:\(port)"
     }
 
     func url(_ path: String) -> String { base + path }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        child.terminate()
+        _ = child.wait()
     }
 }
 
-/// The server ffi-examples/c/tests/test_server.py, shared by a test class.
-class ServerTestCase: XCTestCase {
-    nonisolated(unsafe) static var server: TestServer?
+/// Runs a suite with ffi-examples/c/tests/test_server.py, started once.
+struct LoopbackServer: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
 
-    override class func setUp() {
-        super.setUp()
-        server = try? TestServer(script: "ffi-examples/c/tests/test_server.py")
-    }
-
-    override class func tearDown() {
-        server?.stop()
-        server = nil
-        super.tearDown()
-    }
-
-    func url(_ path: String) throws -> String {
-        guard let server = Self.server else { throw XCTSkip("python3 runs the test server") }
-        return server.url(path)
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let server = try TestServer(script: "ffi-examples/c/tests/test_server.py")
+        defer { server.stop() }
+        try await TestServer.$current.withValue(server) { try await function() }
     }
 }
+
+extension Trait where Self == LoopbackServer {
+    static var loopbackServer: Self { Self() }
+}
+
+/// The URL of `path` on the suite's test server.
+func url(_ path: String) throws -> String {
+    try #require(TestServer.current, "the loopback server runs around the tests").url(path)
+}
+
+// MARK: - Bounded waits
 
 struct TimedOut: Error, CustomStringConvertible {
     let what: String
@@ -125,6 +225,29 @@ func opened(_ stream: SSEStream) async throws {
     }
 }
 
+/// Takes items up to the closing one, bounded.
+func closing(_ stream: SSEStream) async throws -> SSEStream.CloseReason {
+    let last = try await item(of: stream, "the closing item") {
+        if case .closed = $0 { true } else { false }
+    }
+    guard case .closed(let reason) = last else { throw TimedOut(what: "the closing item") }
+    return reason
+}
+
+/// Polls `condition` until it holds, bounded by `patience`: only for what no
+/// signal reports (a thread of the library exiting, a closure released on
+/// the library's thread).
+func eventually(_ what: String, _ condition: () -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: patience)
+    while !condition() {
+        guard clock.now < deadline else { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+// MARK: - Configurations, counters, threads
+
 /// A configuration that reconnects at once, for tests that drop connections.
 func fastReconnect() -> SSEStream.Configuration {
     var configuration = SSEStream.Configuration()
@@ -133,14 +256,19 @@ func fastReconnect() -> SSEStream.Configuration {
     return configuration
 }
 
-/// Counts deinits, to prove an object is released exactly once.
-final class Counter: @unchecked Sendable {
-    // @unchecked Sendable: `count` is only touched under `lock`.
-    private let lock = NSLock()
-    private var count = 0
+/// A configuration that does not reconnect: the stream ends with the response.
+func once() -> SSEStream.Configuration {
+    var configuration = SSEStream.Configuration()
+    configuration.reconnect = false
+    return configuration
+}
 
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+/// Counts, to prove an object is released exactly once.
+final class Counter: Sendable {
+    private let count = Locked(0)
+
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 /// An object whose deinit counts, captured by callbacks under test.
@@ -148,10 +276,18 @@ final class Tracked: Sendable {
     let counter: Counter
 
     init(_ counter: Counter) { self.counter = counter }
-    deinit { counter.increment() }
+    deinit { _ = counter.increment() }
 }
 
-/// The threads of this process, and those named `name`, from /proc.
+/// A list several threads append to.
+final class Collected<Element: Sendable>: Sendable {
+    private let elements = Locked<[Element]>([])
+
+    func append(_ element: Element) { elements.withLock { $0.append(element) } }
+    var all: [Element] { elements.withLock { $0 } }
+}
+
+/// The threads of this process, or those named `name`, from /proc.
 func threads(named name: String? = nil) -> Int {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     guard let name else { return tasks.count }
@@ -159,15 +295,4 @@ func threads(named name: String? = nil) -> Int {
         let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
         return comm.trimmingCharacters(in: .whitespacesAndNewlines) == name
     }.count
-}
-
-/// Polls `condition` until it holds, bounded by `patience`: for what no
-/// signal reports (a thread of the library exiting).
-func eventually(_ what: String, _ condition: () -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: patience)
-    while !condition() {
-        guard clock.now < deadline else { throw TimedOut(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
-    }
 }
