@@ -62,10 +62,20 @@ fn committed_header_matches_the_code() {
 /// new cbindgen cannot silently leave an enum or the push unmatched.
 fn swift_ready(header: &str) -> String {
     let enums = header.matches("typedef enum sselink_").count();
-    assert!(enums >= 6, "expected the enums as `typedef enum sselink_..`");
-    let header = header.replace("typedef enum sselink_", "typedef enum SSELINK_OPEN_ENUM sselink_");
+    assert!(
+        enums >= 6,
+        "expected the enums as `typedef enum sselink_..`"
+    );
+    let header = header.replace(
+        "typedef enum sselink_",
+        "typedef enum SSELINK_OPEN_ENUM sselink_",
+    );
     let guard_end = "\n#endif  /* SSELINK_H */";
-    assert_eq!(header.matches(guard_end).count(), 1, "one include guard end");
+    assert_eq!(
+        header.matches(guard_end).count(),
+        1,
+        "one include guard end"
+    );
     assert_eq!(header.matches("#pragma clang diagnostic push").count(), 1);
     header.replace(
         guard_end,
@@ -75,10 +85,9 @@ fn swift_ready(header: &str) -> String {
 
 #[test]
 fn every_pointer_and_enum_is_annotated() {
-    let header = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../include/sselink.h"),
-    )
-    .unwrap();
+    let header =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../include/sselink.h"))
+            .unwrap();
     let code: Vec<&str> = header
         .lines()
         .filter(|line| !line.trim_start().starts_with("//") && !line.starts_with(" *"))
@@ -89,12 +98,15 @@ fn every_pointer_and_enum_is_annotated() {
             let rest = &line[i + 1..];
             let rest = rest.strip_prefix("const ").unwrap_or(rest);
             assert!(
-                rest.starts_with("SSELINK_NULLABLE") || line.starts_with("/*") || line.contains("*/"),
+                rest.starts_with("SSELINK_NULLABLE")
+                    || line.starts_with("/*")
+                    || line.contains("*/"),
                 "a pointer without nullability: {line}"
             );
         }
         assert!(
-            !line.starts_with("typedef enum ") || line.starts_with("typedef enum SSELINK_OPEN_ENUM "),
+            !line.starts_with("typedef enum ")
+                || line.starts_with("typedef enum SSELINK_OPEN_ENUM "),
             "an enum Swift would import as a struct: {line}"
         );
     }

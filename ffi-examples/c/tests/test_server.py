@@ -192,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # A deep listen backlog: the Swift tests open hundreds of streams at once.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)

@@ -101,6 +101,13 @@ final class Readiness: @unchecked Sendable {
         }
     }
 
+    /// How many tasks are suspended here now (for tests).
+    var suspendedCount: Int {
+        state.withLock { state in
+            state.waiters.values.count { if case .waiting = $0 { true } else { false } }
+        }
+    }
+
     /// Wakes every waiter for good: the stream is closed or finished.
     /// Later waits return at once.
     func shutDown() {

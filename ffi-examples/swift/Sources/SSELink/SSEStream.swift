@@ -293,6 +293,11 @@ final class StreamCore: @unchecked Sendable {
         sselink_stream_free(handle)
     }
 
+    /// How many tasks wait for this stream's readiness now (for tests).
+    var suspendedCount: Int {
+        readiness.withLock { $0 }?.suspendedCount ?? 0
+    }
+
     func close() {
         sselink_stream_close(handle)
         polling.withLock { $0.finished = true }

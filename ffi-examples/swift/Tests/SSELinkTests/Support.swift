@@ -287,12 +287,18 @@ final class Collected<Element: Sendable>: Sendable {
     var all: [Element] { elements.withLock { $0 } }
 }
 
-/// The threads of this process, or those named `name`, from /proc.
-func threads(named name: String? = nil) -> Int {
+/// The names of this process's threads, from /proc.
+func threadNames() -> [String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    guard let name else { return tasks.count }
-    return tasks.filter { task in
+    return tasks.map { task in
         let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
-        return comm.trimmingCharacters(in: .whitespacesAndNewlines) == name
-    }.count
+        return comm.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The threads of this process, or those named `name`.
+func threads(named name: String? = nil) -> Int {
+    let names = threadNames()
+    guard let name else { return names.count }
+    return names.count { $0 == name }
 }
