@@ -23,8 +23,7 @@ let package = Package(
         .systemLibrary(
             name: "CSSELink",
             path: "ffi-examples/swift/Sources/CSSELink",
-            pkgConfig: "sselink",
-            providers: [.apt(["(none: bash capi/install.sh --prefix DIR)"])]
+            pkgConfig: "sselink"
         ),
         .target(
             name: "SSELink",

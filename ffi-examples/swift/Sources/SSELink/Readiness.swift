@@ -14,7 +14,8 @@ import Darwin
 /// watches the descriptor through the process's single Dispatch event thread
 /// (epoll on Linux, kqueue on Apple platforms). The source is armed only
 /// while a task waits, so a readable descriptor nobody waits for costs
-/// nothing.
+/// nothing. `shutDown()` cancels it for good; the stream calls it on close,
+/// when it finishes, and when it is freed.
 ///
 /// `@unchecked Sendable` is sound: every mutable field lives in `state`,
 /// behind its lock; `descriptor` is immutable; Dispatch sources may be
@@ -124,10 +125,6 @@ final class Readiness: @unchecked Sendable {
         for continuation in waiting { continuation.resume() }
     }
 
-    deinit {
-        shutDown()
-    }
-
     /// Makes sure the source watches the descriptor; the lock is held.
     private func arm(_ state: inout State) {
         if let source = state.source {
@@ -143,11 +140,15 @@ final class Readiness: @unchecked Sendable {
         let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
         guard own >= 0 else {
             // No descriptor to spare: wake the waiters, who poll again.
-            Readiness.queue.async { [weak self] in self?.fire() }
+            Readiness.queue.async { self.fire() }
             return
         }
         let source = Source(DispatchSource.makeReadSource(fileDescriptor: own, queue: Readiness.queue))
-        source.source.setEventHandler { [weak self] in self?.fire() }
+        // A strong reference: the source keeps this object until it is
+        // cancelled, which `shutDown` does (and the stream's close, finish
+        // and deinit all call it). No weak reference: LeakSanitizer takes
+        // the side table of a weakly referenced object for a leak.
+        source.source.setEventHandler { self.fire() }
         source.source.setCancelHandler { close(own) }
         state.source = source
         state.suspended = false

@@ -95,7 +95,9 @@ public final class SSEStream: Sendable {
     /// Closes the stream, then waits up to `timeout` for the library's reader
     /// thread to exit (it may be finishing a TCP connect, bounded by the
     /// connect timeout, or a header provider call). True when it has; use it
-    /// before exiting under a leak checker. Blocks the calling thread.
+    /// before exiting under a leak checker. Blocks the calling thread; never
+    /// call it from a header provider or a log handler, which run on that
+    /// reader thread.
     @discardableResult
     public func close(waitingUpTo timeout: Duration) -> Bool {
         core.close()
@@ -354,9 +356,9 @@ final class StreamCore: @unchecked Sendable {
             case .none: break
             }
             guard let readiness = try? readinessOrMake() else {
-                // The system refused a socket pair: fall back to a short
-                // blocking poll on the calling thread, the only way left.
-                _ = try? next(timeout: .milliseconds(10))
+                // The system refused a socket pair for the readiness
+                // descriptor: look again in a while, the only way left.
+                try? await Task.sleep(for: .milliseconds(10))
                 continue
             }
             await readiness.wait()

@@ -20,9 +20,22 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
-func writeStandardError(_ text: String) {
+/// Writes to a descriptor at once: a line is out as soon as it is printed,
+/// also into a pipe.
+func write(_ text: String, to descriptor: Int32) {
     var text = text
-    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let count = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if count <= 0 { return }
+            done += count
+        }
+    }
+}
+
+func writeStandardError(_ text: String) {
+    write(text, to: 2)
 }
 
 struct StandardError: TextOutputStream {
@@ -69,18 +82,24 @@ do {
     fail("\(error)", status: 2)
 }
 
-// Ctrl-C closes the stream, which ends the loop below.
-signal(SIGINT, SIG_IGN)
-let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-interrupt.setEventHandler { [stream] in stream.close() }
-interrupt.activate()
+/// Ctrl-C closes the stream, which ends the loop below. (Not in top-level
+/// code: its closures belong to the main actor, and this one runs on a
+/// Dispatch queue.)
+func closeOnInterrupt(_ stream: SSEStream) -> any DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    interrupt.setEventHandler { stream.close() }
+    interrupt.activate()
+    return interrupt
+}
+let interrupt = closeOnInterrupt(stream)
 
 var standardError = StandardError()
 var seen = 0
 loop: for await item in stream.items {
     switch item {
     case .event(let event):
-        print("\(event.type)\t\(event.id)\t\(event.data)")
+        write("\(event.type)\t\(event.id)\t\(event.data)\n", to: 1)
         seen += 1
         if count > 0 && seen >= count { break loop }
     case .open(let status, _):

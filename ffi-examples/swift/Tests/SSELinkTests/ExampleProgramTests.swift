@@ -98,6 +98,26 @@ extension SSELinkTests {
             #expect(output == "message\t0\tevent 0\nmessage\t1\tevent 1\n")
         }
 
+        @Test func ctrlCClosesTheStreamAndExits() async throws {
+            // A slow ticker: its first line says ssetail is in its loop,
+            // with Ctrl-C handled.
+            let child = try Subprocess([program, url("/ticker?n=100000")])
+            let killer = Task {
+                try await Task.sleep(for: patience)
+                child.terminate()
+            }
+            defer { killer.cancel() }
+            let (first, status) = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let first = child.readLine()
+                    _ = kill(child.pid, SIGINT)
+                    continuation.resume(returning: (first, child.wait()))
+                }
+            }
+            #expect(first == "message\t0\ttick 0")
+            #expect(status == 0, "Ctrl-C closes the stream and ends the loop")
+        }
+
         @Test func sendsHeadersAndExitsOneOnAFinalError() async throws {
             let token = "Bearer tail-\(UUID().uuidString)"
             let (status, output) = try await run([program, "-H", "Authorization: \(token)", "-n", "1", url("/token")])

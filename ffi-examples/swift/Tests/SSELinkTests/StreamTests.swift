@@ -343,3 +343,24 @@ extension SSELinkTests {
         }
     }
 }
+
+extension SSELinkTests.Streams {
+    @Test func aDropPolicyCountsWhatItDropped() async throws {
+        var configuration = once()
+        configuration.capacity = 1
+        configuration.overflow = .dropNewest
+        let total = 1000
+        let stream = try SSEStream(url: url("/events?n=\(total)"), configuration: configuration)
+        // Nobody consumes until the reader is done: the channel overflows.
+        try await eventually("the reader to finish") { stream.state == .closed }
+        let events = try await within("the items left") {
+            var events = 0
+            for await item in stream.items {
+                if case .event = item { events += 1 }
+            }
+            return events
+        }
+        #expect(stream.dropped > 0)
+        #expect(events + Int(stream.dropped) == total, "every event delivered or counted")
+    }
+}
