@@ -181,19 +181,36 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, failing if it takes longer than `patience`: every wait of
-/// the tests is bounded. `body` must end when cancelled.
+/// the tests is bounded, even by a body that ignores cancellation (it is
+/// cancelled and left behind, and the test fails).
 func within<T: Sendable>(
     _ what: String, _ limit: Duration = patience, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let outcome = Locked<CheckedContinuation<T, any Error>?>(nil)
+    let finish = { @Sendable (result: Result<T, any Error>) in
+        outcome.withLock { continuation -> CheckedContinuation<T, any Error>? in
+            defer { continuation = nil }
+            return continuation
+        }?.resume(with: result)
+    }
+    let work = Locked<Task<Void, Never>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if Task.isCancelled { return }
+                work.withLock { $0 }?.cancel()
+                finish(.failure(TimedOut(what: what)))
+            }
+            let task = Task {
+                do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+                timer.cancel()
+            }
+            work.withLock { $0 = task }
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut(what: what) }
-        return value
+    } onCancel: {
+        work.withLock { $0 }?.cancel()
     }
 }
 
