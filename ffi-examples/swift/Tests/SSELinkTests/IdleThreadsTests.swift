@@ -11,6 +11,7 @@ extension SSELinkTests {
     @Suite struct IdleStreams {
         @Test func waitingTasksHoldNoThread() async throws {
             let count = ProcessInfo.processInfo.environment["SSELINK_SWIFT_IDLE_STREAMS"].flatMap { Int($0) } ?? 200
+            try await eventually("earlier tests' reader threads to exit") { threads(named: "sselink-reader") == 0 }
             let threadsBefore = threads()
             let readersBefore = threads(named: "sselink-reader")
             let streams = try (0..<count).map { _ in try SSEStream(url: url("/silent")) }

@@ -260,16 +260,28 @@ extension SSELinkTests {
         }
 
         @Test func aDroppedStreamIsClosedAndFreed() async throws {
-            let before = threads(named: "sselink-reader")
+            try await eventually("earlier tests' reader threads to exit") { threads(named: "sselink-reader") == 0 }
+            let releases = Counter()
             weak var weakStream: SSEStream?
             do {
-                let stream = try SSEStream(url: url("/silent"))
+                var configuration = SSEStream.Configuration()
+                do {
+                    let tracked = Tracked(releases)
+                    configuration.headerProvider = {
+                        _ = tracked
+                        return [:]
+                    }
+                }
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
                 weakStream = stream
                 try await opened(stream)
-                #expect(threads(named: "sselink-reader") == before + 1)
+                #expect(threads(named: "sselink-reader") == 1)
             }
             #expect(weakStream == nil, "no reference is left behind")
-            try await eventually("the reader thread to exit") { threads(named: "sselink-reader") == before }
+            // Freed: the library lets go of the provider once the stream is
+            // freed and its reader thread is gone.
+            try await eventually("the reader thread to exit") { threads(named: "sselink-reader") == 0 }
+            try await eventually("the provider's release") { releases.value == 1 }
         }
 
         @Test func anIterationKeepsItsStreamAlive() async throws {

@@ -194,24 +194,35 @@ func within<T: Sendable>(
         }?.resume(with: result)
     }
     let work = Locked<Task<Void, Never>?>(nil)
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            outcome.withLock { $0 = continuation }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                if Task.isCancelled { return }
+    let result: Result<T, any Error>
+    do {
+        result = .success(
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    outcome.withLock { $0 = continuation }
+                    let timer = Task {
+                        try? await Task.sleep(for: limit)
+                        if Task.isCancelled { return }
+                        work.withLock { $0 }?.cancel()
+                        finish(.failure(TimedOut(what: what)))
+                    }
+                    let task = Task {
+                        do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+                        timer.cancel()
+                    }
+                    work.withLock { $0 = task }
+                }
+            } onCancel: {
                 work.withLock { $0 }?.cancel()
-                finish(.failure(TimedOut(what: what)))
-            }
-            let task = Task {
-                do { finish(.success(try await body())) } catch { finish(.failure(error)) }
-                timer.cancel()
-            }
-            work.withLock { $0 = task }
-        }
-    } onCancel: {
-        work.withLock { $0 }?.cancel()
+            })
+    } catch {
+        result = .failure(error)
     }
+    // Unless it timed out, the body's task is over before this returns, and
+    // so is everything it held.
+    if case .failure(let error) = result, error is TimedOut { throw error }
+    await work.withLock { $0 }?.value
+    return try result.get()
 }
 
 /// Takes items until `match` accepts one, bounded.
