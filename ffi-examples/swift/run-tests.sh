@@ -24,7 +24,7 @@ if [ -z "$swift" ]; then
     exit 0
 fi
 command -v python3 >/dev/null || { echo "FAILED: python3 is missing (the test servers need it)" >&2; exit 1; }
-"$swift" --version 2>&1 | head -1
+"$swift" --version 2>&1 | sed -n 1p
 
 echo "-- installing the C library into target/swift/prefix"
 prefix="$root/target/swift/prefix"
