@@ -35,6 +35,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+// Nullability (for clang and Swift): SSELINK_NULLABLE marks a pointer that
+// may be NULL. Every pointer of this interface may be: functions check them.
+// SSELINK_OPEN_ENUM marks an enum a newer library may extend: Swift imports
+// it as a non-frozen enum. Both are empty for compilers without them.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-extension"
+#define SSELINK_NULLABLE _Nullable
+#else
+#define SSELINK_NULLABLE
+#endif
+#if defined(__has_attribute)
+#if __has_attribute(enum_extensibility)
+#define SSELINK_OPEN_ENUM __attribute__((enum_extensibility(open)))
+#endif
+#endif
+#ifndef SSELINK_OPEN_ENUM
+#define SSELINK_OPEN_ENUM
+#endif
 
 // The release this header belongs to; sselink_version() gives the
 // library's at run time.
@@ -51,7 +70,7 @@
 // call itself; from `SSELINK_RESULT_INVALID_CONFIG` (100) on, each code is
 // one kind of the Rust `Error`, so an item's `error` says exactly what went
 // wrong. `sselink_result_message` turns any code into a sentence.
-typedef enum sselink_result {
+typedef enum SSELINK_OPEN_ENUM sselink_result {
   // Success.
   SSELINK_RESULT_OK = 0,
   // Nothing happened within the timeout (`sselink_stream_poll`,
@@ -130,7 +149,7 @@ typedef enum sselink_result {
 } sselink_result;
 
 // What an item reports; the Rust `Item` variant of the same name.
-typedef enum sselink_item_kind {
+typedef enum SSELINK_OPEN_ENUM sselink_item_kind {
   // A connection attempt starts: `attempt` (0 for the first).
   SSELINK_ITEM_KIND_CONNECTING = 0,
   // The server accepted the stream: `http_status`.
@@ -151,7 +170,7 @@ typedef enum sselink_item_kind {
 // Why a stream closed (in a `SSELINK_ITEM_KIND_CLOSED` item); the Rust
 // `CloseReason` of the same name. A close by the caller is no item: polls
 // return `SSELINK_RESULT_CLOSED`.
-typedef enum sselink_close_reason {
+typedef enum SSELINK_OPEN_ENUM sselink_close_reason {
   // Not a closing item.
   SSELINK_CLOSE_REASON_NONE = 0,
   // The server answered 204 No Content: it asks the client to stop.
@@ -163,7 +182,7 @@ typedef enum sselink_close_reason {
 } sselink_close_reason;
 
 // Where a stream is now; the Rust `State` of the same name.
-typedef enum sselink_state {
+typedef enum SSELINK_OPEN_ENUM sselink_state {
   // Making the first connection (or the first after a restart).
   SSELINK_STATE_CONNECTING = 0,
   // Connected: events flow.
@@ -176,7 +195,7 @@ typedef enum sselink_state {
 
 // What the reader does when the channel to the caller is full; pass the
 // number to `sselink_config_overflow`.
-typedef enum sselink_overflow {
+typedef enum SSELINK_OPEN_ENUM sselink_overflow {
   // Wait for the caller: nothing is lost.
   SSELINK_OVERFLOW_BLOCK = 0,
   // Never wait for room for an event or comment: a new one displaces the
@@ -194,7 +213,7 @@ typedef enum sselink_overflow {
 
 // How the jitter applies; pass the number to `sselink_config_jitter_shape`.
 // The Rust `JitterShape` of the same name.
-typedef enum sselink_jitter_shape {
+typedef enum SSELINK_OPEN_ENUM sselink_jitter_shape {
   // Adds up to `jitter` times the delay; never undercuts the server's retry.
   SSELINK_JITTER_SHAPE_ADD = 0,
   // Multiplies by `1 - jitter + jitter * u` (a random `u` in [0, 1)),
@@ -257,18 +276,18 @@ typedef struct sselink_stream sselink_stream;
 // collection it received, and `sselink_stream_close` and
 // `sselink_stream_close_and_wait` (which returns at once on the stream's
 // own reader thread).
-typedef void (*sselink_header_provider)(void *userdata, struct sselink_headers *headers);
+typedef void (*SSELINK_NULLABLE sselink_header_provider)(void *SSELINK_NULLABLE userdata, struct sselink_headers *SSELINK_NULLABLE headers);
 
 // Releases the provider's `userdata` once no configuration or stream uses
 // it any more; called once, on whichever thread drops the last use.
-typedef void (*sselink_release)(void *userdata);
+typedef void (*SSELINK_NULLABLE sselink_release)(void *SSELINK_NULLABLE userdata);
 
 // A string sselink owns: `len` bytes at `ptr`, followed by a NUL that
 // `len` does not count. The bytes may contain NUL themselves (event data
 // can): use `len`. Valid for the lifetime stated where it is returned.
 typedef struct sselink_str {
   // The first byte; never NULL.
-  const char *ptr;
+  const char *SSELINK_NULLABLE ptr;
   // The number of bytes, without the terminating NUL.
   size_t len;
 } sselink_str;
@@ -295,7 +314,7 @@ typedef struct sselink_str {
 // value, no URL userinfo, no body. URLs appear as scheme, host, port, path
 // and the query's parameter names; records of the HTTP client that carry
 // raw bytes or whole requests are never forwarded.
-typedef void (*sselink_log_callback)(void *userdata, uint32_t level, struct sselink_str target, struct sselink_str message);
+typedef void (*SSELINK_NULLABLE sselink_log_callback)(void *SSELINK_NULLABLE userdata, uint32_t level, struct sselink_str target, struct sselink_str message);
 
 // One item of a stream, filled in by `sselink_stream_poll`. The caller
 // owns the struct (a local variable will do); sselink owns the strings it
@@ -334,11 +353,11 @@ extern "C" {
 #endif // __cplusplus
 
 // The library version, such as `"0.1.0"`: a static NUL-terminated string.
-const char *sselink_version(void);
+const char *SSELINK_NULLABLE sselink_version(void);
 
 // A sentence describing `result`: a static NUL-terminated string, never
 // NULL (unknown codes get a sentence too).
-const char *sselink_result_message(int32_t result);
+const char *SSELINK_NULLABLE sselink_result_message(int32_t result);
 
 // Creates a configuration for the stream at `url` (`url_len` bytes of
 // UTF-8, no NUL needed) with every default of the Rust API (see each
@@ -351,7 +370,7 @@ const char *sselink_result_message(int32_t result);
 //
 // `url` must be valid for reads of `url_len` bytes; `out` must be NULL or
 // valid for a write.
-enum sselink_result sselink_config_new(const char *url, size_t url_len, struct sselink_config **out);
+enum sselink_result sselink_config_new(const char *SSELINK_NULLABLE url, size_t url_len, struct sselink_config *SSELINK_NULLABLE *SSELINK_NULLABLE out);
 
 // Copies why `sselink_config_new` refuses `url` (`url_len` bytes) into
 // `buffer`, NUL-terminated, and its length without the NUL into `*len`: the
@@ -366,7 +385,7 @@ enum sselink_result sselink_config_new(const char *url, size_t url_len, struct s
 // `url` must be valid for reads of `url_len` bytes (NULL allowed with length
 // 0); `buffer` must be NULL or valid for writes of `capacity` bytes; `len`
 // must be NULL or valid for a write.
-enum sselink_result sselink_config_url_error(const char *url, size_t url_len, char *buffer, size_t capacity, size_t *len);
+enum sselink_result sselink_config_url_error(const char *SSELINK_NULLABLE url, size_t url_len, char *SSELINK_NULLABLE buffer, size_t capacity, size_t *SSELINK_NULLABLE len);
 
 // Releases a configuration. Streams made from it are not affected. NULL is
 // ignored.
@@ -375,7 +394,7 @@ enum sselink_result sselink_config_url_error(const char *url, size_t url_len, ch
 //
 // `config` must be NULL or come from `sselink_config_new`, not be freed
 // already, and not be in use by another thread.
-void sselink_config_free(struct sselink_config *config);
+void sselink_config_free(struct sselink_config *SSELINK_NULLABLE config);
 
 // Copies the message of the last call with `config` (a setter or
 // `sselink_stream_connect`) into `buffer`, NUL-terminated, and its length
@@ -390,7 +409,7 @@ void sselink_config_free(struct sselink_config *config);
 // `config` must be NULL or a live configuration; `buffer` must be NULL or
 // valid for writes of `capacity` bytes; `len` must be NULL or valid for a
 // write.
-enum sselink_result sselink_config_error(const struct sselink_config *config, char *buffer, size_t capacity, size_t *len);
+enum sselink_result sselink_config_error(const struct sselink_config *SSELINK_NULLABLE config, char *SSELINK_NULLABLE buffer, size_t capacity, size_t *SSELINK_NULLABLE len);
 
 // Adds a request header sent on every connect. A name that is not an HTTP
 // token, a value with a control character, or a header that frames the
@@ -405,7 +424,7 @@ enum sselink_result sselink_config_error(const struct sselink_config *config, ch
 //
 // `config` must be NULL or a live configuration; each string must be valid
 // for reads of its length (NULL allowed with length 0).
-enum sselink_result sselink_config_header(struct sselink_config *config, const char *name, size_t name_len, const char *value, size_t value_len);
+enum sselink_result sselink_config_header(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE name, size_t name_len, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Like `sselink_config_header`, for a header that carries a credential (an
 // API key): never sent to another origin after a redirect, never logged.
@@ -414,7 +433,7 @@ enum sselink_result sselink_config_header(struct sselink_config *config, const c
 //
 // `config` must be NULL or a live configuration; each string must be valid
 // for reads of its length (NULL allowed with length 0).
-enum sselink_result sselink_config_sensitive_header(struct sselink_config *config, const char *name, size_t name_len, const char *value, size_t value_len);
+enum sselink_result sselink_config_sensitive_header(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE name, size_t name_len, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Appends a query parameter to the URL (percent-encoded by sselink).
 //
@@ -422,7 +441,7 @@ enum sselink_result sselink_config_sensitive_header(struct sselink_config *confi
 //
 // `config` must be NULL or a live configuration; each string must be valid
 // for reads of its length (NULL allowed with length 0).
-enum sselink_result sselink_config_query(struct sselink_config *config, const char *name, size_t name_len, const char *value, size_t value_len);
+enum sselink_result sselink_config_query(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE name, size_t name_len, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Sets the method: `GET` by default; `POST`, `REPORT` or any HTTP token.
 //
@@ -430,7 +449,7 @@ enum sselink_result sselink_config_query(struct sselink_config *config, const ch
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_method(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_method(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Sets the request body, sent again on every connect (copied). Default none.
 //
@@ -438,7 +457,7 @@ enum sselink_result sselink_config_method(struct sselink_config *config, const c
 //
 // `config` must be NULL or a live configuration; `bytes` must be valid for
 // reads of `bytes_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_body(struct sselink_config *config, const uint8_t *bytes, size_t bytes_len);
+enum sselink_result sselink_config_body(struct sselink_config *SSELINK_NULLABLE config, const uint8_t *SSELINK_NULLABLE bytes, size_t bytes_len);
 
 // Seeds the last event id, sent as `Last-Event-ID` on the first connect.
 // A control character gives `SSELINK_RESULT_INVALID_CONFIG`.
@@ -447,7 +466,7 @@ enum sselink_result sselink_config_body(struct sselink_config *config, const uin
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_last_event_id(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_last_event_id(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Also sends the last event id as query parameter `value` on every connect
 // that has one (such as `from_sequence_num`). Default none.
@@ -456,7 +475,7 @@ enum sselink_result sselink_config_last_event_id(struct sselink_config *config, 
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_resume_query(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_resume_query(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Limit on resolving and connecting (TCP and TLS), and on each write of the
 // request (a server that takes no byte of it for this long fails the
@@ -466,7 +485,7 @@ enum sselink_result sselink_config_resume_query(struct sselink_config *config, c
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_connect_timeout(struct sselink_config *config, uint64_t ms);
+enum sselink_result sselink_config_connect_timeout(struct sselink_config *SSELINK_NULLABLE config, uint64_t ms);
 
 // The idle timer in milliseconds: when no byte arrives for this long, the
 // connection is treated as dead and re-established. 0 turns it off; at most
@@ -476,7 +495,7 @@ enum sselink_result sselink_config_connect_timeout(struct sselink_config *config
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_idle_timeout(struct sselink_config *config, uint64_t ms);
+enum sselink_result sselink_config_idle_timeout(struct sselink_config *SSELINK_NULLABLE config, uint64_t ms);
 
 // Turns reconnecting on (true, the default) or off: off, the stream
 // closes when its first connection ends.
@@ -485,7 +504,7 @@ enum sselink_result sselink_config_idle_timeout(struct sselink_config *config, u
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_reconnect(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_reconnect(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Sets the initial reconnection time and the cap of the doubling delay, in
 // milliseconds (default 1000 and 30000; each at most a year).
@@ -494,7 +513,7 @@ enum sselink_result sselink_config_reconnect(struct sselink_config *config, bool
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_reconnect_delay(struct sselink_config *config, uint64_t initial_ms, uint64_t max_ms);
+enum sselink_result sselink_config_reconnect_delay(struct sselink_config *SSELINK_NULLABLE config, uint64_t initial_ms, uint64_t max_ms);
 
 // Random extra of up to this fraction of each delay: from 0 to 1; default
 // 0.5. NaN or a value outside gives `SSELINK_RESULT_INVALID_CONFIG`.
@@ -503,7 +522,7 @@ enum sselink_result sselink_config_reconnect_delay(struct sselink_config *config
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_jitter(struct sselink_config *config, double fraction);
+enum sselink_result sselink_config_jitter(struct sselink_config *SSELINK_NULLABLE config, double fraction);
 
 // Gives up when this many reconnect attempts in a row have failed; 0 (the
 // default) never gives up. The failed connect or dropped connection that
@@ -514,7 +533,7 @@ enum sselink_result sselink_config_jitter(struct sselink_config *config, double 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_max_attempts(struct sselink_config *config, uint32_t attempts);
+enum sselink_result sselink_config_max_attempts(struct sselink_config *SSELINK_NULLABLE config, uint32_t attempts);
 
 // Gives up when one outage lasts longer than this many milliseconds; 0
 // (the default) never gives up.
@@ -523,7 +542,7 @@ enum sselink_result sselink_config_max_attempts(struct sselink_config *config, u
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_time_budget(struct sselink_config *config, uint64_t ms);
+enum sselink_result sselink_config_time_budget(struct sselink_config *SSELINK_NULLABLE config, uint64_t ms);
 
 // A connection open this many milliseconds resets the failure count
 // (default 60000; delivering an event does too).
@@ -532,7 +551,7 @@ enum sselink_result sselink_config_time_budget(struct sselink_config *config, ui
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_healthy_after(struct sselink_config *config, uint64_t ms);
+enum sselink_result sselink_config_healthy_after(struct sselink_config *SSELINK_NULLABLE config, uint64_t ms);
 
 // Strict status policy (true): every non-2xx status closes the stream.
 // Default false: 408, 429 and 5xx are retried.
@@ -541,7 +560,7 @@ enum sselink_result sselink_config_healthy_after(struct sselink_config *config, 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_strict_status(struct sselink_config *config, bool strict);
+enum sselink_result sselink_config_strict_status(struct sselink_config *SSELINK_NULLABLE config, bool strict);
 
 // Retries this HTTP status whatever the rest of the policy says.
 //
@@ -549,7 +568,7 @@ enum sselink_result sselink_config_strict_status(struct sselink_config *config, 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_retry_status(struct sselink_config *config, uint16_t status);
+enum sselink_result sselink_config_retry_status(struct sselink_config *SSELINK_NULLABLE config, uint16_t status);
 
 // Closes the stream on this HTTP status whatever the rest of the policy
 // says.
@@ -558,7 +577,7 @@ enum sselink_result sselink_config_retry_status(struct sselink_config *config, u
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_permanent_status(struct sselink_config *config, uint16_t status);
+enum sselink_result sselink_config_permanent_status(struct sselink_config *SSELINK_NULLABLE config, uint16_t status);
 
 // How many redirects one connect follows (default 10; 0 follows none).
 //
@@ -566,7 +585,7 @@ enum sselink_result sselink_config_permanent_status(struct sselink_config *confi
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_max_redirects(struct sselink_config *config, uint32_t max);
+enum sselink_result sselink_config_max_redirects(struct sselink_config *SSELINK_NULLABLE config, uint32_t max);
 
 // Follows a redirect from an `https` URL to an `http` one (true). Default
 // false: such a redirect closes the stream with `SSELINK_RESULT_REDIRECT`,
@@ -576,7 +595,7 @@ enum sselink_result sselink_config_max_redirects(struct sselink_config *config, 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_insecure_redirects(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_insecure_redirects(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // The longest line accepted, in bytes (default 16 MiB; at least 1).
 //
@@ -584,7 +603,7 @@ enum sselink_result sselink_config_insecure_redirects(struct sselink_config *con
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_max_line_length(struct sselink_config *config, size_t bytes);
+enum sselink_result sselink_config_max_line_length(struct sselink_config *SSELINK_NULLABLE config, size_t bytes);
 
 // The largest event accepted, in bytes: data as dispatched, type and id
 // together (default 16 MiB; at least 1).
@@ -593,7 +612,7 @@ enum sselink_result sselink_config_max_line_length(struct sselink_config *config
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_max_event_size(struct sselink_config *config, size_t bytes);
+enum sselink_result sselink_config_max_event_size(struct sselink_config *SSELINK_NULLABLE config, size_t bytes);
 
 // How many events and comments the channel to the caller holds: from 1 to
 // 65536; default 256. Lifecycle items take no place of it: up to 64 wait
@@ -604,7 +623,7 @@ enum sselink_result sselink_config_max_event_size(struct sselink_config *config,
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_capacity(struct sselink_config *config, size_t items);
+enum sselink_result sselink_config_capacity(struct sselink_config *SSELINK_NULLABLE config, size_t items);
 
 // The most bytes of events and comments the channel holds (default 64 MiB;
 // at least 1). With `sselink_config_capacity` it bounds a slow consumer's
@@ -614,7 +633,7 @@ enum sselink_result sselink_config_capacity(struct sselink_config *config, size_
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *config, size_t bytes);
+enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *SSELINK_NULLABLE config, size_t bytes);
 
 // What the reader does when the channel is full:
 // `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
@@ -625,7 +644,7 @@ enum sselink_result sselink_config_max_queued_bytes(struct sselink_config *confi
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_overflow(struct sselink_config *config, uint32_t overflow);
+enum sselink_result sselink_config_overflow(struct sselink_config *SSELINK_NULLABLE config, uint32_t overflow);
 
 // How the jitter applies: `SSELINK_JITTER_SHAPE_ADD` (the default, which
 // only ever lengthens a delay), `SSELINK_JITTER_SHAPE_SCALE` (shortens each
@@ -638,7 +657,7 @@ enum sselink_result sselink_config_overflow(struct sselink_config *config, uint3
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, uint32_t shape);
+enum sselink_result sselink_config_jitter_shape(struct sselink_config *SSELINK_NULLABLE config, uint32_t shape);
 
 // Resets the failure count as soon as a connection opens (true): a server
 // that accepts each connection and then drops it is retried after the
@@ -649,7 +668,7 @@ enum sselink_result sselink_config_jitter_shape(struct sselink_config *config, u
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_reset_on_open(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Uses the server's `retry` field as the reconnection time (default true);
 // false ignores it, and the delays follow `sselink_config_reconnect_delay`
@@ -659,7 +678,7 @@ enum sselink_result sselink_config_reset_on_open(struct sselink_config *config, 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_server_retry(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_server_retry(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Retries every non-2xx status except the permanent ones given with
 // `sselink_config_permanent_status` (and 204, which closes). Default
@@ -669,7 +688,7 @@ enum sselink_result sselink_config_server_retry(struct sselink_config *config, b
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Accepts any 2xx response as an event stream, whatever its Content-Type.
 // Default false.
@@ -678,7 +697,7 @@ enum sselink_result sselink_config_retry_all_statuses(struct sselink_config *con
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_any_content_type(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_any_content_type(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Resumes from the highest numeric id seen instead of the last, for
 // servers whose ids are sequence numbers: an older id arriving late never
@@ -688,7 +707,7 @@ enum sselink_result sselink_config_any_content_type(struct sselink_config *confi
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_resume_from_highest_id(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_resume_from_highest_id(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Delivers only events of this type (call again for more types); the rest
 // never cross the channel. Default: every type.
@@ -697,7 +716,7 @@ enum sselink_result sselink_config_resume_from_highest_id(struct sselink_config 
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_filter_event_type(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_filter_event_type(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Where `sselink_stream_post` sends: by default the stream URL without a
 // trailing `/stream`.
@@ -706,7 +725,7 @@ enum sselink_result sselink_config_filter_event_type(struct sselink_config *conf
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_post_url(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_post_url(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // How many attempts a post makes at most (default 10; at least 1).
 //
@@ -714,7 +733,7 @@ enum sselink_result sselink_config_post_url(struct sselink_config *config, const
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_post_attempts(struct sselink_config *config, uint32_t attempts);
+enum sselink_result sselink_config_post_attempts(struct sselink_config *SSELINK_NULLABLE config, uint32_t attempts);
 
 // The first delay between post attempts and its cap, in milliseconds
 // (default 500 and 8000).
@@ -723,7 +742,7 @@ enum sselink_result sselink_config_post_attempts(struct sselink_config *config, 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_post_delay(struct sselink_config *config, uint64_t initial_ms, uint64_t max_ms);
+enum sselink_result sselink_config_post_delay(struct sselink_config *SSELINK_NULLABLE config, uint64_t initial_ms, uint64_t max_ms);
 
 // How long a post may take, all attempts included, in milliseconds
 // (default 60000; more than zero).
@@ -732,7 +751,7 @@ enum sselink_result sselink_config_post_delay(struct sselink_config *config, uin
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_post_timeout(struct sselink_config *config, uint64_t ms);
+enum sselink_result sselink_config_post_timeout(struct sselink_config *SSELINK_NULLABLE config, uint64_t ms);
 
 // Delivers comment lines as `SSELINK_ITEM_KIND_COMMENT` items (default
 // false).
@@ -741,7 +760,7 @@ enum sselink_result sselink_config_post_timeout(struct sselink_config *config, u
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_comments(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_comments(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Drops an event whose own numeric id was already delivered (for servers
 // whose ids are increasing sequence numbers). Default false.
@@ -750,7 +769,7 @@ enum sselink_result sselink_config_comments(struct sselink_config *config, bool 
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_deduplicate_ids(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_deduplicate_ids(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Dispatches an unfinished event when a response ends cleanly (default
 // false).
@@ -759,7 +778,7 @@ enum sselink_result sselink_config_deduplicate_ids(struct sselink_config *config
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_dispatch_incomplete_at_eof(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_dispatch_incomplete_at_eof(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Trusts one more root certificate, PEM or DER (copied), in addition to the
 // bundled Mozilla roots. A certificate that does not parse, or empty bytes,
@@ -769,7 +788,7 @@ enum sselink_result sselink_config_dispatch_incomplete_at_eof(struct sselink_con
 //
 // `config` must be NULL or a live configuration; `bytes` must be valid for
 // reads of `bytes_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_root_certificate(struct sselink_config *config, const uint8_t *bytes, size_t bytes_len);
+enum sselink_result sselink_config_root_certificate(struct sselink_config *SSELINK_NULLABLE config, const uint8_t *SSELINK_NULLABLE bytes, size_t bytes_len);
 
 // Verifies servers with the platform's certificate store instead of the
 // bundled roots (default false).
@@ -778,7 +797,7 @@ enum sselink_result sselink_config_root_certificate(struct sselink_config *confi
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_platform_roots(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_platform_roots(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Retries TLS failures met while connecting (true) like network errors.
 // Default false: an untrusted, expired or wrong-name certificate, a client
@@ -792,7 +811,7 @@ enum sselink_result sselink_config_platform_roots(struct sselink_config *config,
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Connects through the proxy at `value`: `http://[user:password@]host:port`,
 // `https://...` (never shown the client certificate), `socks5://`,
@@ -805,7 +824,7 @@ enum sselink_result sselink_config_retry_tls_errors(struct sselink_config *confi
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_proxy(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_proxy(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Hosts that bypass the proxy, comma-separated as `NO_PROXY` is, matched as
 // curl matches them (a name covers the names below it; IP networks as
@@ -816,7 +835,7 @@ enum sselink_result sselink_config_proxy(struct sselink_config *config, const ch
 //
 // `config` must be NULL or a live configuration; `value` must be valid for
 // reads of `value_len` bytes (NULL allowed with length 0).
-enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const char *value, size_t value_len);
+enum sselink_result sselink_config_no_proxy(struct sselink_config *SSELINK_NULLABLE config, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Asks for a gzip-compressed response and decodes it as it arrives
 // (default false); each event still comes as soon as the server flushes it.
@@ -825,7 +844,7 @@ enum sselink_result sselink_config_no_proxy(struct sselink_config *config, const
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_compressed(struct sselink_config *config, bool enabled);
+enum sselink_result sselink_config_compressed(struct sselink_config *SSELINK_NULLABLE config, bool enabled);
 
 // Presents a client certificate (mutual TLS) to servers, never to a proxy:
 // `chain` is the certificate and any intermediates as PEM, or one DER
@@ -839,7 +858,7 @@ enum sselink_result sselink_config_compressed(struct sselink_config *config, boo
 //
 // `config` must be NULL or a live configuration; `chain` and `key` must be
 // valid for reads of their lengths (NULL allowed with length 0).
-enum sselink_result sselink_config_client_certificate(struct sselink_config *config, const uint8_t *chain, size_t chain_len, const uint8_t *key, size_t key_len);
+enum sselink_result sselink_config_client_certificate(struct sselink_config *SSELINK_NULLABLE config, const uint8_t *SSELINK_NULLABLE chain, size_t chain_len, const uint8_t *SSELINK_NULLABLE key, size_t key_len);
 
 // The stack size of each stream's reader thread, in bytes: 0 (the
 // default) for the system's default, otherwise from 65536 (64 KiB) to
@@ -849,7 +868,7 @@ enum sselink_result sselink_config_client_certificate(struct sselink_config *con
 //
 // `config` must be NULL (giving `SSELINK_RESULT_NULL_ARGUMENT`) or a live
 // configuration.
-enum sselink_result sselink_config_reader_stack_size(struct sselink_config *config, size_t bytes);
+enum sselink_result sselink_config_reader_stack_size(struct sselink_config *SSELINK_NULLABLE config, size_t bytes);
 
 // Sets a header provider: `provider` is called with `userdata` before every
 // connect of every stream made from `config` (see
@@ -870,7 +889,7 @@ enum sselink_result sselink_config_reader_stack_size(struct sselink_config *conf
 // `config` must be NULL or a live configuration. `provider` must be safe to
 // call from any thread with `userdata` until `release` is called (or, with
 // a NULL `release`, as long as any stream made from `config` lives).
-enum sselink_result sselink_config_header_provider(struct sselink_config *config, sselink_header_provider provider, void *userdata, sselink_release release);
+enum sselink_result sselink_config_header_provider(struct sselink_config *SSELINK_NULLABLE config, sselink_header_provider provider, void *SSELINK_NULLABLE userdata, sselink_release release);
 
 // Adds one header to `headers`, inside a provider call. Name and value are
 // copied; the header itself is checked when the request is built. A name or
@@ -882,7 +901,7 @@ enum sselink_result sselink_config_header_provider(struct sselink_config *config
 //
 // `headers` must be NULL or the pointer a provider call received, during
 // that call; each string must be valid for reads of its length.
-enum sselink_result sselink_headers_add(struct sselink_headers *headers, const char *name, size_t name_len, const char *value, size_t value_len);
+enum sselink_result sselink_headers_add(struct sselink_headers *SSELINK_NULLABLE headers, const char *SSELINK_NULLABLE name, size_t name_len, const char *SSELINK_NULLABLE value, size_t value_len);
 
 // Fails the provider call that received `headers`: the connect it was
 // called for is not made and the stream closes with
@@ -895,7 +914,7 @@ enum sselink_result sselink_headers_add(struct sselink_headers *headers, const c
 // `headers` must be NULL or the pointer a provider call received, during
 // that call; `reason` must be valid for reads of `reason_len` bytes (NULL
 // allowed with length 0).
-enum sselink_result sselink_headers_fail(struct sselink_headers *headers, const char *reason, size_t reason_len);
+enum sselink_result sselink_headers_fail(struct sselink_headers *SSELINK_NULLABLE headers, const char *SSELINK_NULLABLE reason, size_t reason_len);
 
 // Sends sselink's log records up to `max_level` (0 off, 1 error, 2 warn,
 // 3 info, 4 debug, 5 trace) to `callback` with `userdata`, through the
@@ -915,7 +934,7 @@ enum sselink_result sselink_headers_fail(struct sselink_headers *headers, const 
 // `callback`, if not NULL, must be safe to call from any thread with
 // `userdata` until the call that replaces it or turns it off returns (and
 // a callback that replaces itself runs on until it returns).
-enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *userdata, uint32_t max_level);
+enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void *SSELINK_NULLABLE userdata, uint32_t max_level);
 
 // Posts `body` (`body_len` bytes of JSON) back to the server and waits for
 // the outcome, on the calling thread: see the Rust `Stream::post`. It goes
@@ -942,7 +961,7 @@ enum sselink_result sselink_log_set_callback(sselink_log_callback callback, void
 // `stream` must be NULL or a live stream; `body` must be valid for reads of
 // `body_len` bytes (NULL allowed with length 0); `out` must be NULL or valid
 // for a write.
-enum sselink_result sselink_stream_post(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out);
+enum sselink_result sselink_stream_post(struct sselink_stream *SSELINK_NULLABLE stream, const uint8_t *SSELINK_NULLABLE body, size_t body_len, int32_t timeout_ms, struct sselink_post_response *SSELINK_NULLABLE *SSELINK_NULLABLE out);
 
 // `sselink_stream_post`, telling why when there is no response: when the
 // result is an error kind (a code from `SSELINK_RESULT_INVALID_CONFIG`, 100,
@@ -957,7 +976,7 @@ enum sselink_result sselink_stream_post(struct sselink_stream *stream, const uin
 // # Safety
 //
 // As `sselink_stream_post`; `error` must be NULL or valid for a write.
-enum sselink_result sselink_stream_post_with_error(struct sselink_stream *stream, const uint8_t *body, size_t body_len, int32_t timeout_ms, struct sselink_post_response **out, struct sselink_post_error **error);
+enum sselink_result sselink_stream_post_with_error(struct sselink_stream *SSELINK_NULLABLE stream, const uint8_t *SSELINK_NULLABLE body, size_t body_len, int32_t timeout_ms, struct sselink_post_response *SSELINK_NULLABLE *SSELINK_NULLABLE out, struct sselink_post_error *SSELINK_NULLABLE *SSELINK_NULLABLE error);
 
 // What went wrong with the post, in a sentence that says what to do, valid
 // until `sselink_post_error_free`; an empty string for NULL.
@@ -965,7 +984,7 @@ enum sselink_result sselink_stream_post_with_error(struct sselink_stream *stream
 // # Safety
 //
 // `error` must be NULL or a live post error.
-struct sselink_str sselink_post_error_message(const struct sselink_post_error *error);
+struct sselink_str sselink_post_error_message(const struct sselink_post_error *SSELINK_NULLABLE error);
 
 // The HTTP status behind the failure: the last attempt's for
 // `SSELINK_RESULT_DEADLINE` and `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`, the
@@ -975,7 +994,7 @@ struct sselink_str sselink_post_error_message(const struct sselink_post_error *e
 // # Safety
 //
 // `error` must be NULL or a live post error.
-uint16_t sselink_post_error_status(const struct sselink_post_error *error);
+uint16_t sselink_post_error_status(const struct sselink_post_error *SSELINK_NULLABLE error);
 
 // Releases a post error; NULL is ignored.
 //
@@ -983,21 +1002,21 @@ uint16_t sselink_post_error_status(const struct sselink_post_error *error);
 //
 // `error` must be NULL or come from `sselink_stream_post_with_error`, not be
 // freed already, and not be in use by another thread.
-void sselink_post_error_free(struct sselink_post_error *error);
+void sselink_post_error_free(struct sselink_post_error *SSELINK_NULLABLE error);
 
 // The HTTP status of `response`; 0 for NULL.
 //
 // # Safety
 //
 // `response` must be NULL or a live response.
-uint16_t sselink_post_response_status(const struct sselink_post_response *response);
+uint16_t sselink_post_response_status(const struct sselink_post_response *SSELINK_NULLABLE response);
 
 // How many attempts the post took, from 1; 0 for NULL.
 //
 // # Safety
 //
 // `response` must be NULL or a live response.
-uint32_t sselink_post_response_attempts(const struct sselink_post_response *response);
+uint32_t sselink_post_response_attempts(const struct sselink_post_response *SSELINK_NULLABLE response);
 
 // The body of `response` (at most 1 MiB), valid until
 // `sselink_post_response_free`; an empty string for NULL.
@@ -1005,7 +1024,7 @@ uint32_t sselink_post_response_attempts(const struct sselink_post_response *resp
 // # Safety
 //
 // `response` must be NULL or a live response.
-struct sselink_str sselink_post_response_body(const struct sselink_post_response *response);
+struct sselink_str sselink_post_response_body(const struct sselink_post_response *SSELINK_NULLABLE response);
 
 // Writes the value of header `name` (case-insensitive) of `response` to
 // `*value`, valid until `sselink_post_response_free`. Returns
@@ -1015,7 +1034,7 @@ struct sselink_str sselink_post_response_body(const struct sselink_post_response
 //
 // `response` must be NULL or a live response; `name` must be valid for
 // reads of `name_len` bytes; `value` must be NULL or valid for a write.
-enum sselink_result sselink_post_response_header(const struct sselink_post_response *response, const char *name, size_t name_len, struct sselink_str *value);
+enum sselink_result sselink_post_response_header(const struct sselink_post_response *SSELINK_NULLABLE response, const char *SSELINK_NULLABLE name, size_t name_len, struct sselink_str *SSELINK_NULLABLE value);
 
 // Releases a post response; NULL is ignored.
 //
@@ -1023,7 +1042,7 @@ enum sselink_result sselink_post_response_header(const struct sselink_post_respo
 //
 // `response` must be NULL or come from `sselink_stream_post`, not be freed
 // already, and not be in use by another thread.
-void sselink_post_response_free(struct sselink_post_response *response);
+void sselink_post_response_free(struct sselink_post_response *SSELINK_NULLABLE response);
 
 // Checks `config` and starts a stream: returns at once, the connection is
 // made in the background and its progress arrives through
@@ -1039,7 +1058,7 @@ void sselink_post_response_free(struct sselink_post_response *response);
 //
 // `config` must be NULL or a live configuration; `out` must be NULL or
 // valid for a write.
-enum sselink_result sselink_stream_connect(const struct sselink_config *config, struct sselink_stream **out);
+enum sselink_result sselink_stream_connect(const struct sselink_config *SSELINK_NULLABLE config, struct sselink_stream *SSELINK_NULLABLE *SSELINK_NULLABLE out);
 
 // Waits for the next item of `stream` and fills `*out` with it.
 //
@@ -1060,7 +1079,7 @@ enum sselink_result sselink_stream_connect(const struct sselink_config *config, 
 //
 // `stream` must be NULL or a live stream (not freed, and not freed by
 // another thread during this call); `out` must be NULL or valid for a write.
-enum sselink_result sselink_stream_poll(struct sselink_stream *stream, int32_t timeout_ms, struct sselink_item *out);
+enum sselink_result sselink_stream_poll(struct sselink_stream *SSELINK_NULLABLE stream, int32_t timeout_ms, struct sselink_item *SSELINK_NULLABLE out);
 
 // Closes `stream`: returns at once, from any thread, also while another
 // thread is blocked in `sselink_stream_poll` (that poll returns
@@ -1074,7 +1093,7 @@ enum sselink_result sselink_stream_poll(struct sselink_stream *stream, int32_t t
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-void sselink_stream_close(struct sselink_stream *stream);
+void sselink_stream_close(struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Closes `stream` as `sselink_stream_close` does, then waits up to
 // `timeout_ms` milliseconds (negative: as long as it takes) for its reader
@@ -1090,7 +1109,7 @@ void sselink_stream_close(struct sselink_stream *stream);
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-enum sselink_result sselink_stream_close_and_wait(struct sselink_stream *stream, int32_t timeout_ms);
+enum sselink_result sselink_stream_close_and_wait(struct sselink_stream *SSELINK_NULLABLE stream, int32_t timeout_ms);
 
 // Closes `stream` if it is not closed and releases it. Call it exactly once
 // per stream, when no other thread uses it any more; NULL is ignored. The
@@ -1101,7 +1120,7 @@ enum sselink_result sselink_stream_close_and_wait(struct sselink_stream *stream,
 //
 // `stream` must be NULL or come from `sselink_stream_connect`, not be freed
 // already, and not be in use by another thread.
-void sselink_stream_free(struct sselink_stream *stream);
+void sselink_stream_free(struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Drops the current connection and reconnects at once with the last event
 // id (also cutting a backoff wait short). Any thread. Items already
@@ -1111,14 +1130,14 @@ void sselink_stream_free(struct sselink_stream *stream);
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-enum sselink_result sselink_stream_restart(struct sselink_stream *stream);
+enum sselink_result sselink_stream_restart(struct sselink_stream *SSELINK_NULLABLE stream);
 
 // The state of `stream`, from any thread; `SSELINK_STATE_CLOSED` for NULL.
 //
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-enum sselink_state sselink_stream_state(const struct sselink_stream *stream);
+enum sselink_state sselink_stream_state(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Events dropped so far by a drop-oldest or drop-newest overflow policy; 0
 // for NULL.
@@ -1126,7 +1145,7 @@ enum sselink_state sselink_stream_state(const struct sselink_stream *stream);
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-uint64_t sselink_stream_dropped(const struct sselink_stream *stream);
+uint64_t sselink_stream_dropped(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // The bytes of the events and comments waiting in the stream's channel;
 // 0 for NULL. Any thread.
@@ -1134,7 +1153,7 @@ uint64_t sselink_stream_dropped(const struct sselink_stream *stream);
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-size_t sselink_stream_queued_bytes(const struct sselink_stream *stream);
+size_t sselink_stream_queued_bytes(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Writes to `*fd` a file descriptor that is readable while `stream` has
 // items waiting (made on the first call; later calls give the same one), for
@@ -1151,7 +1170,7 @@ size_t sselink_stream_queued_bytes(const struct sselink_stream *stream);
 //
 // `stream` must be NULL or a live stream; `fd` must be NULL or valid for a
 // write.
-enum sselink_result sselink_stream_fd(const struct sselink_stream *stream, int *fd);
+enum sselink_result sselink_stream_fd(const struct sselink_stream *SSELINK_NULLABLE stream, int *SSELINK_NULLABLE fd);
 
 // The number of response headers the item last polled from `stream`
 // carries: an OPEN item's, or those of the failed response behind a
@@ -1160,7 +1179,7 @@ enum sselink_result sselink_stream_fd(const struct sselink_stream *stream, int *
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-size_t sselink_stream_item_header_count(const struct sselink_stream *stream);
+size_t sselink_stream_item_header_count(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Writes the name (lowercase) and value of header `index` of the item last
 // polled from `stream` (see `sselink_stream_item_header_count`). The views
@@ -1171,7 +1190,7 @@ size_t sselink_stream_item_header_count(const struct sselink_stream *stream);
 //
 // `stream` must be NULL or a live stream; `name` and `value` must be NULL
 // or valid for a write.
-enum sselink_result sselink_stream_item_header(const struct sselink_stream *stream, size_t index, struct sselink_str *name, struct sselink_str *value);
+enum sselink_result sselink_stream_item_header(const struct sselink_stream *SSELINK_NULLABLE stream, size_t index, struct sselink_str *SSELINK_NULLABLE name, struct sselink_str *SSELINK_NULLABLE value);
 
 // Writes the value of the header named `name` (case-insensitive; the first
 // if several) of the item last polled from `stream`, valid until the next
@@ -1181,7 +1200,7 @@ enum sselink_result sselink_stream_item_header(const struct sselink_stream *stre
 //
 // `stream` must be NULL or a live stream; `name` must be valid for reads of
 // `name_len` bytes; `value` must be NULL or valid for a write.
-enum sselink_result sselink_stream_item_header_value(const struct sselink_stream *stream, const char *name, size_t name_len, struct sselink_str *value);
+enum sselink_result sselink_stream_item_header_value(const struct sselink_stream *SSELINK_NULLABLE stream, const char *SSELINK_NULLABLE name, size_t name_len, struct sselink_str *SSELINK_NULLABLE value);
 
 // The start of the body (at most 8 KiB) of the failed response behind the
 // RETRYING or CLOSED item last polled from `stream`; empty otherwise, and
@@ -1190,7 +1209,7 @@ enum sselink_result sselink_stream_item_header_value(const struct sselink_stream
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-struct sselink_str sselink_stream_item_body(const struct sselink_stream *stream);
+struct sselink_str sselink_stream_item_body(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // The kind of error of the last attempt behind the item last polled from
 // `stream`, when that item's `error` is `SSELINK_RESULT_ATTEMPTS_EXHAUSTED`
@@ -1201,7 +1220,7 @@ struct sselink_str sselink_stream_item_body(const struct sselink_stream *stream)
 // # Safety
 //
 // `stream` must be NULL or a live stream.
-enum sselink_result sselink_stream_item_cause(const struct sselink_stream *stream);
+enum sselink_result sselink_stream_item_cause(const struct sselink_stream *SSELINK_NULLABLE stream);
 
 // Copies the last event id of the items polled so far (or the seeded one)
 // into `buffer`, NUL-terminated, and its length without the NUL into
@@ -1213,10 +1232,13 @@ enum sselink_result sselink_stream_item_cause(const struct sselink_stream *strea
 //
 // `stream` must be NULL or a live stream; `buffer` must be NULL or valid
 // for writes of `capacity` bytes; `len` must be NULL or valid for a write.
-enum sselink_result sselink_stream_last_event_id(const struct sselink_stream *stream, char *buffer, size_t capacity, size_t *len);
+enum sselink_result sselink_stream_last_event_id(const struct sselink_stream *SSELINK_NULLABLE stream, char *SSELINK_NULLABLE buffer, size_t capacity, size_t *SSELINK_NULLABLE len);
 
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 #endif  /* SSELINK_H */

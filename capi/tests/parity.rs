@@ -1,6 +1,7 @@
-//! Every option exists in Rust, in C and in Go under the same name, and has
-//! a row in docs/options.md: this test compares the four lists and names
-//! what is missing where.
+//! Every option exists in Rust, in C, in Go and in Swift, and has a row in
+//! docs/options.md: this test compares the five lists and names what is
+//! missing where. (The Swift package's own parity test also checks each
+//! Swift property and its default against the docs.)
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -32,6 +33,7 @@ fn rust_setters() -> BTreeSet<String> {
 /// that take a mutable configuration first.
 fn c_setters() -> BTreeSet<String> {
     read("include/sselink.h")
+        .replace("*SSELINK_NULLABLE ", "*")
         .lines()
         .filter_map(|line| line.strip_prefix("enum sselink_result sselink_config_"))
         .filter(|rest| rest.contains("(struct sselink_config *config"))
@@ -47,6 +49,29 @@ fn go_options() -> BTreeSet<String> {
         .filter_map(|line| line.strip_prefix("func "))
         .filter(|rest| rest.ends_with(") Option {"))
         .map(|rest| snake_case(rest.split('(').next().unwrap()))
+        .collect()
+}
+
+/// The C setters the Swift package's `Configuration.apply(to:)` calls
+/// (ffi-examples/swift/Sources/SSELink/Configuration.swift): each option is
+/// set through its setter there, so a setter it never calls is an option
+/// Swift lacks.
+fn swift_setters() -> BTreeSet<String> {
+    let source = read("ffi-examples/swift/Sources/SSELink/Configuration.swift");
+    let start = source
+        .find("func apply(to config: OpaquePointer)")
+        .expect("Configuration.apply(to:) in the Swift package");
+    source[start..]
+        .split("sselink_config_")
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            rest[name.len()..].starts_with('(').then_some(name)
+        })
+        .filter(|name| name != "error")
         .collect()
 }
 
@@ -97,8 +122,14 @@ fn go_names_turn_back_into_rust_names() {
 }
 
 #[test]
-fn every_option_exists_in_rust_in_c_in_go_and_in_the_docs() {
+fn every_option_exists_in_rust_in_c_in_go_in_swift_and_in_the_docs() {
     let (rust, c, docs, go) = (rust_setters(), c_setters(), documented(), go_options());
+    let swift = swift_setters();
+    assert_eq!(
+        (missing(&swift, &c), missing(&c, &swift)),
+        (vec![], vec![]),
+        "(C setters missing in Swift's Configuration.apply, Swift calls of setters C lacks)"
+    );
     assert_eq!(
         (missing(&go, &rust), missing(&rust, &go)),
         (vec![], vec![]),

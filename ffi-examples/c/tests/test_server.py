@@ -17,6 +17,12 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
   /redirect        302 to /events?n=1&token=LOCATIONSECRET (any method)
   /token           401 unless Authorization holds a token never seen before;
                    else one event echoing it, then closes
+  /statuses?key=K&s=429,503,201
+                   (POST) the statuses in turn, one per request of key K
+                   (429 and 503 with Retry-After: 0), then the last again;
+                   a 2xx echoes the body
+  /once?key=K&n=N  401 without an Authorization header; else N events on
+                   the first request of key K, then closes; 204 after that
 """
 import threading
 import time
@@ -25,6 +31,8 @@ from urllib.parse import parse_qs, urlparse
 
 
 FLAKY_KEYS = set()
+STATUS_COUNTS = {}
+ONCE_KEYS = set()
 SEEN_TOKENS = set()
 SEEN_LOCK = threading.Lock()
 
@@ -130,6 +138,41 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.send(b"0123456789")
+            elif url.path == "/statuses":
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length) if length else b""
+                key = query.get("key", [""])[0]
+                statuses = [int(v) for v in query.get("s", ["200"])[0].split(",")]
+                with SEEN_LOCK:
+                    seen = STATUS_COUNTS.get(key, 0)
+                    STATUS_COUNTS[key] = seen + 1
+                status = statuses[min(seen, len(statuses) - 1)]
+                answer = body if 200 <= status < 300 else f"status {status}".encode()
+                self.send_response(status)
+                if status in (429, 503):
+                    self.send_header("Retry-After", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.send(answer)
+            elif url.path == "/once":
+                key = query.get("key", [""])[0]
+                with SEEN_LOCK:
+                    first = key not in ONCE_KEYS
+                    ONCE_KEYS.add(key)
+                if not self.headers.get("Authorization"):
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                elif first:
+                    self.head()
+                    self.send("".join(f"id: {i}\ndata: event {i}\n\n" for i in range(n)))
+                else:
+                    self.send_response(204)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
             elif url.path == "/redirect":
                 length = int(self.headers.get("Content-Length", "0"))
                 if length:
@@ -170,6 +213,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # A deep listen backlog: the Swift tests open hundreds of streams at once.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
