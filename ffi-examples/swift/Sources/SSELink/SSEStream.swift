@@ -465,10 +465,18 @@ final class StreamCore: @unchecked Sendable {
 
     private func postNow(_ body: [UInt8], _ timeoutMS: Int32) throws(SSEError) -> SSEStream.PostResponse {
         var response: OpaquePointer?
+        var failure: OpaquePointer?
         let result = body.withUnsafeBufferPointer {
-            sselink_stream_post(handle, $0.baseAddress, $0.count, timeoutMS, &response)
+            sselink_stream_post_with_error(handle, $0.baseAddress, $0.count, timeoutMS, &response, &failure)
         }
-        guard result == .SSELINK_RESULT_OK, let response else { throw SSEError(result) }
+        defer { sselink_post_error_free(failure) }
+        guard result == .SSELINK_RESULT_OK, let response else {
+            // No error object (NULL) reads as an empty message and status 0.
+            let status = Int(sselink_post_error_status(failure))
+            throw SSEError(
+                code: result.rawValue, message: string(sselink_post_error_message(failure)),
+                status: status == 0 ? nil : status)
+        }
         let box = PostResponseBox(response)
         let bodyView = sselink_post_response_body(response)
         return SSEStream.PostResponse(

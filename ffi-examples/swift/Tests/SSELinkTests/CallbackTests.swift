@@ -114,6 +114,8 @@ extension SSELinkTests {
             }
             #expect(error?.kind == .incompleteBody)
             #expect(error?.status == 200)
+            // The library's own account, not the generic sentence of the code.
+            #expect(error?.message.contains("after 10 of 100 bytes") == true, "\(String(describing: error?.message))")
             stream.close()
         }
 
