@@ -8,18 +8,11 @@ use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Item, Stream};
 use support::items::{next_event, quick};
-use support::server::{Conn, Server, PATIENCE};
-
-fn held_open(body: &'static str) -> impl Fn(Conn) + Send + Sync {
-    move |mut conn: Conn| {
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        conn.client_closed_within(PATIENCE);
-    }
-}
+use support::server::{sse_then_hold, Conn, Server, PATIENCE};
 
 #[test]
 fn a_callers_header_replaces_the_built_in_one() {
-    let server = Server::start(held_open("data: x\n\n"));
+    let server = Server::start(sse_then_hold("data: x\n\n"));
     let stream = Stream::builder(&server.url("/"))
         .header("Accept", "text/event-stream, application/json")
         .header("Cache-Control", "max-age=0")
@@ -43,7 +36,7 @@ fn a_callers_header_replaces_the_built_in_one() {
 
 #[test]
 fn a_request_without_a_body_has_no_content_length() {
-    let server = Server::start(held_open("data: x\n\n"));
+    let server = Server::start(sse_then_hold("data: x\n\n"));
     let stream = Stream::builder(&server.url("/")).connect().unwrap();
     let request = server.request();
     assert_eq!(request.method, "GET");
@@ -106,7 +99,7 @@ fn a_location_with_raw_utf8_is_followed_percent_encoded() {
 
 #[test]
 fn framing_headers_from_a_provider_close_the_stream_with_its_own_error() {
-    let server = Server::start(held_open(""));
+    let server = Server::start(sse_then_hold(""));
     let stream = quick(&server.url("/"))
         .header_provider(|| vec![("Content-Length".into(), "5".into())])
         .connect()
