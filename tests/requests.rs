@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Item, Stream};
-use support::items::{next_event, quick};
+use support::items::{close_reason, next_event, next_retry, quick};
 use support::server::{sse_then_hold, Conn, Server, PATIENCE};
 
 #[test]
@@ -104,11 +104,7 @@ fn framing_headers_from_a_provider_close_the_stream_with_its_own_error() {
         .header_provider(|| vec![("Content-Length".into(), "5".into())])
         .connect()
         .unwrap();
-    let reason = loop {
-        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
-            break reason;
-        }
-    };
+    let reason = close_reason(&stream);
     assert!(
         matches!(&reason, CloseReason::Error(Error::HeaderProvider(m)) if m.contains("frames the request")),
         "{reason}"
@@ -143,11 +139,7 @@ fn a_slow_failed_body_does_not_hold_the_retry_back() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let (error, delay) = loop {
-        if let Item::Retrying { error, delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-            break (error, delay);
-        }
-    };
+    let (error, delay) = next_retry(&stream);
     assert_eq!(error.status(), Some(503));
     assert_eq!(delay, Duration::from_secs(1), "Retry-After is the floor");
     assert!(
@@ -170,13 +162,7 @@ fn retry_zero_allows_one_immediate_reconnect_then_backs_off() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let delays: Vec<Duration> = (0..6)
-        .map(|_| loop {
-            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-                break delay;
-            }
-        })
-        .collect();
+    let delays: Vec<Duration> = (0..6).map(|_| next_retry(&stream).1).collect();
     assert_eq!(delays, [0, 20, 40, 80, 160, 320].map(Duration::from_millis));
     stream.close();
     assert!(
@@ -197,13 +183,7 @@ fn zero_reconnect_settings_still_back_off() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let delays: Vec<Duration> = (0..8)
-        .map(|_| loop {
-            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-                break delay;
-            }
-        })
-        .collect();
+    let delays: Vec<Duration> = (0..8).map(|_| next_retry(&stream).1).collect();
     assert_eq!(
         delays,
         [0, 20, 40, 80, 160, 320, 640, 1000].map(Duration::from_millis)
