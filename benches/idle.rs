@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use sselink::{State, Stream};
 
+// The tests' reader of /proc (memory and threads), not a copy of it.
+#[path = "../tests/support/process.rs"]
+mod process;
+
 fn rss_kib() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    process::status_bytes("VmRSS:") / 1024
 }
 
 fn threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    process::count_entries("/proc/self/task")
 }
 
 fn main() {

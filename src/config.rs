@@ -720,8 +720,8 @@ impl Builder {
     }
 
     /// Verifies servers with the platform's certificate store instead of
-    /// the bundled Mozilla roots. Cannot be combined with
-    /// [`root_certificate`](Builder::root_certificate).
+    /// the bundled Mozilla roots (true). Off by default. Cannot be combined
+    /// with [`root_certificate`](Builder::root_certificate).
     pub fn platform_roots(mut self, yes: bool) -> Builder {
         self.options.platform_roots = yes;
         self
@@ -857,6 +857,111 @@ impl Builder {
             no_proxy,
             chains: Arc::default(),
         })
+    }
+}
+
+/// Outside the setters' block: `capi/tests/parity.rs` reads that block as
+/// the list of options.
+impl Builder {
+    /// Every option's value in this builder, named as in `docs/options.md`,
+    /// in one plain form: durations as `N ms`, sizes as `N B`, switches as
+    /// `on` or `off`, choices by their name in snake case (`drop_oldest`),
+    /// counts and fractions as numbers, and `set` or `unset` for an option
+    /// with no single value (headers, a proxy, certificates: what unset
+    /// means is each option's own rule). For `capi/tests/parity.rs`, which
+    /// compares the values of a new builder with the defaults Rust, C, C++
+    /// and Go document, and for nothing else: no secret is shown.
+    #[doc(hidden)]
+    pub fn option_values(&self) -> Vec<(&'static str, String)> {
+        fn ms(d: Duration) -> String {
+            format!("{} ms", d.as_millis())
+        }
+        fn bytes(n: usize) -> String {
+            format!("{n} B")
+        }
+        fn switch(on: bool) -> String {
+            if on { "on" } else { "off" }.to_string()
+        }
+        fn set(present: bool) -> String {
+            if present { "set" } else { "unset" }.to_string()
+        }
+        let o = &self.options;
+        let r = &o.reconnect;
+        let overflow = match o.overflow {
+            Overflow::Block => "block",
+            Overflow::DropOldest => "drop_oldest",
+            Overflow::DropNewest => "drop_newest",
+        };
+        let shape = match r.shape {
+            JitterShape::Add => "add",
+            JitterShape::Scale => "scale",
+            JitterShape::Around => "around",
+        };
+        vec![
+            ("header", set(o.headers.iter().any(|h| !h.sensitive))),
+            (
+                "sensitive_header",
+                set(o.headers.iter().any(|h| h.sensitive)),
+            ),
+            ("header_provider", set(o.header_provider.is_some())),
+            ("query", set(!o.query.is_empty())),
+            ("method", o.method.as_str().to_string()),
+            ("body", set(o.body.is_some())),
+            ("last_event_id", set(!o.last_event_id.is_empty())),
+            ("resume_query", set(o.resume_query.is_some())),
+            ("connect_timeout", ms(o.connect_timeout)),
+            ("idle_timeout", ms(o.idle_timeout.unwrap_or_default())),
+            ("reconnect", switch(r.enabled)),
+            (
+                "reconnect_delay",
+                format!("{}, {}", ms(r.initial_delay), ms(r.max_delay)),
+            ),
+            ("jitter", r.jitter.to_string()),
+            ("jitter_shape", shape.to_string()),
+            ("reset_on_open", switch(o.reset_on_open)),
+            ("server_retry", switch(o.server_retry)),
+            ("max_attempts", r.max_attempts.to_string()),
+            ("time_budget", ms(r.time_budget)),
+            ("healthy_after", ms(r.healthy_after)),
+            ("strict_status", switch(o.status_policy.strict)),
+            ("retry_status", set(!o.status_policy.retry.is_empty())),
+            ("retry_all_statuses", switch(o.status_policy.retry_all)),
+            ("any_content_type", switch(o.any_content_type)),
+            (
+                "permanent_status",
+                set(!o.status_policy.permanent.is_empty()),
+            ),
+            ("max_redirects", o.max_redirects.to_string()),
+            ("insecure_redirects", switch(o.insecure_redirects)),
+            ("max_line_length", bytes(o.limits.max_line_length)),
+            ("max_event_size", bytes(o.limits.max_event_size)),
+            (
+                "dispatch_incomplete_at_eof",
+                switch(o.dispatch_incomplete_at_eof),
+            ),
+            ("capacity", o.capacity.to_string()),
+            ("max_queued_bytes", bytes(o.max_queued_bytes)),
+            ("overflow", overflow.to_string()),
+            ("deduplicate_ids", switch(o.deduplicate_ids)),
+            ("resume_from_highest_id", switch(o.resume_from_highest_id)),
+            ("filter_event_type", set(!o.event_types.is_empty())),
+            ("comments", switch(o.comments)),
+            ("post_url", set(o.post_url.is_some())),
+            ("post_attempts", o.post_attempts.to_string()),
+            (
+                "post_delay",
+                format!("{}, {}", ms(o.post_delay.0), ms(o.post_delay.1)),
+            ),
+            ("post_timeout", ms(o.post_timeout)),
+            ("root_certificate", set(!o.root_certificates.is_empty())),
+            ("platform_roots", switch(o.platform_roots)),
+            ("retry_tls_errors", switch(o.retry_tls_errors)),
+            ("proxy", set(o.proxy.is_some())),
+            ("no_proxy", set(o.no_proxy.is_some())),
+            ("compressed", switch(o.compressed)),
+            ("client_certificate", set(o.client_certificate.is_some())),
+            ("reader_stack_size", bytes(o.reader_stack_size)),
+        ]
     }
 }
 

@@ -9,8 +9,8 @@ use std::io::Write;
 use crossbeam_channel::bounded;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use sselink::{CloseReason, Error, Item, Limit, Stream};
-use support::items::next_event;
+use sselink::{CloseReason, Error, Limit, Stream};
+use support::items::{close_reason, next_event};
 use support::server::{Conn, Server, PATIENCE};
 
 /// Writes `text` through the gzip encoder and sync-flushes it: the bytes
@@ -94,11 +94,7 @@ fn a_gzip_bomb_of_many_lines_stops_at_the_event_limit() {
         .max_event_size(1 << 20)
         .connect()
         .unwrap();
-    let reason = loop {
-        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
-            break reason;
-        }
-    };
+    let reason = close_reason(&stream);
     assert!(
         matches!(&reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::EventSize && l.max == 1 << 20),
         "{reason}"
@@ -130,11 +126,7 @@ fn a_gzip_bomb_of_one_line_stops_at_the_line_limit() {
         .max_line_length(1 << 20)
         .connect()
         .unwrap();
-    let reason = loop {
-        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
-            break reason;
-        }
-    };
+    let reason = close_reason(&stream);
     assert!(
         matches!(reason, CloseReason::Error(Error::Limit(l)) if l.limit == Limit::LineLength && l.max == 1 << 20),
         "{reason}"

@@ -91,19 +91,10 @@ fn an_id_beyond_ascii_is_sent_as_its_utf8_bytes() {
 fn deduplication_drops_only_events_whose_own_id_was_delivered() {
     // The first connection delivers 1..3; the resumed one replays 2 and 3,
     // then sends an event without an id (it inherits 3), then 4.
-    let server = Server::start(|mut conn: Conn| {
-        let body = if conn.request.index == 0 {
-            "id: 1\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\n\n"
-        } else {
-            "id: 2\ndata: two again\n\nid: 3\ndata: three again\n\ndata: no id\n\nid: 4\ndata: four\n\n"
-        };
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        if conn.request.index == 0 {
-            conn.end();
-        } else {
-            conn.client_closed_within(PATIENCE);
-        }
-    });
+    let server = Server::start(first_then_hold(
+        "id: 1\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\n\n",
+        "id: 2\ndata: two again\n\nid: 3\ndata: three again\n\ndata: no id\n\nid: 4\ndata: four\n\n",
+    ));
     let stream = quick(&server.url("/"))
         .deduplicate_ids(true)
         .connect()
@@ -114,7 +105,7 @@ fn deduplication_drops_only_events_whose_own_id_was_delivered() {
 
 #[test]
 fn the_resume_parameter_changes_nothing_else_in_the_query() {
-    let server = Server::start(first_then_hold("id: 5\ndata: x\n\n"));
+    let server = Server::start(first_then_hold("id: 5\ndata: x\n\n", ""));
     let stream = quick(&server.url("/s?a=1&b=x%20y&flag&c=1+2&from_sequence_num=0"))
         .resume_query("from_sequence_num")
         .connect()
@@ -133,7 +124,7 @@ fn the_resume_parameter_changes_nothing_else_in_the_query() {
 
 #[test]
 fn a_callers_last_event_id_header_is_a_seed_the_streams_id_replaces() {
-    let server = Server::start(first_then_hold("id: 7\ndata: x\n\n"));
+    let server = Server::start(first_then_hold("id: 7\ndata: x\n\n", ""));
     let stream = quick(&server.url("/"))
         .header("Last-Event-ID", "99")
         .connect()

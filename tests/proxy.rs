@@ -10,28 +10,24 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sselink::{CloseReason, Error, Event, Item, Stream};
-use support::items::{close_error, quick};
+use sselink::{CloseReason, Error, Item, Stream};
+use support::items::{close_error, first_data, quick};
 use support::proxy::{ipv6_sse_server, Answer, Proxy};
-use support::server::{Conn, Server, PATIENCE};
+use support::server::{sse_then_hold, Server, PATIENCE};
 use support::tinyproxy::Tinyproxy;
 use support::tls::{https_server, test_ca};
 
 const CREDENTIALS: Option<(&str, &str)> = Some(("user", "proxy-secret"));
 
-fn held_open() -> Server {
-    Server::start(|mut conn: Conn| {
-        let _ = conn
-            .sse_head()
-            .and_then(|()| conn.write("data: through\n\n"));
-        conn.client_closed_within(PATIENCE);
-    })
+/// A server that sends one event, `through`, and holds the stream open.
+fn through() -> Server {
+    Server::start(sse_then_hold("data: through\n\n"))
 }
 
 #[test]
 fn a_plain_stream_goes_through_the_proxy_with_its_credentials() {
     let proxy = Tinyproxy::start(CREDENTIALS);
-    let server = held_open();
+    let server = through();
     let stream = Stream::builder(&server.url("/events"))
         .proxy(&proxy.url(CREDENTIALS))
         .reconnect(false)
@@ -65,7 +61,7 @@ fn a_plain_stream_goes_through_the_proxy_with_its_credentials() {
 #[test]
 fn without_credentials_the_proxy_refuses_and_the_stream_says_so() {
     let proxy = Tinyproxy::start(CREDENTIALS);
-    let server = held_open();
+    let server = through();
     let stream = Stream::builder(&server.url("/events"))
         .proxy(&proxy.url(None))
         .reconnect(false)
@@ -111,7 +107,7 @@ fn a_tls_stream_goes_through_connect() {
 #[test]
 fn no_proxy_bypasses_the_proxy_as_curl_matches_hosts() {
     let proxy = Tinyproxy::start(CREDENTIALS);
-    let server = held_open();
+    let server = through();
     // Without credentials the proxy refuses, so success means it was bypassed.
     for hosts in [
         "*",
@@ -171,7 +167,7 @@ fn no_proxy_matches_an_ipv6_host_with_or_without_brackets() {
 #[test]
 fn a_proxy_that_answers_407_is_asked_once_and_the_stream_closes() {
     let proxy = Proxy::connect(None, Answer::Status(407));
-    let server = held_open();
+    let server = through();
     let stream = quick(&server.url("/events"))
         .proxy(&proxy.url("http", Some(("user", "wrong"))))
         .connect()
@@ -195,7 +191,7 @@ fn a_proxy_that_answers_407_is_asked_once_and_the_stream_closes() {
 #[test]
 fn a_post_stops_at_a_407_from_the_proxy() {
     let proxy = Proxy::connect(None, Answer::Status(407));
-    let server = held_open();
+    let server = through();
     let stream = quick(&server.url("/stream"))
         .proxy(&proxy.url("http", None))
         .max_attempts(2)
@@ -212,7 +208,7 @@ fn a_post_stops_at_a_407_from_the_proxy() {
 
 #[test]
 fn a_proxy_that_answers_garbage_is_a_proxy_error() {
-    let server = held_open();
+    let server = through();
     let connect = Proxy::connect(None, Answer::Garbage);
     let socks = Proxy::socks5(None, Answer::Garbage);
     for url in [connect.url("http", None), socks.url("socks5", None)] {
@@ -261,7 +257,7 @@ fn an_https_proxy_never_sees_the_client_certificate() {
 
 #[test]
 fn a_socks5_proxy_carries_plain_and_tls_streams() {
-    let server = held_open();
+    let server = through();
     let proxy = Proxy::socks5(Some(("user", "pw")), Answer::Tunnel);
     for scheme in ["socks5", "socks5h", "socks"] {
         let stream = Stream::builder(&server.url("/events"))
@@ -291,9 +287,4 @@ fn a_socks5_proxy_carries_plain_and_tls_streams() {
         .unwrap();
     let error = close_error(&refused);
     assert!(matches!(error, Error::Proxy(_)), "{error:?}");
-}
-
-/// The data of the next event, or why the stream closed first.
-fn first_data(stream: &Stream) -> Result<String, CloseReason> {
-    support::items::first_event(stream).map(Event::into_data)
 }

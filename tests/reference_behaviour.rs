@@ -118,6 +118,7 @@ fn resume_from_highest_id_sends_the_high_water_mark() {
     // Ids arrive out of order: 5, 9, 7. The last is 7, the highest 9.
     let server = Server::start(first_then_hold(
         "id: 5\ndata: a\n\nid: 9\ndata: b\n\nid: 7\ndata: c\n\n",
+        "",
     ));
     let stream = Stream::builder(&server.url("/s"))
         .reconnect_delay(Duration::from_millis(10), Duration::from_millis(10))

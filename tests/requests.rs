@@ -7,19 +7,12 @@ mod support;
 use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Item, Stream};
-use support::items::{next_event, quick};
-use support::server::{Conn, Server, PATIENCE};
-
-fn held_open(body: &'static str) -> impl Fn(Conn) + Send + Sync {
-    move |mut conn: Conn| {
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        conn.client_closed_within(PATIENCE);
-    }
-}
+use support::items::{close_reason, next_event, next_retry, quick};
+use support::server::{sse_then_hold, Conn, Server, PATIENCE};
 
 #[test]
 fn a_callers_header_replaces_the_built_in_one() {
-    let server = Server::start(held_open("data: x\n\n"));
+    let server = Server::start(sse_then_hold("data: x\n\n"));
     let stream = Stream::builder(&server.url("/"))
         .header("Accept", "text/event-stream, application/json")
         .header("Cache-Control", "max-age=0")
@@ -43,7 +36,7 @@ fn a_callers_header_replaces_the_built_in_one() {
 
 #[test]
 fn a_request_without_a_body_has_no_content_length() {
-    let server = Server::start(held_open("data: x\n\n"));
+    let server = Server::start(sse_then_hold("data: x\n\n"));
     let stream = Stream::builder(&server.url("/")).connect().unwrap();
     let request = server.request();
     assert_eq!(request.method, "GET");
@@ -106,16 +99,12 @@ fn a_location_with_raw_utf8_is_followed_percent_encoded() {
 
 #[test]
 fn framing_headers_from_a_provider_close_the_stream_with_its_own_error() {
-    let server = Server::start(held_open(""));
+    let server = Server::start(sse_then_hold(""));
     let stream = quick(&server.url("/"))
         .header_provider(|| vec![("Content-Length".into(), "5".into())])
         .connect()
         .unwrap();
-    let reason = loop {
-        if let Item::Closed(reason) = stream.recv_timeout(PATIENCE).unwrap() {
-            break reason;
-        }
-    };
+    let reason = close_reason(&stream);
     assert!(
         matches!(&reason, CloseReason::Error(Error::HeaderProvider(m)) if m.contains("frames the request")),
         "{reason}"
@@ -150,11 +139,7 @@ fn a_slow_failed_body_does_not_hold_the_retry_back() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let (error, delay) = loop {
-        if let Item::Retrying { error, delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-            break (error, delay);
-        }
-    };
+    let (error, delay) = next_retry(&stream);
     assert_eq!(error.status(), Some(503));
     assert_eq!(delay, Duration::from_secs(1), "Retry-After is the floor");
     assert!(
@@ -177,13 +162,7 @@ fn retry_zero_allows_one_immediate_reconnect_then_backs_off() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let delays: Vec<Duration> = (0..6)
-        .map(|_| loop {
-            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-                break delay;
-            }
-        })
-        .collect();
+    let delays: Vec<Duration> = (0..6).map(|_| next_retry(&stream).1).collect();
     assert_eq!(delays, [0, 20, 40, 80, 160, 320].map(Duration::from_millis));
     stream.close();
     assert!(
@@ -204,13 +183,7 @@ fn zero_reconnect_settings_still_back_off() {
         .jitter(0.0)
         .connect()
         .unwrap();
-    let delays: Vec<Duration> = (0..8)
-        .map(|_| loop {
-            if let Item::Retrying { delay, .. } = stream.recv_timeout(PATIENCE).unwrap() {
-                break delay;
-            }
-        })
-        .collect();
+    let delays: Vec<Duration> = (0..8).map(|_| next_retry(&stream).1).collect();
     assert_eq!(
         delays,
         [0, 20, 40, 80, 160, 320, 640, 1000].map(Duration::from_millis)

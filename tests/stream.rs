@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use sselink::{CloseReason, Error, Event, Item, Limit, Overflow, State, Stream};
 use support::items::{close_error, close_reason, next, next_event, next_retry, quick};
-use support::server::{numbered_events, sse_then_close, Conn, FullBacklog, Server, PATIENCE};
+use support::server::{
+    first_then_hold, numbered_events, sse_then_close, Conn, FullBacklog, Server, PATIENCE,
+};
 
 // behaviour §2.1: default request
 
@@ -622,19 +624,11 @@ fn no_reconnect_closes_when_the_response_ends() {
 
 #[test]
 fn deduplication_drops_replayed_ids_and_resume_query_carries_the_id() {
-    let server = Server::start(|mut conn: Conn| {
-        let body = match conn.request.index {
-            0 => "id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n",
-            // A replay from 2, then new events; the id-less one carries 4.
-            _ => "id: 2\ndata: b\n\nid: 3\ndata: c\n\nid: 4\ndata: d\n\ndata: d-continued\n\n",
-        };
-        let _ = conn.sse_head().and_then(|()| conn.write(body));
-        if conn.request.index == 0 {
-            conn.end();
-        } else {
-            conn.client_closed_within(PATIENCE);
-        }
-    });
+    let server = Server::start(first_then_hold(
+        "id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n",
+        // A replay from 2, then new events; the id-less one carries 4.
+        "id: 2\ndata: b\n\nid: 3\ndata: c\n\nid: 4\ndata: d\n\ndata: d-continued\n\n",
+    ));
     let stream = quick(&server.url("/s?x=1"))
         .deduplicate_ids(true)
         .resume_query("from_sequence_num")

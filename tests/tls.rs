@@ -8,7 +8,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sselink::{CloseReason, Error, Event, Item, Stream};
+use sselink::{CloseReason, Error, Item, Stream};
+use support::items::first_data;
 use support::server::{sse_then_close, Server};
 use support::tls::{bad_certificates, https_server, https_server_answering, test_ca};
 
@@ -280,9 +281,4 @@ fn a_redirect_from_https_to_http_is_refused_unless_allowed() {
         .connect()
         .unwrap();
     assert_eq!(first_data(&allowed), Ok("clear text".to_string()));
-}
-
-/// The data of the next event, or why the stream closed first.
-fn first_data(stream: &Stream) -> Result<String, CloseReason> {
-    support::items::first_event(stream).map(Event::into_data)
 }

@@ -132,9 +132,9 @@ func ConnectTimeout(d time.Duration) Option {
 	}
 }
 
-// IdleTimeout sets the idle_timeout option. The idle timer in milliseconds: when no byte arrives for this long, the
+// IdleTimeout sets the idle_timeout option. The idle timer: when no byte arrives for this long, the
 // connection is treated as dead and re-established. 0 turns it off; at most
-// a year; default 45000.
+// a year; default 45 s.
 func IdleTimeout(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_idle_timeout(config, ms(d))
@@ -149,8 +149,8 @@ func Reconnect(enabled bool) Option {
 	}
 }
 
-// ReconnectDelay sets the reconnect_delay option. Sets the initial reconnection time and the cap of the doubling delay, in
-// milliseconds (default 1000 and 30000; each at most a year).
+// ReconnectDelay sets the reconnect_delay option. Sets the initial reconnection time and the cap of the doubling delay
+// (default 1 s and 30 s; each at most a year).
 func ReconnectDelay(initial time.Duration, max time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_reconnect_delay(config, ms(initial), ms(max))
@@ -174,7 +174,7 @@ func MaxAttempts(attempts uint32) Option {
 	}
 }
 
-// TimeBudget sets the time_budget option. Gives up when one outage lasts longer than this many milliseconds; 0
+// TimeBudget sets the time_budget option. Gives up when one outage lasts longer than this; 0
 // (the default) never gives up.
 func TimeBudget(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
@@ -182,8 +182,8 @@ func TimeBudget(d time.Duration) Option {
 	}
 }
 
-// HealthyAfter sets the healthy_after option. A connection open this many milliseconds resets the failure count
-// (default 60000; delivering an event does too).
+// HealthyAfter sets the healthy_after option. A connection open this long resets the failure count
+// (default 60 s; delivering an event does too).
 func HealthyAfter(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_healthy_after(config, ms(d))
@@ -263,9 +263,8 @@ func MaxQueuedBytes(bytes int) Option {
 }
 
 // Overflow sets the overflow option. What the reader does when the channel is full:
-// `SSELINK_OVERFLOW_BLOCK` (the default), `SSELINK_OVERFLOW_DROP_OLDEST` or
-// `SSELINK_OVERFLOW_DROP_NEWEST`, given as its number. Another number gives
-// `an error`.
+// OverflowBlock (the default), OverflowDropOldest or OverflowDropNewest.
+// Another number gives an *Error with CodeInvalidArgument.
 func Overflow(overflow OverflowPolicy) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_overflow(config, C.uint32_t(overflow))
@@ -347,16 +346,16 @@ func PostAttempts(attempts uint32) Option {
 	}
 }
 
-// PostDelay sets the post_delay option. The first delay between post attempts and its cap, in milliseconds
-// (default 500 and 8000).
+// PostDelay sets the post_delay option. The first delay between post attempts and its cap
+// (default 500 ms and 8 s).
 func PostDelay(initial time.Duration, max time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_post_delay(config, ms(initial), ms(max))
 	}
 }
 
-// PostTimeout sets the post_timeout option. How long a post may take, all attempts included, in milliseconds
-// (default 60000; more than zero).
+// PostTimeout sets the post_timeout option. How long a post may take, all attempts included
+// (default 60 s; more than zero).
 func PostTimeout(d time.Duration) Option {
 	return func(config *C.sselink_config) C.enum_sselink_result {
 		return C.sselink_config_post_timeout(config, ms(d))

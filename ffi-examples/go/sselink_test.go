@@ -552,34 +552,31 @@ func TestAThousandStreamsAtOnceHoldNoThreadWhileWaiting(t *testing.T) {
 	wg.Wait()
 }
 
-// threads counts this process's OS threads, from /proc.
-func threads(t *testing.T) int {
+// procStatus is a figure of this process from /proc/self/status: field
+// ("Threads:", "VmRSS:"...) in its own unit (a count, or KiB for memory).
+func procStatus(t *testing.T, field string) int {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Threads:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(rest))
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				t.Fatalf("no number in %q", line)
+			}
 			return n
 		}
 	}
-	t.Fatal("no Threads line")
+	t.Fatalf("no %s line in /proc/self/status", field)
 	return 0
 }
 
+// threads counts this process's OS threads.
+func threads(t *testing.T) int { return procStatus(t, "Threads:") }
+
 // rss is this process's resident memory, in KiB.
-func rss(t *testing.T) int {
-	status, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return n
-		}
-	}
-	t.Fatal("no VmRSS line")
-	return 0
-}
+func rss(t *testing.T) int { return procStatus(t, "VmRSS:") }
 
 func TestDropPoliciesAndDropped(t *testing.T) {
 	release := make(chan struct{})

@@ -35,6 +35,11 @@ pub fn first_event(stream: &Stream) -> Result<Event, CloseReason> {
     }
 }
 
+/// The data of the next event, or why the stream closed first.
+pub fn first_data(stream: &Stream) -> Result<String, CloseReason> {
+    first_event(stream).map(Event::into_data)
+}
+
 /// Why the stream closes, skipping every item before.
 pub fn close_reason(stream: &Stream) -> CloseReason {
     loop {

@@ -243,6 +243,15 @@ pub fn sse_then_close(body: &'static str) -> impl Fn(Conn) + Send + Sync {
     }
 }
 
+/// A handler that serves an event stream of `body` on every connection, then
+/// holds it open until the client closes it (at most PATIENCE).
+pub fn sse_then_hold(body: &'static str) -> impl Fn(Conn) + Send + Sync {
+    move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write(body));
+        conn.client_closed_within(PATIENCE);
+    }
+}
+
 /// A server that sends the events numbered `numbers` (`id: n`, `data: n`)
 /// at once on every connection, then ends the response, or with `hold`
 /// keeps it open until the client closes.
@@ -291,10 +300,14 @@ impl FullBacklog {
 }
 
 /// A handler whose first connection serves `first` and ends; every later
-/// connection sends the head and holds until the client leaves.
-pub fn first_then_hold(first: &'static str) -> impl Fn(Conn) + Send + Sync {
+/// connection serves `later` and holds until the client leaves.
+pub fn first_then_hold(first: &'static str, later: &'static str) -> impl Fn(Conn) + Send + Sync {
     move |mut conn: Conn| {
-        let body = if conn.request.index == 0 { first } else { "" };
+        let body = if conn.request.index == 0 {
+            first
+        } else {
+            later
+        };
         let _ = conn.sse_head().and_then(|()| conn.write(body));
         if conn.request.index == 0 {
             conn.end();

@@ -3,6 +3,7 @@
  * Prints one line per test and a closing "N passed, M failed" line. */
 #define _POSIX_C_SOURCE 200809L
 #include "sselink.h"
+#include "check.h"
 
 #include <math.h>
 #include <poll.h>
@@ -21,14 +22,6 @@
 #include <unistd.h>
 
 static const char *base_url;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                            \
-        }                                                                        \
-    } while (0)
 
 typedef void (*tweak_fn)(sselink_config *);
 

@@ -18,18 +18,11 @@
 #include <vector>
 
 #include "sselink.hpp"
+#include "../../c/tests/check.h"
 
 using namespace std::chrono_literals;
 
 static std::string base_url;
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                     \
-        }                                                                                 \
-    } while (0)
 
 static sselink::Config config_for(const std::string &path) {
     sselink::Config config(base_url + path);

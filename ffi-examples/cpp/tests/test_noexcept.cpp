@@ -5,14 +5,7 @@
 #include <string>
 
 #include "sselink.hpp"
-
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            return 1;                                                                     \
-        }                                                                                 \
-    } while (0)
+#include "../../c/tests/check.h"
 
 static std::string base;
 
