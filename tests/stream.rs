@@ -161,16 +161,27 @@ fn credentials_are_not_forwarded_to_another_origin() {
     // Another port is another origin.
     let stream = quick(&origin.url("/start"))
         .header("Authorization", "Bearer secret")
+        .header("Cookie", "session=secret")
+        .header("Proxy-Authorization", "Basic secret")
         .sensitive_header("X-Api-Key", "key")
         .header("X-Plain", "plain")
+        .header_provider(|| vec![("X-Provided".into(), "token".into())])
         .connect()
         .unwrap();
     assert_eq!(next_event(&stream).data(), "there");
+    let credentials = [
+        ("authorization", "Bearer secret"),
+        ("cookie", "session=secret"),
+        ("proxy-authorization", "Basic secret"),
+        ("x-api-key", "key"),
+        ("x-provided", "token"),
+    ];
     let first = origin.request();
-    assert_eq!(first.header("authorization"), Some("Bearer secret"));
     let moved = target.request();
-    assert_eq!(moved.header("authorization"), None);
-    assert_eq!(moved.header("x-api-key"), None);
+    for (name, value) in credentials {
+        assert_eq!(first.header(name), Some(value), "{name} to the origin");
+        assert_eq!(moved.header(name), None, "{name} went to another origin");
+    }
     assert_eq!(moved.header("x-plain"), Some("plain"));
 }
 
@@ -1191,6 +1202,52 @@ fn lifecycle_items_wait_apart_and_are_never_dropped() {
         std::thread::sleep(Duration::from_millis(2));
     }
     stream.close();
+}
+
+#[test]
+fn the_close_reason_survives_every_overflow_policy() {
+    // A hundred events, then one over the event limit. Nobody reads until
+    // the reader is done: the drop policies drop 96 events, never the
+    // reason the stream closed for, which comes last and once.
+    let body: String = (1..=100)
+        .map(|i| format!("id: {i}\ndata: {i}\n\n"))
+        .chain([format!("data: {}\n\n", "x".repeat(2000))])
+        .collect();
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    for (overflow, capacity, dropped) in [
+        (Overflow::Block, 128, 0),
+        (Overflow::DropOldest, 4, 96),
+        (Overflow::DropNewest, 4, 96),
+    ] {
+        let server = Server::start(move |mut conn: Conn| {
+            let _ = conn.sse_head().and_then(|()| conn.write(body));
+            conn.client_closed_within(PATIENCE);
+        });
+        let stream = quick(&server.url("/"))
+            .capacity(capacity)
+            .overflow(overflow)
+            .max_event_size(1024)
+            .connect()
+            .unwrap();
+        let items = items_after_the_reader_finished(&stream);
+        match items.last() {
+            Some(Item::Closed(CloseReason::Error(Error::Limit(limit)))) => {
+                assert_eq!((limit.limit, limit.max), (Limit::EventSize, 1024))
+            }
+            other => panic!("{overflow:?}: the stream closed with {other:?}"),
+        }
+        let closes = items
+            .iter()
+            .filter(|item| matches!(item, Item::Closed(_)))
+            .count();
+        assert_eq!(closes, 1, "{overflow:?}");
+        assert_eq!(stream.dropped(), dropped, "{overflow:?}");
+        let events = items
+            .iter()
+            .filter(|item| matches!(item, Item::Event(_)))
+            .count();
+        assert_eq!(events as u64 + dropped, 100, "{overflow:?}");
+    }
 }
 
 #[test]
