@@ -172,6 +172,22 @@ fn one_receiver_drop_newest() {
 /// last_event_id never goes backwards for any thread.
 #[test]
 fn many_receivers_block() {
+    many_receivers(Overflow::Block);
+}
+
+/// The same while the reader drops events as the receivers take them: no
+/// event repeated, last_event_id never backwards, at each step.
+#[test]
+fn many_receivers_drop_oldest() {
+    many_receivers(Overflow::DropOldest);
+}
+
+#[test]
+fn many_receivers_drop_newest() {
+    many_receivers(Overflow::DropNewest);
+}
+
+fn many_receivers(overflow: Overflow) {
     for seed in 1..=4u64 {
         let (body, kept) = mixed_body(4000, seed);
         let server = chunked_server(body, seed);
@@ -179,6 +195,7 @@ fn many_receivers_block() {
             Stream::builder(&server.url("/"))
                 .reconnect(false)
                 .capacity(2)
+                .overflow(overflow)
                 .filter_event_type("message")
                 .comments(true)
                 .connect()
@@ -192,7 +209,10 @@ fn many_receivers_block() {
                 let mut last = 0;
                 while !done.load(Ordering::Acquire) {
                     let now = id_number(&stream.last_event_id());
-                    assert!(now >= last, "observer: went back from {last} to {now}");
+                    assert!(
+                        now >= last,
+                        "{overflow:?} observer: went back from {last} to {now}"
+                    );
                     last = now;
                 }
             })
@@ -232,7 +252,10 @@ fn many_receivers_block() {
                             _ => {}
                         }
                         let now = id_number(&stream.last_event_id());
-                        assert!(now >= last, "receiver {r}: went back from {last} to {now}");
+                        assert!(
+                            now >= last,
+                            "{overflow:?} receiver {r}: went back from {last} to {now}"
+                        );
                         last = now;
                     }
                 })
@@ -245,7 +268,21 @@ fn many_receivers_block() {
         observer.join("observer");
         let mut got = got.lock().unwrap().clone();
         got.sort_unstable();
-        assert_eq!(got, kept, "seed {seed}: lost or repeated events");
+        if overflow == Overflow::Block {
+            assert_eq!(got, kept, "seed {seed}: lost or repeated events");
+        } else {
+            let handed = got.len();
+            got.dedup();
+            assert_eq!(
+                got.len(),
+                handed,
+                "{overflow:?} seed {seed}: repeated events"
+            );
+            assert!(
+                got.iter().all(|id| kept.binary_search(id).is_ok()),
+                "{overflow:?} seed {seed}: an event never sent"
+            );
+        }
         assert_eq!(closed.load(Ordering::Acquire), 1, "Closed handed out once");
         assert_eq!(id_number(&stream.last_event_id()), *kept.last().unwrap());
     }
