@@ -147,24 +147,32 @@ fn one_receiver(overflow: Overflow, capacity: usize, seed: u64) {
     }
 }
 
+/// [`one_receiver`] on a thread of its own, so that its `recv` calls,
+/// which wait without a bound, fail the test after PATIENCE if the stream
+/// never closes.
+fn bounded_receiver(overflow: Overflow, seed: u64) {
+    support::wait::spawn(move || one_receiver(overflow, 1 + (seed as usize % 3), seed))
+        .join(&format!("the receiver ({overflow:?}, seed {seed})"));
+}
+
 #[test]
 fn one_receiver_block() {
     for seed in 1..=6 {
-        one_receiver(Overflow::Block, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::Block, seed);
     }
 }
 
 #[test]
 fn one_receiver_drop_oldest() {
     for seed in 1..=6 {
-        one_receiver(Overflow::DropOldest, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::DropOldest, seed);
     }
 }
 
 #[test]
 fn one_receiver_drop_newest() {
     for seed in 1..=6 {
-        one_receiver(Overflow::DropNewest, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::DropNewest, seed);
     }
 }
 

@@ -1321,7 +1321,7 @@ fn lifecycle_arrives_in_order() {
         .reconnect(false)
         .connect()
         .unwrap();
-    let items: Vec<Item> = stream.iter().collect();
+    let items = items_after_the_reader_finished(&stream);
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(items[0], Item::Connecting { attempt: 0 });
     assert!(matches!(&items[1], Item::Closed(CloseReason::Error(e)) if e.status() == Some(500)));
@@ -1361,6 +1361,8 @@ fn events_iterator_yields_events_then_the_terminal_error() {
         conn.end();
     });
     let stream = quick(&server.url("/")).connect().unwrap();
+    // The iterator ends: the reader has finished before it starts.
+    support::wait::until("the reader to finish", || stream.state() == State::Closed);
     let got: Vec<Result<String, Option<u16>>> = stream
         .events()
         .map(|r| r.map(Event::into_data).map_err(|e| e.status()))
