@@ -71,6 +71,29 @@ fn compression_is_not_asked_for_by_default() {
 }
 
 #[test]
+fn a_gzip_response_is_decoded_without_the_option() {
+    let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+    gzip.write_all(b"id: 1\ndata: unasked\n\n").unwrap();
+    let body = gzip.finish().unwrap();
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.write(format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\
+             Content-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        ));
+        let _ = conn.write(&body);
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/"))
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    let event = next_event(&stream);
+    assert_eq!((event.id(), event.data()), ("1", "unasked"));
+    assert_eq!(server.request().header("accept-encoding"), None);
+}
+
+#[test]
 fn a_gzip_bomb_of_many_lines_stops_at_the_event_limit() {
     // 64 MiB of 1 KiB data lines in one event, compressed to about 64 KiB:
     // no line is long, the event is.

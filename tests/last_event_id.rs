@@ -147,24 +147,32 @@ fn one_receiver(overflow: Overflow, capacity: usize, seed: u64) {
     }
 }
 
+/// [`one_receiver`] on a thread of its own, so that its `recv` calls,
+/// which wait without a bound, fail the test after PATIENCE if the stream
+/// never closes.
+fn bounded_receiver(overflow: Overflow, seed: u64) {
+    support::wait::spawn(move || one_receiver(overflow, 1 + (seed as usize % 3), seed))
+        .join(&format!("the receiver ({overflow:?}, seed {seed})"));
+}
+
 #[test]
 fn one_receiver_block() {
     for seed in 1..=6 {
-        one_receiver(Overflow::Block, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::Block, seed);
     }
 }
 
 #[test]
 fn one_receiver_drop_oldest() {
     for seed in 1..=6 {
-        one_receiver(Overflow::DropOldest, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::DropOldest, seed);
     }
 }
 
 #[test]
 fn one_receiver_drop_newest() {
     for seed in 1..=6 {
-        one_receiver(Overflow::DropNewest, 1 + (seed as usize % 3), seed);
+        bounded_receiver(Overflow::DropNewest, seed);
     }
 }
 
@@ -172,6 +180,22 @@ fn one_receiver_drop_newest() {
 /// last_event_id never goes backwards for any thread.
 #[test]
 fn many_receivers_block() {
+    many_receivers(Overflow::Block);
+}
+
+/// The same while the reader drops events as the receivers take them: no
+/// event repeated, last_event_id never backwards, at each step.
+#[test]
+fn many_receivers_drop_oldest() {
+    many_receivers(Overflow::DropOldest);
+}
+
+#[test]
+fn many_receivers_drop_newest() {
+    many_receivers(Overflow::DropNewest);
+}
+
+fn many_receivers(overflow: Overflow) {
     for seed in 1..=4u64 {
         let (body, kept) = mixed_body(4000, seed);
         let server = chunked_server(body, seed);
@@ -179,6 +203,7 @@ fn many_receivers_block() {
             Stream::builder(&server.url("/"))
                 .reconnect(false)
                 .capacity(2)
+                .overflow(overflow)
                 .filter_event_type("message")
                 .comments(true)
                 .connect()
@@ -192,7 +217,10 @@ fn many_receivers_block() {
                 let mut last = 0;
                 while !done.load(Ordering::Acquire) {
                     let now = id_number(&stream.last_event_id());
-                    assert!(now >= last, "observer: went back from {last} to {now}");
+                    assert!(
+                        now >= last,
+                        "{overflow:?} observer: went back from {last} to {now}"
+                    );
                     last = now;
                 }
             })
@@ -232,7 +260,10 @@ fn many_receivers_block() {
                             _ => {}
                         }
                         let now = id_number(&stream.last_event_id());
-                        assert!(now >= last, "receiver {r}: went back from {last} to {now}");
+                        assert!(
+                            now >= last,
+                            "{overflow:?} receiver {r}: went back from {last} to {now}"
+                        );
                         last = now;
                     }
                 })
@@ -245,7 +276,21 @@ fn many_receivers_block() {
         observer.join("observer");
         let mut got = got.lock().unwrap().clone();
         got.sort_unstable();
-        assert_eq!(got, kept, "seed {seed}: lost or repeated events");
+        if overflow == Overflow::Block {
+            assert_eq!(got, kept, "seed {seed}: lost or repeated events");
+        } else {
+            let handed = got.len();
+            got.dedup();
+            assert_eq!(
+                got.len(),
+                handed,
+                "{overflow:?} seed {seed}: repeated events"
+            );
+            assert!(
+                got.iter().all(|id| kept.binary_search(id).is_ok()),
+                "{overflow:?} seed {seed}: an event never sent"
+            );
+        }
         assert_eq!(closed.load(Ordering::Acquire), 1, "Closed handed out once");
         assert_eq!(id_number(&stream.last_event_id()), *kept.last().unwrap());
     }

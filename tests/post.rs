@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 use sselink::{Builder, Error, Stream};
 use support::server::{Conn, Server, PATIENCE};
+use support::wait::spawn;
+
+/// What "at once" allows: far below any timeout or backoff a post could
+/// be waiting out, yet room for a loaded two-core machine.
+const AT_ONCE: Duration = Duration::from_millis(500);
 
 /// A stream that never connects anywhere useful (its reader retries in the
 /// background), posting to `post_url` with quick retries.
@@ -140,16 +145,17 @@ fn close_during_a_backoff_returns_at_once() {
     );
     let posting = {
         let stream = Arc::clone(&stream);
-        std::thread::spawn(move || stream.post("{}"))
+        spawn(move || stream.post("{}"))
     };
     server.request();
     // The post now waits out the hour; close must end the wait.
     std::thread::sleep(Duration::from_millis(50));
     let closed = Instant::now();
     stream.close();
-    let outcome = posting.join().unwrap();
+    let outcome = posting.join("the post waiting out its backoff");
+    let took = closed.elapsed();
     assert!(matches!(outcome, Err(Error::Closed)), "{outcome:?}");
-    assert!(closed.elapsed() < PATIENCE);
+    assert!(took < AT_ONCE, "the post returned {took:?} after close");
     assert!(
         matches!(stream.post("{}"), Err(Error::Closed)),
         "after close"
@@ -164,11 +170,15 @@ fn close_during_a_request_in_flight_returns_at_once() {
     let stream = Arc::new(poster(&server.url("/p")).connect().unwrap());
     let posting = {
         let stream = Arc::clone(&stream);
-        std::thread::spawn(move || stream.post("{}"))
+        spawn(move || stream.post("{}"))
     };
     server.request();
+    let closed = Instant::now();
     stream.close();
-    assert!(matches!(posting.join().unwrap(), Err(Error::Closed)));
+    let outcome = posting.join("the post in flight");
+    let took = closed.elapsed();
+    assert!(matches!(outcome, Err(Error::Closed)), "{outcome:?}");
+    assert!(took < AT_ONCE, "the post returned {took:?} after close");
 }
 
 #[test]
@@ -341,5 +351,38 @@ fn a_redirect_is_the_final_answer_and_is_not_followed() {
             server.request_within(Duration::from_millis(50)).is_none(),
             "{status} was followed"
         );
+    }
+}
+
+#[test]
+fn a_response_body_is_kept_to_1_mib() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(200, &[], &"b".repeat(3 << 20));
+        conn.end();
+    });
+    let stream = poster(&server.url("/p")).connect().unwrap();
+    let response = stream.post("{}").unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body.len(), 1 << 20, "the body is cut at 1 MiB");
+    assert!(response.body.iter().all(|&b| b == b'b'));
+}
+
+#[test]
+fn a_content_type_from_the_caller_replaces_the_json_one() {
+    let server = answering(&[200]);
+    let configured = poster(&server.url("/p"))
+        .header("Content-Type", "application/merge-patch+json")
+        .connect()
+        .unwrap();
+    assert_eq!(configured.post("{}").unwrap().status, 200);
+    let provided = poster(&server.url("/p"))
+        .header_provider(|| vec![("Content-Type".into(), "text/plain".into())])
+        .connect()
+        .unwrap();
+    assert_eq!(provided.post("{}").unwrap().status, 200);
+    for want in ["application/merge-patch+json", "text/plain"] {
+        let request = server.request();
+        assert_eq!(request.header_count("content-type"), 1, "{want}");
+        assert_eq!(request.header("content-type"), Some(want));
     }
 }

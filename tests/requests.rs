@@ -142,11 +142,29 @@ fn a_slow_failed_body_does_not_hold_the_retry_back() {
     let (error, delay) = next_retry(&stream);
     assert_eq!(error.status(), Some(503));
     assert_eq!(delay, Duration::from_secs(1), "Retry-After is the floor");
+    // The excerpt is read for one second: a deadline of 8 s, or the idle
+    // timeout, would pass this bound.
+    let took = started.elapsed();
     assert!(
-        started.elapsed() < PATIENCE,
-        "the excerpt waited for the idle timeout"
+        took < Duration::from_secs(3),
+        "the excerpt held the retry back for {took:?}"
     );
     assert_eq!(next_event(&stream).data(), "back");
+}
+
+#[test]
+fn a_failed_body_is_kept_to_8_kib() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.respond(404, &[], &"e".repeat(100 * 1024));
+        conn.end();
+    });
+    let stream = Stream::builder(&server.url("/")).connect().unwrap();
+    let Error::Status(failure) = support::items::close_error(&stream) else {
+        panic!("not a status error")
+    };
+    assert_eq!(failure.status, 404);
+    assert_eq!(failure.body.len(), 8 * 1024, "the excerpt is cut at 8 KiB");
+    assert!(failure.body.bytes().all(|b| b == b'e'));
 }
 
 #[test]
@@ -295,7 +313,16 @@ fn a_response_head_over_the_limit_is_an_error_not_a_stall() {
                 _ => {}
             }
         };
-        assert!(matches!(reason, CloseReason::Error(_)), "{size}: {reason}");
+        // The one attempt failed on the head's size, not on anything after.
+        match &reason {
+            CloseReason::Error(Error::AttemptsExhausted { last, .. }) => assert!(
+                matches!(**last, Error::Network(_))
+                    && last.to_string().contains("response header is too big")
+                    && last.to_string().contains("> 16384"),
+                "{size}: {last}"
+            ),
+            other => panic!("{size}: closed with {other}"),
+        }
         assert!(started.elapsed() < PATIENCE, "{size}");
         eprintln!("{size}: {reason}");
     }

@@ -163,16 +163,27 @@ fn credentials_are_not_forwarded_to_another_origin() {
     // Another port is another origin.
     let stream = quick(&origin.url("/start"))
         .header("Authorization", "Bearer secret")
+        .header("Cookie", "session=secret")
+        .header("Proxy-Authorization", "Basic secret")
         .sensitive_header("X-Api-Key", "key")
         .header("X-Plain", "plain")
+        .header_provider(|| vec![("X-Provided".into(), "token".into())])
         .connect()
         .unwrap();
     assert_eq!(next_event(&stream).data(), "there");
+    let credentials = [
+        ("authorization", "Bearer secret"),
+        ("cookie", "session=secret"),
+        ("proxy-authorization", "Basic secret"),
+        ("x-api-key", "key"),
+        ("x-provided", "token"),
+    ];
     let first = origin.request();
-    assert_eq!(first.header("authorization"), Some("Bearer secret"));
     let moved = target.request();
-    assert_eq!(moved.header("authorization"), None);
-    assert_eq!(moved.header("x-api-key"), None);
+    for (name, value) in credentials {
+        assert_eq!(first.header(name), Some(value), "{name} to the origin");
+        assert_eq!(moved.header(name), None, "{name} went to another origin");
+    }
     assert_eq!(moved.header("x-plain"), Some("plain"));
 }
 
@@ -1188,6 +1199,52 @@ fn lifecycle_items_wait_apart_and_are_never_dropped() {
 }
 
 #[test]
+fn the_close_reason_survives_every_overflow_policy() {
+    // A hundred events, then one over the event limit. Nobody reads until
+    // the reader is done: the drop policies drop 96 events, never the
+    // reason the stream closed for, which comes last and once.
+    let body: String = (1..=100)
+        .map(|i| format!("id: {i}\ndata: {i}\n\n"))
+        .chain([format!("data: {}\n\n", "x".repeat(2000))])
+        .collect();
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    for (overflow, capacity, dropped) in [
+        (Overflow::Block, 128, 0),
+        (Overflow::DropOldest, 4, 96),
+        (Overflow::DropNewest, 4, 96),
+    ] {
+        let server = Server::start(move |mut conn: Conn| {
+            let _ = conn.sse_head().and_then(|()| conn.write(body));
+            conn.client_closed_within(PATIENCE);
+        });
+        let stream = quick(&server.url("/"))
+            .capacity(capacity)
+            .overflow(overflow)
+            .max_event_size(1024)
+            .connect()
+            .unwrap();
+        let items = items_after_the_reader_finished(&stream);
+        match items.last() {
+            Some(Item::Closed(CloseReason::Error(Error::Limit(limit)))) => {
+                assert_eq!((limit.limit, limit.max), (Limit::EventSize, 1024))
+            }
+            other => panic!("{overflow:?}: the stream closed with {other:?}"),
+        }
+        let closes = items
+            .iter()
+            .filter(|item| matches!(item, Item::Closed(_)))
+            .count();
+        assert_eq!(closes, 1, "{overflow:?}");
+        assert_eq!(stream.dropped(), dropped, "{overflow:?}");
+        let events = items
+            .iter()
+            .filter(|item| matches!(item, Item::Event(_)))
+            .count();
+        assert_eq!(events as u64 + dropped, 100, "{overflow:?}");
+    }
+}
+
+#[test]
 fn drop_policies_never_stall_the_reader_across_reconnects() {
     for overflow in [Overflow::DropNewest, Overflow::DropOldest] {
         let server = Server::start(sse_then_close(
@@ -1258,7 +1315,7 @@ fn lifecycle_arrives_in_order() {
         .reconnect(false)
         .connect()
         .unwrap();
-    let items: Vec<Item> = stream.iter().collect();
+    let items = items_after_the_reader_finished(&stream);
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(items[0], Item::Connecting { attempt: 0 });
     assert!(matches!(&items[1], Item::Closed(CloseReason::Error(e)) if e.status() == Some(500)));
@@ -1298,6 +1355,8 @@ fn events_iterator_yields_events_then_the_terminal_error() {
         conn.end();
     });
     let stream = quick(&server.url("/")).connect().unwrap();
+    // The iterator ends: the reader has finished before it starts.
+    support::wait::until("the reader to finish", || stream.state() == State::Closed);
     let got: Vec<Result<String, Option<u16>>> = stream
         .events()
         .map(|r| r.map(Event::into_data).map_err(|e| e.status()))

@@ -66,3 +66,52 @@ fn an_internal_error_alert_is_retried() {
     let (retried, error) = outcome(&url);
     assert!(retried, "closed for good: {error}");
 }
+
+/// The connect timeout bounds the TLS handshake too (behaviour §5.1): a
+/// server that accepts the connection, reads the ClientHello and never
+/// answers fails the attempt after the connect timeout, well before the
+/// idle timeout.
+#[test]
+fn the_connect_timeout_bounds_a_handshake_that_never_answers() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/events", listener.local_addr().unwrap());
+    let (hello, hellos) = crossbeam_channel::unbounded();
+    thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            let hello = hello.clone();
+            thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(PATIENCE));
+                let mut buf = [0u8; 4096];
+                // The ClientHello, then silence until the client goes.
+                if matches!(tcp.read(&mut buf), Ok(n) if n > 0) {
+                    let _ = hello.send(buf[0]);
+                }
+                while matches!(tcp.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let timeout = Duration::from_millis(300);
+    // Ten times the connect timeout; the idle timeout is a hundred.
+    let bound = Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    let stream = Stream::builder(&url)
+        .connect_timeout(timeout)
+        .idle_timeout(Some(Duration::from_secs(30)))
+        .reconnect(false)
+        .connect()
+        .unwrap();
+    let reason = loop {
+        let left = bound.saturating_sub(started.elapsed());
+        match stream.recv_timeout(left) {
+            Ok(Item::Closed(reason)) => break reason,
+            Ok(_) => {}
+            Err(_) => panic!("the handshake was not over after {bound:?}"),
+        }
+    };
+    assert_eq!(
+        hellos.recv_timeout(PATIENCE),
+        Ok(0x16),
+        "the server got a TLS handshake record"
+    );
+    assert_eq!(reason, CloseReason::Error(Error::ConnectTimeout(timeout)));
+}

@@ -19,6 +19,7 @@
 
 #include "sselink.hpp"
 #include "../../c/tests/check.h"
+#include "watchdog.hpp"
 
 using namespace std::chrono_literals;
 
@@ -61,18 +62,29 @@ static int test_close_from_another_thread() {
     const int rounds = 1000;
     for (int i = 0; i < rounds; i++) {
         sselink::Stream stream(config_for("/silent"));
-        std::atomic<bool> done{false};
+        std::mutex mutex;
+        std::condition_variable changed;
+        bool done = false;
         std::thread poller([&] {
+            // A wait without a timeout: only the close can end it.
             while (stream.poll(-1ms)) {
             }
+            std::lock_guard<std::mutex> lock(mutex);
             done = true;
+            changed.notify_all();
         });
         if (i % 2) {
             std::this_thread::yield();
         }
         stream.close();
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            if (!changed.wait_for(lock, 5s, [&] { return done; })) {
+                test::hung("a poll(-1ms) after close from another thread", 5s);
+            }
+        }
         poller.join();
-        CHECK(done && stream.finished());
+        CHECK(stream.finished());
     }
     std::printf("  (%d rounds)\n", rounds);
     return 0;
@@ -442,14 +454,19 @@ int main(int argc, char **argv) {
         {"negative timeouts wait as long as it takes", test_negative_timeouts_wait_as_long_as_it_takes},
         {"a refused URL says why", test_a_refused_url_says_why},
     };
+    // Every wait is bounded: a test that hangs fails after two minutes (the
+    // slowest, under valgrind, takes a few seconds).
+    test::Watchdog watchdog(120s);
     int passed = 0, failed = 0;
     for (const auto &test : tests) {
         int failure = 1;
+        watchdog.start(test.name);
         try {
             failure = test.run();
         } catch (const std::exception &error) {
             std::fprintf(stderr, "  unexpected exception: %s\n", error.what());
         }
+        watchdog.finish();
         std::printf("%s - %s\n", failure ? "FAIL" : "ok", test.name);
         std::fflush(stdout);
         (failure ? failed : passed)++;

@@ -6,6 +6,7 @@
 
 #include "sselink.hpp"
 #include "../../c/tests/check.h"
+#include "watchdog.hpp"
 
 static std::string base;
 
@@ -78,9 +79,13 @@ int main(int argc, char **argv) {
         {"a Config that is not ok() does not connect", test_a_config_that_is_not_ok_does_not_connect},
         {"the closing error is kept", test_the_closing_error_is_kept},
     };
+    // Every wait is bounded: a test that hangs fails after two minutes.
+    test::Watchdog watchdog(std::chrono::seconds(120));
     int passed = 0, failed = 0;
     for (const auto &test : tests) {
+        watchdog.start(test.name);
         int failure = test.run();
+        watchdog.finish();
         std::printf("%s - without exceptions: %s\n", failure ? "FAIL" : "ok", test.name);
         (failure ? failed : passed)++;
     }
