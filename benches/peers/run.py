@@ -5,6 +5,9 @@ loopback load server, in one run on one machine.
     python3 benches/peers/run.py           the full run; writes benches/RESULTS.md
     python3 benches/peers/run.py --smoke   a few seconds of each figure, for the
                                            test command; checks, writes nothing
+                                           (and instructions.py's smoke run)
+
+Instructions per event, under valgrind: instructions.py, beside this file.
 
 Builds what it runs: the load server and the Rust clients (this folder's
 crate), the C library and the C client, and the Go client (benches/peers/go).
@@ -71,9 +74,10 @@ def command(client, mode, url, n):
     return [str(BIN / "client"), client, mode, url, str(n)]
 
 
-def run(client, mode, url, n, timeout=600):
-    out = subprocess.run(command(client, mode, url, n), capture_output=True, text=True,
-                         timeout=timeout)
+def run(client, mode, url, n, timeout=600, wrapper=()):
+    """One client process; `wrapper` goes before its command (valgrind, say)."""
+    out = subprocess.run([*wrapper, *command(client, mode, url, n)], capture_output=True,
+                         text=True, timeout=timeout)
     if out.returncode != 0:
         raise SystemExit(f"FAILED: {client} {mode} {url} {n}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -102,11 +106,16 @@ class LoadServer:
         self.proc.wait()
 
 
-def checked_run(client, mode, url, n):
-    r = run(client, mode, url, n)
+def checked_run(client, mode, url, n, **options):
+    r = run(client, mode, url, n, **options)
     if r["events"] != n:
         raise SystemExit(f"FAILED: {client} read {r['events']} events, not {n}")
     return r
+
+
+def check_bytes(client, r, expected):
+    if r["bytes"] != expected:
+        raise SystemExit(f"FAILED: {client} got {r['bytes']} bytes of data, not {expected}")
 
 
 def throughput(server):
@@ -125,9 +134,7 @@ def throughput(server):
         for client in clients:
             results = sorted(runs[client], key=lambda r: r["secs"])
             r = results[len(results) // 2]
-            expected = n * size
-            if r["bytes"] != expected:
-                raise SystemExit(f"FAILED: {client} got {r['bytes']} bytes of data, not {expected}")
+            check_bytes(client, r, n * size)
             table[(size, client)] = {
                 "events_s": n / r["secs"],
                 "mb_s": n * size / r["secs"] / 1e6,
@@ -320,6 +327,9 @@ def main():
         lat = latency(server)
         print("idle streams", flush=True)
         idl = idle(server)
+        if SMOKE:
+            import instructions  # its full run is its own command: instructions.py
+            instructions.smoke(server)
     print("close", flush=True)
     cls = closing()
     text = report(flood, lat, idl, cls, time.time() - started)
