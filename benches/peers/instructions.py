@@ -33,6 +33,7 @@ SMOKE_CLIENTS = SSELINK
 # Event data size: (small, large) event counts.
 COUNTS = {64: (2_000, 202_000), 65536: (20, 2_020)}
 SMOKE_COUNTS = {64: (200, 5_200), 65536: (5, 55)}
+ROUNDS = 1 if SMOKE else 2
 VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--branch-sim=no", "-q"]
 TIMEOUT = 600
 
@@ -66,10 +67,22 @@ def per_event(server, client, size, small, large, workdir):
 
 
 def measure(server, clients, counts):
-    """{(size, client): instructions per event}."""
+    """{(size, client): [instructions per event, one figure a round]}. The
+    clients take turns, round after round, as in run.py."""
+    results = {(size, client): [] for size in counts for client in clients}
     with tempfile.TemporaryDirectory(prefix="sselink-cachegrind-") as tmp:
-        return {(size, client): per_event(server, client, size, small, large, Path(tmp))
-                for size, (small, large) in counts.items() for client in clients}
+        for _ in range(ROUNDS):
+            for size, (small, large) in counts.items():
+                for client in clients:
+                    results[(size, client)].append(
+                        per_event(server, client, size, small, large, Path(tmp)))
+    return results
+
+
+def span(figures, scale=1, digits=0):
+    """`low–high` of a client's rounds, or the one figure where they agree."""
+    low, high = (f"{min(figures) / scale:,.{digits}f}", f"{max(figures) / scale:,.{digits}f}")
+    return low if low == high else f"{low}–{high}"
 
 
 def smoke(server):
@@ -97,14 +110,16 @@ def table(results, clients, counts, secs):
         f"{time.strftime('%Y-%m-%d')}, {run.source()}. Machine: {run.machine()}; "
         f"{os.popen('valgrind --version').read().strip()}.",
         f"Per event: ({large64:,} events - {small64:,}) at 64 B, "
-        f"({large64k:,} - {small64k:,}) at 64 KiB.",
+        f"({large64k:,} - {small64k:,}) at 64 KiB; {ROUNDS} rounds, the clients taking turns "
+        "(a range is the lowest and highest round).",
         "",
         "| client | instructions / event, 64 B | instructions / event, 64 KiB | instructions / byte, 64 KiB |",
         "|---|---:|---:|---:|",
     ]
     for client in clients:
         small, big = results[(64, client)], results[(65536, client)]
-        lines.append(f"| {run.name(client)} | {small:,.0f} | {big:,.0f} | {big / 65536:.2f} |")
+        lines.append(f"| {run.name(client)} | {span(small)} | {span(big)} | "
+                     f"{span(big, scale=65536, digits=2)} |")
     return "\n".join(lines) + "\n"
 
 
