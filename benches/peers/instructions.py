@@ -39,11 +39,12 @@ TIMEOUT = 600  # a client's run, in seconds; the smoke run's: SMOKE_TIMEOUT
 SMOKE_TIMEOUT = 60
 
 
-def instructions(client, url, n, out, timeout):
-    """One run of `client` reading `n` events under cachegrind: its Ir total."""
+def instructions(server, client, size, n, out, timeout):
+    """One run of `client` reading `n` events of `size` bytes of data under
+    cachegrind: its Ir total."""
+    url = f"{server.base}/flood?size={size}&count={n}"
     wrapper = VALGRIND + [f"--cachegrind-out-file={out}"]
     r = run.checked_run(client, "flood", url, n, wrapper=wrapper, timeout=timeout)
-    size = int(url.split("size=")[1].split("&")[0])
     run.check_bytes(client, r, n * size)
     written = Path(out).read_text() if Path(out).exists() else ""
     for line in written.splitlines():
@@ -56,8 +57,8 @@ def per_event(server, client, size, small, large, workdir, timeout):
     """Instructions per event of `client` at `size` bytes of data per event."""
     counts = []
     for n in (small, large):
-        url = f"{server.base}/flood?size={size}&count={n}"
-        counts.append(instructions(client, url, n, workdir / f"{client}-{size}-{n}.out", timeout))
+        out = workdir / f"{client}-{size}-{n}.out"
+        counts.append(instructions(server, client, size, n, out, timeout))
         server.settle()
     per = (counts[1] - counts[0]) / (large - small)
     if per <= 0:
