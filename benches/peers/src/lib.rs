@@ -11,25 +11,14 @@ pub const HEAD: &[u8] =
 
 /// Nanoseconds of CLOCK_MONOTONIC: the same clock in every process here.
 pub fn monotonic_ns() -> u64 {
-    let t = clock(libc::CLOCK_MONOTONIC);
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
 /// CPU time this process has used, user and system.
 pub fn cpu_time() -> Duration {
-    let t = clock(libc::CLOCK_PROCESS_CPUTIME_ID);
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-fn clock(id: libc::clockid_t) -> libc::timespec {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec to write; both clocks exist on Linux.
-    let rc = unsafe { libc::clock_gettime(id, &mut t) };
-    assert_eq!(rc, 0, "clock_gettime");
-    t
 }
 
 /// A field of /proc/self/status, in its own unit (kB for memory).
