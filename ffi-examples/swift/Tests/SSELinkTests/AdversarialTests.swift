@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import SSELink
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Misuse and hostile input: each test here reproduced a defect, or checks
+/// a promise under misuse (several threads, re-entrant callbacks, extreme
+/// values, bytes a server controls).
+extension SSELinkTests {
+    @Suite struct Adversarial {
+        /// A cancellation that came after `post` checked for one but before its
+        /// continuation was in place was lost: the post ran to its end (a
+        /// response, or `.streamClosed` from the close below) instead of
+        /// throwing `CancellationError` at once. 177 of 3,000 were lost (by the check of the cancellation at a varying moment below).
+        @Test func aPostCancelledAsItStartsIsNeverLost() async throws {
+            var configuration = SSEStream.Configuration()
+            configuration.postURL = try url("/silent")
+            let outcomes = Collected<String>()
+            for round in 0..<40 {
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+                let posts = Collected<Task<SSEStream.PostResponse, any Error>>()
+                // Created and cancelled from a thread outside the cooperative pool,
+                // with a varying spin between, so the cancellation lands anywhere.
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    Thread.detachNewThread {
+                        var spin = 0
+                        for i in 0..<10 {
+                            let started = Locked(false)
+                            let post = Task {
+                                started.withLock { $0 = true }
+                                return try await stream.post("{}")
+                            }
+                            while !started.withLock({ $0 }) {}
+                            for _ in 0..<((round * 10 + i) % 300) { spin &+= 1 }
+                            post.cancel()
+                            posts.append(post)
+                        }
+                        if spin == -1 { print(spin) }
+                        done.resume()
+                    }
+                }
+                stream.close()
+                for post in posts.all {
+                    let result = try await within("a cancelled post") { await post.result }
+                    switch result {
+                    case .failure(let error) where error is CancellationError: outcomes.append("cancelled")
+                    case .failure(let error): outcomes.append("lost: \(error)")
+                    case .success(let response): outcomes.append("lost: \(response.status)")
+                    }
+                }
+            }
+            let lost = outcomes.all.filter { $0.hasPrefix("lost") }
+            #expect(lost.isEmpty, "\(lost.count) of \(outcomes.all.count) cancellations lost: \(Set(lost))")
+        }
+    }
+}
