@@ -60,5 +60,36 @@ extension SSELinkTests {
             let lost = outcomes.all.filter { $0.hasPrefix("lost") }
             #expect(lost.isEmpty, "\(lost.count) of \(outcomes.all.count) cancellations lost: \(Set(lost))")
         }
+
+        /// `setHandler` and `removeHandler` held a lock of the package's
+        /// across `sselink_log_set_callback`, which waits for the calls of the
+        /// replaced callback running on other threads. A handler that
+        /// removed itself (the C header allows it) while the program removed
+        /// the handler deadlocked: the program held the lock and waited for
+        /// the handler, the handler waited for the lock. No lock is held
+        /// across the C call now.
+        @Test func aHandlerMayRemoveItselfWhileTheProgramRemovesIt() async throws {
+            let entered = DispatchSemaphore(value: 0)
+            let first = Locked(true)
+            try SSELog.setHandler(maxLevel: .trace) { _ in
+                guard first.withLock({ f -> Bool in defer { f = false }; return f }) else { return }
+                entered.signal()
+                // Long enough for the program to be inside removeHandler,
+                // waiting for this call: nothing signals that wait.
+                usleep(300_000)
+                SSELog.removeHandler()
+            }
+            let stream = try SSEStream(url: url("/events?n=1"), configuration: once())
+            try await within("removeHandler while the handler removes itself", .seconds(10)) {
+                await withCheckedContinuation { (removed: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().async {
+                        _ = entered.wait(timeout: .now() + .seconds(20))
+                        SSELog.removeHandler()
+                        removed.resume()
+                    }
+                }
+            }
+            #expect(stream.close(waitingUpTo: patience))
+        }
     }
 }
