@@ -91,5 +91,31 @@ extension SSELinkTests {
             }
             #expect(stream.close(waitingUpTo: patience))
         }
+
+        /// `maxAttempts`, `timeBudget`, `idleTimeout` and `readerStackSize`
+        /// are nil for "never" (or the system's), but a 0 was passed on to C,
+        /// where 0 means just that: `maxAttempts = 0` never gave up,
+        /// `idleTimeout = .zero` never timed out. A zero is refused now.
+        @Test func aZeroThatWouldMeanNilIsRefused() throws {
+            let changes: [(String, (inout SSEStream.Configuration) -> Void)] = [
+                ("maxAttempts", { $0.maxAttempts = 0 }), ("timeBudget", { $0.timeBudget = .zero }),
+                ("idleTimeout", { $0.idleTimeout = .zero }), ("readerStackSize", { $0.readerStackSize = 0 }),
+            ]
+            for (property, change) in changes {
+                var configuration = SSEStream.Configuration()
+                change(&configuration)
+                let error = #expect(throws: SSEError.self, "\(property) = 0") {
+                    try SSEStream(url: url("/silent"), configuration: configuration)
+                }
+                #expect(error?.kind == .invalidConfiguration)
+                #expect(error?.description.hasPrefix("\(property): ") == true, "\(String(describing: error))")
+            }
+            var configuration = SSEStream.Configuration()
+            configuration.maxAttempts = 1
+            configuration.timeBudget = .milliseconds(1)
+            configuration.idleTimeout = .nanoseconds(1)  // rounded up to a millisecond, not down to 0
+            let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+            stream.close()
+        }
     }
 }
