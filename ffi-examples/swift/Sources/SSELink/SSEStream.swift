@@ -295,6 +295,11 @@ final class StreamCore: @unchecked Sendable {
         sselink_stream_free(handle)
     }
 
+    /// How many waits for this stream's readiness have begun (for tests).
+    var waitCount: Int {
+        readiness.withLock { $0 }?.waitCount ?? 0
+    }
+
     /// How many tasks wait for this stream's readiness now (for tests).
     var suspendedCount: Int {
         readiness.withLock { $0 }?.suspendedCount ?? 0
@@ -361,7 +366,10 @@ final class StreamCore: @unchecked Sendable {
                 try? await Task.sleep(for: .milliseconds(10))
                 continue
             }
-            await readiness.wait()
+            if await !readiness.wait() {
+                // No descriptor to spare for watching: look again in a while.
+                try? await Task.sleep(for: .milliseconds(10))
+            }
         }
         return nil
     }
