@@ -173,6 +173,19 @@ func configError(_ config: OpaquePointer) -> String {
     return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
+/// Why the library refuses `url`, in its words (such as "URL `http://`
+/// does not parse (empty host)").
+func urlError(_ url: String) -> String {
+    var length = 0
+    _ = withUTF8(url) { sselink_config_url_error($0, $1, nil, 0, &length) }
+    var buffer = [CChar](repeating: 0, count: length + 1)
+    let result = withUTF8(url) { sselink_config_url_error($0, $1, &buffer, buffer.count, &length) }
+    guard result == .SSELINK_RESULT_OK, length > 0 else {
+        return "the URL \(url) does not parse, or is not http or https"
+    }
+    return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// Runs `body` with a view of `text`'s UTF-8 bytes, as the C setters take them.
 func withUTF8<R>(_ text: String, _ body: (UnsafePointer<CChar>?, Int) -> R) -> R {
     var text = text

@@ -276,9 +276,7 @@ final class StreamCore: @unchecked Sendable {
         var config: OpaquePointer?
         let created = withUTF8(url) { sselink_config_new($0, $1, &config) }
         guard created == .SSELINK_RESULT_OK, let config else {
-            throw SSEError(
-                code: created.rawValue,
-                message: "the URL \(url) does not parse, or is not http or https")
+            throw SSEError(code: created.rawValue, message: urlError(url))
         }
         defer { sselink_config_free(config) }
         try configuration.apply(to: config)

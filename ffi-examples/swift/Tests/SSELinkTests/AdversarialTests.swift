@@ -128,6 +128,14 @@ extension SSELinkTests {
             stream.close()
         }
 
+        /// A refused URL got one sentence for every reason ("does not parse,
+        /// or is not http or https"); `sselink_config_url_error` says which.
+        @Test func aRefusedURLSaysWhy() throws {
+            let empty = #expect(throws: SSEError.self) { try SSEStream(url: "http://") }
+            #expect(empty?.kind == .invalidConfiguration)
+            #expect(empty?.description.contains("empty host") == true, "\(String(describing: empty))")
+        }
+
         // What held: misuse and hostile input that broke nothing.
 
         @Test func dropTheLastReferenceInsideTheHeaderProvider() async throws {
