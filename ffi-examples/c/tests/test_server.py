@@ -23,6 +23,7 @@ Prints "PORT <n>" on its first line, then serves until killed. Routes:
                    a 2xx echoes the body
   /once?key=K&n=N  401 without an Authorization header; else N events on
                    the first request of key K, then closes; 204 after that
+  /raw?hex=H       the head, then the bytes H (hex), then waits
 """
 import threading
 import time
@@ -156,6 +157,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.send(answer)
+            elif url.path == "/raw":
+                self.head()
+                self.send(bytes.fromhex(query.get("hex", [""])[0]))
+                self.wait_for_client_close()
             elif url.path == "/once":
                 key = query.get("key", [""])[0]
                 with SEEN_LOCK:

@@ -58,6 +58,7 @@ extension SSEStream {
         /// Bounds resolving and connecting (`connect_timeout`): more than zero, at most a year.
         public var connectTimeout: Duration = .seconds(10)
         /// No byte for this long: reconnect (`idle_timeout`); nil waits forever.
+        /// Zero is refused: sselink would read it as nil.
         public var idleTimeout: Duration? = .seconds(45)
         /// Off: the stream closes when its first connection ends (`reconnect`).
         public var reconnect: Bool = true
@@ -74,8 +75,10 @@ extension SSEStream {
         /// Off: the server's `retry` field does not change the delay (`server_retry`, R2).
         public var serverRetry: Bool = true
         /// Gives up after this many consecutive failed attempts (`max_attempts`); nil never.
+        /// Zero is refused: sselink would read it as nil, never giving up.
         public var maxAttempts: Int? = nil
         /// Gives up when one outage lasts longer (`time_budget`); nil never.
+        /// Zero is refused: sselink would read it as nil, never giving up.
         public var timeBudget: Duration? = nil
         /// A connection open this long resets the failure count (`healthy_after`).
         public var healthyAfter: Duration = .seconds(60)
@@ -141,6 +144,7 @@ extension SSEStream {
         /// A client certificate for mutual TLS: chain and key, PEM or DER (`client_certificate`).
         public var clientCertificate: (chain: Data, key: Data)? = nil
         /// The reader thread's stack in bytes, at least 64 KiB (`reader_stack_size`); nil: the system's.
+        /// Zero is refused: sselink would read it as nil.
         public var readerStackSize: Int? = nil
 
         public init() {}
@@ -165,6 +169,19 @@ func configError(_ config: OpaquePointer) -> String {
     var buffer = [CChar](repeating: 0, count: length + 1)
     guard sselink_config_error(config, &buffer, buffer.count, &length) == .SSELINK_RESULT_OK else {
         return ""
+    }
+    return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Why the library refuses `url`, in its words (such as "URL `http://`
+/// does not parse (empty host)").
+func urlError(_ url: String) -> String {
+    var length = 0
+    _ = withUTF8(url) { sselink_config_url_error($0, $1, nil, 0, &length) }
+    var buffer = [CChar](repeating: 0, count: length + 1)
+    let result = withUTF8(url) { sselink_config_url_error($0, $1, &buffer, buffer.count, &length) }
+    guard result == .SSELINK_RESULT_OK, length > 0 else {
+        return "the URL \(url) does not parse, or is not http or https"
     }
     return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
@@ -209,6 +226,18 @@ private func count<T: FixedWidthInteger>(_ value: Int, _ property: String) throw
             message: "\(property): cannot be negative (\(value))")
     }
     return T(clamping: value)
+}
+
+/// An optional whose nil sselink spells 0: a zero the caller set is
+/// refused, because the library would read it as nil, the opposite of what
+/// it says (a `maxAttempts` of 0 would never give up).
+private func notZero<T: Equatable>(_ value: T?, _ zero: T, _ property: String) throws(SSEError) -> T? {
+    guard value != zero else {
+        throw SSEError(
+            code: sselink_result.SSELINK_RESULT_INVALID_CONFIG.rawValue,
+            message: "\(property): 0 would mean nil to sselink; set nil for that, or a value above 0")
+    }
+    return value
 }
 
 /// An HTTP status for C.
@@ -269,7 +298,9 @@ extension SSEStream.Configuration {
             sselink_config_connect_timeout(config, milliseconds(connectTimeout, "connectTimeout")),
             config, "connectTimeout")
         try check(
-            sselink_config_idle_timeout(config, idleTimeout.map { d throws(SSEError) in try milliseconds(d, "idleTimeout") } ?? 0),
+            sselink_config_idle_timeout(
+                config,
+                notZero(idleTimeout, .zero, "idleTimeout").map { d throws(SSEError) in try milliseconds(d, "idleTimeout") } ?? 0),
             config, "idleTimeout")
         try check(sselink_config_reconnect(config, reconnect), config, "reconnect")
         try check(
@@ -279,9 +310,11 @@ extension SSEStream.Configuration {
             config, "reconnectDelay, maxReconnectDelay")
         try check(sselink_config_jitter(config, jitter), config, "jitter")
         try check(
-            sselink_config_max_attempts(config, count(maxAttempts ?? 0, "maxAttempts")), config, "maxAttempts")
+            sselink_config_max_attempts(config, count(notZero(maxAttempts, 0, "maxAttempts") ?? 0, "maxAttempts")), config, "maxAttempts")
         try check(
-            sselink_config_time_budget(config, timeBudget.map { d throws(SSEError) in try milliseconds(d, "timeBudget") } ?? 0),
+            sselink_config_time_budget(
+                config,
+                notZero(timeBudget, .zero, "timeBudget").map { d throws(SSEError) in try milliseconds(d, "timeBudget") } ?? 0),
             config, "timeBudget")
         try check(
             sselink_config_healthy_after(config, milliseconds(healthyAfter, "healthyAfter")), config, "healthyAfter")
@@ -371,7 +404,8 @@ extension SSEStream.Configuration {
                 }, config, "clientCertificate")
         }
         try check(
-            sselink_config_reader_stack_size(config, count(readerStackSize ?? 0, "readerStackSize")), config,
+            sselink_config_reader_stack_size(
+                config, count(notZero(readerStackSize, 0, "readerStackSize") ?? 0, "readerStackSize")), config,
             "readerStackSize")
         if let headerProvider {
             // Retained here, released once by the library's `release` call

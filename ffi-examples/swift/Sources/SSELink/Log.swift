@@ -28,48 +28,83 @@ public enum SSELog {
         public let message: String
     }
 
-    /// The handler, read by every call from the library. A call takes the
-    /// closure and keeps it alive until it returns, so a closure is released
-    /// once, after its last call, and never runs after its release. Once
-    /// `setHandler` or `removeHandler` returned, no new call takes the
-    /// replaced closure; a call that had already taken it may still finish.
-    private static let handler = Locked<(@Sendable (Record) -> Void)?>(nil)
-    /// Serializes setHandler and removeHandler, so the level and the handler
-    /// the library has are those of the same call.
-    private static let setting = Locked(())
+    /// The handler and level the program set last, and the number of that
+    /// setting. Every call from the library reads the handler here: a call
+    /// takes the closure and keeps it alive until it returns, so a closure
+    /// is released once, after its last call, and never runs after its
+    /// release. Once `setHandler` or `removeHandler` returned, no new call
+    /// takes the replaced closure; a call that had already taken it may
+    /// still finish.
+    private struct Setting {
+        var handler: (@Sendable (Record) -> Void)?
+        var maxLevel: UInt32 = 0
+        var generation: UInt64 = 0
+    }
 
-    /// Sends the library's records up to `maxLevel` to `handler`, replacing
+    private static let current = Locked(Setting())
+
+    /// The C callback: hands each record to the handler of the moment.
+    private static let trampoline: sselink_log_callback = { _, level, target, message in
+        guard let handler = SSELog.current.withLock({ $0.handler }),
+            let level = Level(rawValue: level)
+        else { return }
+        handler(Record(level: level, target: string(target), message: string(message)))
+    }
+
+    /// Sends sselink's log records up to `maxLevel` to `handler`, replacing
     /// any earlier handler. `handler` runs on the library's threads (never
     /// inside a call the program made), possibly on several at once; keep it
-    /// short. Throws `SSEError` of kind `.loggerTaken` when the process
-    /// already has a Rust logger that is not sselink's.
+    /// short. It may itself call `setHandler` or `removeHandler`. Throws
+    /// `SSEError` of kind `.loggerTaken` when the process already has a Rust
+    /// logger that is not sselink's.
     public static func setHandler(
         maxLevel: Level = .info, _ handler: @escaping @Sendable (Record) -> Void
     ) throws(SSEError) {
-        try setting.withLock { (_: inout Void) throws(SSEError) in
-            let previous = self.handler.withLock { current in
-                defer { current = handler }
-                return current
+        let (previous, generation) = current.withLock { setting in
+            defer {
+                setting.handler = handler
+                setting.maxLevel = maxLevel.rawValue
+                setting.generation += 1
             }
-            let result = sselink_log_set_callback(
-                { _, level, target, message in
-                    guard let handler = SSELog.handler.withLock({ $0 }),
-                        let level = Level(rawValue: level)
-                    else { return }
-                    handler(Record(level: level, target: string(target), message: string(message)))
-                }, nil, maxLevel.rawValue)
-            if result != .SSELINK_RESULT_OK {
-                self.handler.withLock { $0 = previous }
-                throw SSEError(result)
+            return (setting, setting.generation + 1)
+        }
+        let result = apply()
+        if result != .SSELINK_RESULT_OK {
+            // Only when sselink's logger was never installed: no handler of
+            // this package ever ran, so the previous setting is restored as is.
+            current.withLock { setting in
+                if setting.generation == generation {
+                    setting.handler = previous.handler
+                    setting.maxLevel = previous.maxLevel
+                }
             }
+            throw SSEError(result)
         }
     }
 
     /// Turns logging off; the handler is released once no call of it runs.
     public static func removeHandler() {
-        setting.withLock { _ in
-            _ = sselink_log_set_callback(nil, nil, 0)
-            handler.withLock { $0 = nil }
+        current.withLock { setting in
+            setting.handler = nil
+            setting.maxLevel = 0
+            setting.generation += 1
+        }
+        _ = apply()
+    }
+
+    /// Gives the library the level of the latest setting, again until no
+    /// other setting came meanwhile, so that concurrent calls end with the
+    /// level of the last one. No lock is held during the C call: it waits
+    /// for the calls of the callback in progress on other threads, and one
+    /// of them may be a handler setting the handler.
+    private static func apply() -> sselink_result {
+        while true {
+            let (on, level, generation) = current.withLock {
+                ($0.handler != nil, $0.maxLevel, $0.generation)
+            }
+            let result = on ? sselink_log_set_callback(trampoline, nil, level) : sselink_log_set_callback(nil, nil, 0)
+            if result != .SSELINK_RESULT_OK { return result }
+            if current.withLock({ $0.generation == generation }) { return result }
         }
     }
 }

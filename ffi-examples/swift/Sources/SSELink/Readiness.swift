@@ -47,6 +47,8 @@ final class Readiness: @unchecked Sendable {
         var suspended = false
         var shutDown = false
         var nextID: UInt64 = 0
+        /// Waits begun so far (for tests).
+        var waits = 0
         var waiters: [UInt64: Waiter] = [:]
     }
 
@@ -64,14 +66,20 @@ final class Readiness: @unchecked Sendable {
 
     /// Returns once the descriptor is readable, the readiness is shut down,
     /// or the calling task is cancelled: the caller polls again either way.
-    func wait() async {
+    /// False, at once, when the descriptor cannot be watched (the process
+    /// has no descriptor to spare): the caller waits a while before it polls
+    /// again, or it would spin.
+    @discardableResult
+    func wait() async -> Bool {
         let id = state.withLock { state -> UInt64? in
             guard !state.shutDown else { return nil }
+            state.waits += 1
             state.nextID += 1
             state.waiters[state.nextID] = .pending
             return state.nextID
         }
-        guard let id else { return }
+        guard let id else { return true }
+        let watched = Locked(true)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
@@ -79,8 +87,12 @@ final class Readiness: @unchecked Sendable {
                         state.waiters[id] = nil  // cancelled, or shut down
                         return true
                     }
+                    guard arm(&state) else {
+                        state.waiters[id] = nil
+                        watched.withLock { $0 = false }
+                        return true
+                    }
                     state.waiters[id] = .waiting(continuation)
-                    arm(&state)
                     return false
                 }
                 if resumeNow { continuation.resume() }
@@ -100,6 +112,7 @@ final class Readiness: @unchecked Sendable {
             }
             continuation?.resume()
         }
+        return watched.withLock { $0 }
     }
 
     /// How many tasks are suspended here now (for tests).
@@ -107,6 +120,11 @@ final class Readiness: @unchecked Sendable {
         state.withLock { state in
             state.waiters.values.count { if case .waiting = $0 { true } else { false } }
         }
+    }
+
+    /// How many waits have begun here (for tests).
+    var waitCount: Int {
+        state.withLock { $0.waits }
     }
 
     /// Wakes every waiter for good: the stream is closed or finished.
@@ -125,24 +143,23 @@ final class Readiness: @unchecked Sendable {
         for continuation in waiting { continuation.resume() }
     }
 
-    /// Makes sure the source watches the descriptor; the lock is held.
-    private func arm(_ state: inout State) {
+    /// Makes sure the source watches the descriptor; the lock is held. False
+    /// when there is no descriptor to spare for the source.
+    private func arm(_ state: inout State) -> Bool {
         if let source = state.source {
             if state.suspended {
                 state.suspended = false
                 source.source.resume()
             }
-            return
+            return true
         }
         // A duplicate that the source owns and closes once Dispatch is done
         // with it, so the source never watches a descriptor number that
         // sselink_stream_free has closed and the system has reused.
         let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-        guard own >= 0 else {
-            // No descriptor to spare: wake the waiters, who poll again.
-            Readiness.queue.async { self.fire() }
-            return
-        }
+        // No descriptor to spare: the waiter polls again in a while. (No
+        // Dispatch timer here: making one needs a descriptor too.)
+        guard own >= 0 else { return false }
         let source = Source(DispatchSource.makeReadSource(fileDescriptor: own, queue: Readiness.queue))
         // A strong reference: the source keeps this object until it is
         // cancelled, which `shutDown` does (and the stream's close, finish
@@ -153,6 +170,7 @@ final class Readiness: @unchecked Sendable {
         state.source = source
         state.suspended = false
         source.source.activate()
+        return true
     }
 
     /// The descriptor is readable: resume every waiter, and stop watching

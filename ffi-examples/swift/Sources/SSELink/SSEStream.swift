@@ -276,9 +276,7 @@ final class StreamCore: @unchecked Sendable {
         var config: OpaquePointer?
         let created = withUTF8(url) { sselink_config_new($0, $1, &config) }
         guard created == .SSELINK_RESULT_OK, let config else {
-            throw SSEError(
-                code: created.rawValue,
-                message: "the URL \(url) does not parse, or is not http or https")
+            throw SSEError(code: created.rawValue, message: urlError(url))
         }
         defer { sselink_config_free(config) }
         try configuration.apply(to: config)
@@ -293,6 +291,11 @@ final class StreamCore: @unchecked Sendable {
     deinit {
         readiness.withLock { $0 }?.shutDown()
         sselink_stream_free(handle)
+    }
+
+    /// How many waits for this stream's readiness have begun (for tests).
+    var waitCount: Int {
+        readiness.withLock { $0 }?.waitCount ?? 0
     }
 
     /// How many tasks wait for this stream's readiness now (for tests).
@@ -361,7 +364,10 @@ final class StreamCore: @unchecked Sendable {
                 try? await Task.sleep(for: .milliseconds(10))
                 continue
             }
-            await readiness.wait()
+            if await !readiness.wait() {
+                // No descriptor to spare for watching: look again in a while.
+                try? await Task.sleep(for: .milliseconds(10))
+            }
         }
         return nil
     }
@@ -439,27 +445,59 @@ final class StreamCore: @unchecked Sendable {
         return ResponseHeaders(fields)
     }
 
+    /// Where a post's wait stands: the continuation is in place only while
+    /// the call runs, and a cancellation that comes before it is kept, so
+    /// that it is never lost.
+    private enum PostWait {
+        /// Not started; the continuation is not in place yet.
+        case starting
+        /// Cancelled before the continuation was in place: nothing is sent.
+        case cancelled
+        /// The call runs; the continuation waits for it or for a cancellation.
+        case waiting(CheckedContinuation<SSEStream.PostResponse, any Error>)
+        /// Resumed, by the call's end or by the cancellation.
+        case resumed
+    }
+
     func post(_ body: [UInt8], timeout: Duration?) async throws -> SSEStream.PostResponse {
         try Task.checkCancellation()  // a cancelled task sends nothing
         let timeoutMS: Int32 = try timeout.map { d throws(SSEError) in Int32(clamping: try milliseconds(d, "timeout")) } ?? -1
-        let outcome = Locked<CheckedContinuation<SSEStream.PostResponse, any Error>?>(nil)
-        let finish = { @Sendable (result: Result<SSEStream.PostResponse, any Error>) in
-            outcome.withLock { continuation -> CheckedContinuation<SSEStream.PostResponse, any Error>? in
-                defer { continuation = nil }
-                return continuation
-            }?.resume(with: result)
+        let wait = Locked(PostWait.starting)
+        /// Takes the continuation, once: whoever comes first resumes it.
+        let take = { @Sendable () -> CheckedContinuation<SSEStream.PostResponse, any Error>? in
+            wait.withLock { state in
+                switch state {
+                case .waiting(let continuation):
+                    state = .resumed
+                    return continuation
+                case .starting:
+                    state = .cancelled
+                    return nil
+                case .cancelled, .resumed:
+                    return nil
+                }
+            }
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                outcome.withLock { $0 = continuation }
+                let start = wait.withLock { state -> Bool in
+                    guard case .starting = state else { return false }  // cancelled meanwhile
+                    state = .waiting(continuation)
+                    return true
+                }
+                guard start else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
                 // The C call blocks for the whole post: a Dispatch worker
                 // thread takes it, and `self` keeps the handle valid.
                 DispatchQueue.global().async {
-                    finish(Result { () throws(SSEError) in try self.postNow(body, timeoutMS) })
+                    let result = Result { () throws(SSEError) in try self.postNow(body, timeoutMS) }
+                    take()?.resume(with: result.mapError { $0 as any Error })
                 }
             }
         } onCancel: {
-            finish(.failure(CancellationError()))
+            take()?.resume(throwing: CancellationError())
         }
     }
 

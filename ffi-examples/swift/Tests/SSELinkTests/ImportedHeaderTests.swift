@@ -23,6 +23,8 @@ enum ImportedSignatures {
         let configFree: (Config) -> Void = sselink_config_free
         let configError: (Config, UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> sselink_result =
             sselink_config_error
+        let urlError: (Text, Int, UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> sselink_result =
+            sselink_config_url_error
         let header: (Config, Text, Int, Text, Int) -> sselink_result = sselink_config_header
         let sensitiveHeader: (Config, Text, Int, Text, Int) -> sselink_result = sselink_config_sensitive_header
         let query: (Config, Text, Int, Text, Int) -> sselink_result = sselink_config_query
@@ -95,7 +97,7 @@ enum ImportedSignatures {
             sselink_post_response_header
         let postFree: (OpaquePointer?) -> Void = sselink_post_response_free
         _ = (
-            resultMessage, configNew, configFree, configError, header, sensitiveHeader, query, jitter,
+            resultMessage, configNew, configFree, configError, urlError, header, sensitiveHeader, query, jitter,
             clientCertificate, headerProvider, provider, release, headersAdd, logSetCallback, logCallback, connect,
             poll, close, closeAndWait, free, dropped, queuedBytes, fd, itemHeaderCount, itemHeader, itemBody,
             lastEventID, post, postStatus, postAttempts, postBody, postHeader, postFree
