@@ -156,8 +156,11 @@ public final class SSEStream: Sendable {
     /// response, whatever its status: 429, 5xx and network errors are
     /// retried with backoff and `Retry-After` (`postURL`, `postAttempts`,
     /// `postDelay`, `postTimeout`). Throws `SSEError` when there is no
-    /// response: `.attemptsExhausted`, `.deadline`, `.streamClosed` (a
-    /// `close()` interrupts it at once), `.headerProvider`.
+    /// response: `.attemptsExhausted`, `.deadline` (with the last
+    /// attempt's `status`), `.streamClosed` (a `close()` interrupts it at
+    /// once), `.headerProvider`, `.tls` (final unless `retryTLSErrors`),
+    /// `.incompleteBody` (the response was cut off: the server got the post
+    /// and may have acted on it; `status` is the response's).
     ///
     /// The request runs on a Dispatch worker thread, never on the calling
     /// task's. A task cancelled before the call sends nothing and throws
