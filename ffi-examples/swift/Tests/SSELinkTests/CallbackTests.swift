@@ -119,6 +119,22 @@ extension SSELinkTests {
             stream.close()
         }
 
+        @Test func aDeadlineCarriesTheLastAttemptsStatus() async throws {
+            var configuration = SSEStream.Configuration()
+            // Every attempt gets 503; the deadline ends the retries.
+            configuration.postURL = try url("/statuses?key=\(UUID().uuidString)&s=503")
+            configuration.postDelay = .milliseconds(50)
+            configuration.maxPostDelay = .milliseconds(50)
+            configuration.postTimeout = .milliseconds(400)
+            let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+            let error = await #expect(throws: SSEError.self) {
+                try await within("the post") { try await stream.post("{}") }
+            }
+            #expect(error?.kind == .deadline)
+            #expect(error?.status == 503)
+            stream.close()
+        }
+
         @Test func aPostOnAClosedStreamThrowsStreamClosed() async throws {
             var configuration = SSEStream.Configuration()
             configuration.postURL = try url("/statuses?key=\(UUID().uuidString)&s=201")
