@@ -501,4 +501,35 @@ mod tests {
             assert!((0.0..1.0).contains(&u));
         }
     }
+
+    /// "Longer than the budget" gives up; a wait that ends exactly at the
+    /// budget is still made. Kills `replace > with >= in Outage::failed`.
+    #[test]
+    fn outage_retries_when_the_next_wait_ends_exactly_at_the_budget() {
+        let p = ReconnectPolicy {
+            time_budget: S(3),
+            ..policy()
+        };
+        let t0 = Instant::now();
+        let mut outage = Outage::default();
+        assert_eq!(retry(fail(&mut outage, &p, t0, false)), (1, S(1)));
+        // 1 s into the outage, a 2 s wait ends at 3 s: the budget exactly.
+        assert_eq!(retry(fail(&mut outage, &p, t0 + S(1), false)), (2, S(2)));
+    }
+
+    /// The jitter source is splitmix64: from a known state it gives the
+    /// reference sequence's numbers, as their top 53 bits over 2^53. Kills
+    /// the `^`, `^=` and `>>` mutants of `Jitter::unit`'s mixing, which
+    /// still give numbers in `[0, 1)`, only worse spread.
+    #[test]
+    fn jitter_source_is_splitmix64() {
+        let mut jitter = Jitter(0);
+        for expected in [
+            0xE220_A839_7B1D_CDAFu64,
+            0x6E78_9E6A_A1B9_65F4,
+            0x06C4_5D18_8009_454F,
+        ] {
+            assert_eq!(jitter.unit(), (expected >> 11) as f64 / (1u64 << 53) as f64);
+        }
+    }
 }

@@ -552,4 +552,57 @@ mod tests {
             proptest::prop_assert_eq!(through(&cut(&body, &cuts)), Ok(expected));
         }
     }
+
+    /// A size field may take `MAX_SIZE_FIELD` bytes, not one more. Kills
+    /// `replace > with >= in size_line`.
+    #[test]
+    fn a_size_field_of_the_maximum_length_is_read() {
+        let line = format!("{}5\r\n", "0".repeat(MAX_SIZE_FIELD - 1));
+        assert!(matches!(
+            size_line(line.as_bytes(), 0),
+            Ok(SizeLine::Whole { size: 5, len }) if len == MAX_SIZE_FIELD + 2
+        ));
+        let line = format!("{}5\r\n", "0".repeat(MAX_SIZE_FIELD));
+        assert!(matches!(
+            size_line(line.as_bytes(), 0),
+            Err(ChunkError::BadSizeLine)
+        ));
+    }
+
+    /// A `;` with no size before it is a malformed line, however long what
+    /// follows: never read as an extension. Kills `replace match guard
+    /// digits > 0 with true` and `replace > with >=` in it, in `size_line`.
+    #[test]
+    fn an_extension_without_a_size_is_a_bad_size_line() {
+        let line = format!(";{}", "x".repeat(MAX_CHUNK_EXTENSION + 1));
+        assert!(matches!(
+            size_line(line.as_bytes(), 0),
+            Err(ChunkError::BadSizeLine)
+        ));
+    }
+
+    /// A line without a size is malformed, even a bare CR LF; a byte that
+    /// is neither CR nor a size byte ends the line as malformed at once, not
+    /// read as an unfinished CR LF. Kills `replace match guard digits == 0
+    /// with false` and `replace match guard bytes[at] == b'\r' with true` in
+    /// `size_line`.
+    #[test]
+    fn a_line_without_a_size_or_with_a_stray_byte_is_bad() {
+        for line in [&b"\r\n"[..], b" \r\n", b"5x"] {
+            assert!(
+                matches!(size_line(line, 0), Err(ChunkError::BadSizeLine)),
+                "{line:?}"
+            );
+        }
+    }
+
+    /// A tab is allowed in a Transfer-Encoding value (ureq-proto reads
+    /// visible ASCII and tabs). Kills `replace == with != in body_framing`.
+    #[test]
+    fn a_tab_in_the_transfer_encoding_value_is_read() {
+        assert_eq!(
+            body_framing(b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\tchunked\r\n\r\n"),
+            Framing::Chunked(Chunked::START)
+        );
+    }
 }

@@ -212,4 +212,60 @@ mod tests {
             Event::new("", "hi").with_id("1")
         );
     }
+
+    /// Each accessor gives its own field. Kills, with the restricted test
+    /// set of the mutation run, `replace Event::is -> bool with true`,
+    /// `Event::into_data` with `String::new()` and `"xyzzy".into()`,
+    /// `Event::has_own_id` with `true` and `false`, and `Event::retry` with
+    /// `None` and `Some(Default::default())`.
+    #[test]
+    fn the_accessors_give_the_fields() {
+        let event = Event::new("delta", "hi");
+        assert!(event.is("delta") && !event.is("message"));
+        assert!(Event::new("", "hi").is("message") && !Event::new("", "hi").is("delta"));
+        assert_eq!(event.clone().into_data(), "hi");
+        assert!(!event.has_own_id());
+        assert!(event.clone().with_id("7").has_own_id());
+        assert_eq!(event.retry(), None);
+        let retry = Duration::from_millis(1500);
+        assert_eq!(event.with_retry(retry).retry(), Some(retry));
+
+        // Parsed: the block's own id, then an id carried over.
+        let mut parser = crate::Parser::new();
+        let mut events = Vec::new();
+        parser
+            .feed(b"id: 1\ndata: a\n\ndata: b\n\n", |item| {
+                if let crate::Parsed::Event(event) = item {
+                    events.push(event);
+                }
+            })
+            .unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(events[0].has_own_id() && !events[1].has_own_id());
+        assert_eq!(events[1].id(), "1");
+    }
+
+    /// `is_same_copy` is identity: both empty, or one shared text; equal
+    /// text in two copies is not. `From<Arc<str>>` keeps the text, an empty
+    /// one as no id; Debug shows the text. Kills `replace
+    /// EventId::is_same_copy -> bool with true` and `false`, `delete match
+    /// arm (None, None)` and `(Some(a), Some(b))` in it, `replace <impl
+    /// From<Arc<str>> for EventId>::from -> EventId with Default::default()`,
+    /// `delete !` in it, and `replace <impl fmt::Debug for EventId>::fmt ->
+    /// fmt::Result with Ok(Default::default())`.
+    #[test]
+    fn event_ids_compare_by_copy_and_convert() {
+        let shared: Arc<str> = Arc::from("42");
+        let a = EventId::from(shared.clone());
+        assert_eq!(a.as_str(), "42");
+        assert!(a.is_same_copy(&EventId::from(shared)));
+        assert!(
+            !a.is_same_copy(&EventId::new("42")),
+            "equal text, two copies"
+        );
+        assert!(!a.is_same_copy(&EventId::default()));
+        assert!(EventId::default().is_same_copy(&EventId::new("")));
+        assert!(EventId::from(Arc::<str>::from("")) == EventId::default());
+        assert_eq!(format!("{a:?}"), "\"42\"");
+    }
 }

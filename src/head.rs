@@ -95,4 +95,25 @@ mod tests {
             "{size} is a loose bound for {written}"
         );
     }
+
+    /// Each part is counted exactly: a header line as `name: value` and CR
+    /// LF, and the userinfo as the `Authorization: Basic` line ureq makes of
+    /// it (base64, 4 bytes for each 3). Kills `replace + with - in field`,
+    /// and in `size` `replace + with -` and `+` with `*` in the userinfo's
+    /// length (user, and password plus its colon) and `replace == with !=`.
+    #[test]
+    fn each_part_of_the_head_is_counted_exactly() {
+        assert_eq!(field("x-token", 5000), "x-token: \r\n".len() + 5000);
+        let plain = Url::parse("http://example.com:8080/events?q=1").unwrap();
+        let user = Url::parse("http://user:pw@example.com:8080/events?q=1").unwrap();
+        assert_eq!(
+            size("GET", &user, 0) - size("GET", &plain, 0),
+            "authorization: Basic dXNlcjpwdw==\r\n".len()
+        );
+        let name_only = Url::parse("http://user@example.com:8080/events?q=1").unwrap();
+        assert_eq!(
+            size("GET", &name_only, 0) - size("GET", &plain, 0),
+            "authorization: Basic dXNlcjo=\r\n".len()
+        );
+    }
 }

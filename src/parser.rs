@@ -604,3 +604,90 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
     });
     Some(ms.min(MAX_RETRY_MS))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Once `data:` and one more byte are in, the unfinished line goes
+    /// straight into the data buffer (one copy of a long chunked line).
+    /// Kills `replace > with < in Parser::append_partial`, which no output
+    /// shows: the line would be buffered and copied at its end instead.
+    #[test]
+    fn an_unfinished_data_line_goes_straight_into_the_data_buffer() {
+        let mut parser = Parser::new();
+        parser.feed(b"data: hel", |_| {}).unwrap();
+        assert!(parser.in_data_line);
+        assert!(parser.line.is_empty(), "{:?}", parser.line);
+        assert_eq!(parser.data, b"hel");
+        parser.feed(b"lo", |_| {}).unwrap();
+        assert_eq!(parser.data, b"hello");
+        assert_eq!(parser.data_line_length, "data: hello".len());
+    }
+
+    /// A parser whose data buffer holds `len` bytes and a final LF, in a
+    /// buffer of `capacity` bytes (as it has before `take_data`).
+    fn with_data(len: usize, capacity: usize) -> Parser {
+        let mut parser = Parser::new();
+        parser.data = Vec::with_capacity(capacity);
+        parser.data.resize(len, b'x');
+        parser.data.push(b'\n');
+        parser
+    }
+
+    /// Data under `HAND_OVER_AT` bytes is copied out and the buffer kept;
+    /// from `HAND_OVER_AT` up the buffer itself is handed over, and the
+    /// next one reserved as large. Kills `replace < with ==`, `<` with `>`
+    /// and `<` with `<=` in `Parser::take_data`, and `replace + with -` and
+    /// `+` with `*` in its reserve.
+    #[test]
+    fn small_data_is_copied_and_large_data_handed_over() {
+        let mut parser = with_data(HAND_OVER_AT - 1, HAND_OVER_AT);
+        let buffer = parser.data.as_ptr();
+        let data = parser.take_data();
+        assert_eq!(data.len(), HAND_OVER_AT - 1);
+        assert_ne!(data.as_ptr(), buffer, "small data must be copied");
+        assert_eq!(parser.data.as_ptr(), buffer, "the buffer is kept");
+
+        let mut parser = with_data(HAND_OVER_AT, HAND_OVER_AT + 1);
+        let buffer = parser.data.as_ptr();
+        let data = parser.take_data();
+        assert_eq!(data.len(), HAND_OVER_AT);
+        assert_eq!(data.as_ptr(), buffer, "large data must be handed over");
+        assert!(
+            parser.data.capacity() > HAND_OVER_AT,
+            "the next buffer holds as much and its LF: {}",
+            parser.data.capacity()
+        );
+    }
+
+    /// A handed-over buffer with more than a quarter of its length to spare
+    /// is shrunk; one with a quarter exactly is not. Kills, in
+    /// `Parser::take_data`'s shrink test, `replace > with ==`, `<` and `>=`,
+    /// `+` with `-` and `*`, and `/` with `%` and `*`.
+    #[test]
+    fn a_handed_over_buffer_is_shrunk_past_a_quarter_to_spare() {
+        let len = 2 * HAND_OVER_AT;
+        let data = with_data(len, 2 * len).take_data();
+        assert_eq!(data.capacity(), len, "twice the length is shrunk");
+        let data = with_data(len, len + len / 4).take_data();
+        assert_eq!(data.capacity(), len + len / 4, "a quarter to spare is kept");
+    }
+
+    /// The limit is checked again on the data as decoded: one invalid byte
+    /// becomes the three of U+FFFD. Kills `replace + with * in
+    /// Parser::dispatch` (data + type * id).
+    #[test]
+    fn the_event_limit_counts_the_decoded_data_and_the_id() {
+        let mut parser = Parser::with_limits(Limits {
+            max_line_length: 64,
+            max_event_size: 5,
+        });
+        let mut items = Vec::new();
+        let error = parser
+            .feed(b"id: abc\ndata: \xFF\n\n", |item| items.push(item))
+            .expect_err("3 bytes of U+FFFD and a 3-byte id are over 5");
+        assert_eq!(error.limit, Limit::EventSize);
+        assert!(items.is_empty(), "{items:?}");
+    }
+}

@@ -346,4 +346,15 @@ mod tests {
         );
         assert_eq!(no_proxy_from_env(env(&[])), None);
     }
+
+    /// A non-ASCII name is compared in the host's ASCII form (punycode); an
+    /// ASCII one as written, without the percent-decoding of a URL's host.
+    /// Kills `replace match guard !name.is_ascii() with true`, `with false`
+    /// and `delete !` in `Entry::parse`.
+    #[test]
+    fn only_non_ascii_names_are_made_ascii() {
+        assert!(bypasses("bücher.example", "http://bücher.example/"));
+        assert!(bypasses("BÜCHER.example", "http://xn--bcher-kva.example/"));
+        assert!(!bypasses("ex%41mple.com", "http://example.com/"));
+    }
 }
