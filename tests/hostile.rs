@@ -276,8 +276,20 @@ fn hostile_servers_end_in_clear_errors_in_bounded_memory() {
         let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
         std::thread::spawn(move || {
             for mut socket in proxy.incoming().flatten() {
-                let _ = socket.read(&mut [0u8; 4096]);
+                // The whole request first, and no close before the client's:
+                // unread bytes or an early close would make the answer an RST
+                // that can overtake the garbage (a connection reset instead).
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                socket.set_read_timeout(Some(PATIENCE)).unwrap();
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf) {
+                        Ok(n) if n > 0 => request.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
                 let _ = socket.write_all(b"\x00\xffgarbage, not HTTP\r\n\r\n");
+                while matches!(socket.read(&mut buf), Ok(n) if n > 0) {}
             }
         });
         let stream = Stream::builder("http://127.0.0.1:9/events")
