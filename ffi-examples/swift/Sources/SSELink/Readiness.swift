@@ -58,10 +58,18 @@ final class Readiness: @unchecked Sendable {
 
     /// The stream's readiness descriptor; sselink owns it.
     private let descriptor: Int32
+    /// Makes the duplicate the read source watches; -1 when the process has
+    /// no descriptor to spare. Tests pass one that fails: running a whole
+    /// process out of descriptors also makes Dispatch itself trap.
+    private let duplicate: @Sendable (Int32) -> Int32
     private let state = Locked(State())
 
-    init(descriptor: Int32) {
+    init(
+        descriptor: Int32,
+        duplicate: @escaping @Sendable (Int32) -> Int32 = { fcntl($0, F_DUPFD_CLOEXEC, 0) }
+    ) {
         self.descriptor = descriptor
+        self.duplicate = duplicate
     }
 
     /// Returns once the descriptor is readable, the readiness is shut down,
@@ -156,7 +164,7 @@ final class Readiness: @unchecked Sendable {
         // A duplicate that the source owns and closes once Dispatch is done
         // with it, so the source never watches a descriptor number that
         // sselink_stream_free has closed and the system has reused.
-        let own = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        let own = duplicate(descriptor)
         // No descriptor to spare: the waiter polls again in a while. (No
         // Dispatch timer here: making one needs a descriptor too.)
         guard own >= 0 else { return false }

@@ -340,14 +340,28 @@ final class StreamCore: @unchecked Sendable {
         return taken
     }
 
+    /// Makes the readiness now, its read source's descriptor duplicated by
+    /// `duplicate` (for tests: one that fails stands for a process with no
+    /// descriptor to spare). No effect once the readiness exists.
+    func makeReadiness(duplicate: @escaping @Sendable (Int32) -> Int32) throws(SSEError) {
+        _ = try readinessOrMake(duplicate: duplicate)
+    }
+
     /// The readiness of the stream, made on first use.
-    private func readinessOrMake() throws(SSEError) -> Readiness {
+    private func readinessOrMake(
+        duplicate: (@Sendable (Int32) -> Int32)? = nil
+    ) throws(SSEError) -> Readiness {
         try readiness.withLock { (readiness: inout Readiness?) throws(SSEError) -> Readiness in
             if let readiness { return readiness }
             var fd: Int32 = -1
             let result = sselink_stream_fd(handle, &fd)
             guard result == .SSELINK_RESULT_OK else { throw SSEError(result) }
-            let made = Readiness(descriptor: fd)
+            let made =
+                if let duplicate {
+                    Readiness(descriptor: fd, duplicate: duplicate)
+                } else {
+                    Readiness(descriptor: fd)
+                }
             if polling.withLock({ $0.finished }) { made.shutDown() }
             readiness = made
             return made
