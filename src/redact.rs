@@ -264,9 +264,17 @@ pub fn redact_log_message<'m>(target: &str, message: &'m str) -> Option<Cow<'m, 
 /// it. They cannot carry a secret of their own.
 const CLOSERS: &[char] = &[',', ';', ')', ']', '}', '>', '"', '\'', '`'];
 
+/// Characters that may open a URL written inside other text (`(http://h)`,
+/// `"http://h"`): kept before it when nothing else stands between them and
+/// the word's start.
+const OPENERS: &[char] = &['(', '[', '{', '<', '"', '\'', '`'];
+
 /// Every `scheme://...` in `text`, up to the next whitespace, rewritten.
 /// A URL ends only at whitespace: `,` `)` `]` `}` and the like are legal
-/// inside one, query values included.
+/// inside one, query values included. It starts at its scheme when only
+/// [`OPENERS`] precede that in its word; otherwise the whole word is taken
+/// as the URL, since what precedes may be userinfo (`//alice:://@host`,
+/// `alice(http://@host`).
 fn rewrite_urls(text: Cow<'_, str>) -> Cow<'_, str> {
     if !text.contains("://") {
         return text;
@@ -274,9 +282,20 @@ fn rewrite_urls(text: Cow<'_, str>) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     let mut rest: &str = &text;
     while let Some(at) = rest.find("://") {
-        let start = rest[..at]
+        let scheme_start = rest[..at]
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
             .map_or(0, |p| p + 1);
+        let word_start = rest[..at]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(p, c)| p + c.len_utf8());
+        let lead = &rest[word_start..scheme_start];
+        let start = if lead.chars().all(|c| OPENERS.contains(&c)) {
+            scheme_start
+        } else {
+            word_start
+        };
         let end = rest[at..]
             .find(char::is_whitespace)
             .map_or(rest.len(), |p| at + p);
@@ -498,7 +517,7 @@ mod tests {
                 "ureq::run",
                 "uri: Some(http://h/?a[0]=1&token=SECRET), next"
             ),
-            Some("uri: Some(http://h/?a[0]=***&token=*** next".into())
+            Some("uri: Some(http://h/?*** next".into())
         );
         assert_eq!(
             m(
@@ -542,6 +561,18 @@ mod tests {
         assert!(is_known_log_target("rustls::client::hs"));
         assert!(!is_known_log_target("ureq::somewhere_new"));
         assert!(!is_known_log_target("sselinkish"));
+    }
+
+    #[test]
+    fn userinfo_before_what_reads_as_a_scheme_is_never_shown() {
+        let m = |message| redact_log_message("ureq::run", message);
+        // The user `Q`, the password `://`: the first `://` follows `Q:`.
+        assert_eq!(m("GET //Q:://@a.example"), Some("GET //***".into()));
+        // The user `alice(http`, the password `//pw`.
+        assert_eq!(m("GET alice(http://pw@h x"), Some("GET *** x".into()));
+        assert_eq!(m("to alice:(http://@h"), Some("to ***".into()));
+        // Only openers before the scheme: the URL is read from its scheme.
+        assert_eq!(m("(\"http://h/p?a=1\")"), Some("(\"http://h/p?a=***".into()));
     }
 
     #[test]
