@@ -572,7 +572,10 @@ mod tests {
         assert_eq!(m("GET alice(http://pw@h x"), Some("GET *** x".into()));
         assert_eq!(m("to alice:(http://@h"), Some("to ***".into()));
         // Only openers before the scheme: the URL is read from its scheme.
-        assert_eq!(m("(\"http://h/p?a=1\")"), Some("(\"http://h/p?a=***".into()));
+        assert_eq!(
+            m("(\"http://h/p?a=1\")"),
+            Some("(\"http://h/p?a=***".into())
+        );
     }
 
     #[test]
