@@ -136,6 +136,39 @@ extension SSELinkTests {
             #expect(empty?.description.contains("empty host") == true, "\(String(describing: empty))")
         }
 
+        /// A post blocked a Dispatch worker thread of the global pool for as
+        /// long as it ran, and on Linux that pool also runs Swift's tasks and
+        /// the readiness handlers: posts waiting for a slow server starved
+        /// the whole process. With 16 posts waiting, an unrelated stream's
+        /// first event took 7.7 s instead of milliseconds (Dispatch adds a
+        /// thread about every half second). Each post has a thread of its own
+        /// now. A thread outside the pool bounds the wait: it closes the
+        /// posting stream, which ends the posts and the starvation.
+        @Test func waitingPostsDoNotStarveTheProcess() async throws {
+            var configuration = SSEStream.Configuration()
+            configuration.postURL = try url("/silent")
+            configuration.postTimeout = patience * 4
+            let posting = try SSEStream(url: url("/silent"), configuration: configuration)
+            let posts = (0..<64).map { _ in Task { try await posting.post("{}") } }
+            let delivered = DispatchSemaphore(value: 0)
+            let starved = Locked(false)
+            Thread.detachNewThread {
+                if delivered.wait(timeout: .now() + .seconds(10)) == .timedOut {
+                    starved.withLock { $0 = true }
+                    posting.close()
+                }
+            }
+            let other = try SSEStream(url: url("/events?n=1"), configuration: once())
+            let first = try await event(of: other, "an event while 64 posts wait")
+            delivered.signal()
+            #expect(first.data == "event 0")
+            #expect(!starved.withLock { $0 }, "no event in 10 s while 64 posts waited")
+            posting.close()
+            for post in posts {
+                _ = try await within("a post interrupted by close") { await post.result }
+            }
+        }
+
         // What held: misuse and hostile input that broke nothing.
 
         @Test func dropTheLastReferenceInsideTheHeaderProvider() async throws {
