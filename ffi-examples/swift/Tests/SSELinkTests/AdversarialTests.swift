@@ -169,6 +169,28 @@ extension SSELinkTests {
             }
         }
 
+        /// `close()` during a post whose response body runs to the
+        /// connection's end (no length, no chunks: the test server's
+        /// /silent) returned a 200 with the part read so far, 6 of 6 times,
+        /// instead of `.streamClosed`: close's shutdown of the connection
+        /// ended the body cleanly. Fixed in the library's post (src/post.rs).
+        @Test func closeDuringAPostsBodyThrowsStreamClosed() async throws {
+            var configuration = SSEStream.Configuration()
+            configuration.postURL = try url("/silent")
+            configuration.postTimeout = patience * 4
+            for _ in 0..<3 {
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+                let post = Task { try await stream.post("{}") }
+                // Room for the response head to arrive: nothing signals it
+                // (a close before it gives .streamClosed too).
+                try await Task.sleep(for: .milliseconds(300))
+                stream.close()
+                let result = try await within("the post") { await post.result }
+                let error = #expect(throws: SSEError.self) { try result.get() }
+                #expect(error?.kind == .streamClosed, "\(String(describing: error))")
+            }
+        }
+
         // What held: misuse and hostile input that broke nothing.
 
         @Test func dropTheLastReferenceInsideTheHeaderProvider() async throws {
