@@ -392,6 +392,12 @@ final class StreamCore: @unchecked Sendable {
             }
             var fd: Int32 = -1
             let result = sselink_stream_fd(handle, &fd)
+            if result == .SSELINK_RESULT_RESOURCE {
+                // The system refused a socket pair for the readiness
+                // descriptor: look again in a while, as `next()` does.
+                usleep(UInt32(wait < 0 ? 10 : min(wait, 10)) * 1000)
+                continue
+            }
             guard result == .SSELINK_RESULT_OK else { throw SSEError(result) }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, wait)  // EINTR or readable: take again
