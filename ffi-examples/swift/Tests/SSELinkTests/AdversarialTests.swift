@@ -379,6 +379,34 @@ extension SSELinkTests {
             try await eventually("descriptors back to \(before): \(openDescriptors())") { openDescriptors() <= before }
         }
 
+        /// Each post has a thread of its own: posts answered, cancelled,
+        /// and interrupted by close leave no thread and no descriptor.
+        @Test func postsLeaveNoThreadOrDescriptor() async throws {
+            try await eventually("earlier tests' reader threads to exit") { threads(named: "sselink-reader") == 0 }
+            // Dispatch makes its timer descriptor on the first sleep.
+            try await Task.sleep(for: .milliseconds(1))
+            let descriptors = openDescriptors()
+            let threadCount = threads()
+            for round in 0..<10 {
+                var configuration = SSEStream.Configuration()
+                configuration.postURL = try url(round % 2 == 0 ? "/statuses?key=leak\(round)&s=200" : "/silent")
+                configuration.postTimeout = patience * 4
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+                let posts = (0..<5).map { _ in Task { try await stream.post("{}") } }
+                if round % 3 == 0 { posts[0].cancel() }
+                // Some posts in flight when the others are cancelled and closed.
+                try await Task.sleep(for: .milliseconds(50))
+                if round % 2 == 1 {
+                    posts[1].cancel()
+                    stream.close()
+                }
+                for post in posts { _ = try await within("a post") { await post.result } }
+                #expect(stream.close(waitingUpTo: patience))
+            }
+            try await eventually("threads back to \(threadCount): \(threadNames().sorted())") { threads() <= threadCount }
+            try await eventually("descriptors back to \(descriptors): \(openDescriptors())") { openDescriptors() <= descriptors }
+        }
+
         @Test func blockingAndAsyncConsumersShareItemsExactlyOnce() async throws {
             var configuration = once()
             configuration.capacity = 8
