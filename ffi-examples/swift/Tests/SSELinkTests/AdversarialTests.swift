@@ -191,6 +191,37 @@ extension SSELinkTests {
             }
         }
 
+        /// A handler set with a lower `maxLevel` received the records of the
+        /// level it replaced: the trampoline handed every record to the
+        /// handler of the moment, while the library's level filter changes
+        /// only after the new handler is in place (and a record that passed
+        /// the old filter may reach the logger later still). 145 of 200
+        /// records an `.error` handler received were `.debug`. The
+        /// trampoline filters by the level set with the handler now.
+        @Test func aHandlerNeverReceivesARecordAboveItsLevel() async throws {
+            let above = Collected<String>()
+            let records = Counter()
+            defer { SSELog.removeHandler() }
+            var configuration = fastReconnect()
+            configuration.reconnectDelay = .milliseconds(1)
+            configuration.maxReconnectDelay = .milliseconds(2)
+            // Streams that reconnect all the time log debug records all the time.
+            let streams = try (0..<4).map { _ in try SSEStream(url: url("/events?n=1"), configuration: configuration) }
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: .seconds(10))
+            while records.value < 200 && clock.now < end {
+                try SSELog.setHandler(maxLevel: .trace) { _ in _ = records.increment() }
+                try SSELog.setHandler(maxLevel: .error) { record in
+                    _ = records.increment()
+                    if record.level > .error { above.append("\(record.level): \(record.message)") }
+                }
+            }
+            SSELog.removeHandler()
+            for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
+            #expect(records.value >= 200, "the streams logged")
+            #expect(above.all.isEmpty, "\(above.all.count) records above .error: \(above.all.prefix(3))")
+        }
+
         // What held: misuse and hostile input that broke nothing.
 
         @Test func dropTheLastReferenceInsideTheHeaderProvider() async throws {
