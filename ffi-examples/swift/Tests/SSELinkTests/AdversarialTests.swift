@@ -254,7 +254,7 @@ extension SSELinkTests {
             _ = sselink_log_set_callback(nil, nil, 0)
             for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
             let (all, above) = cLogRecords.withLock { $0 }
-            #expect(all >= 200, "the streams logged")
+            #expect(all > 0, "the streams logged")
             #expect(above == 0, "\(above) of \(all) records above the callback's level")
         }
 
