@@ -592,14 +592,17 @@ private func threadEntry(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableR
 }
 #endif
 
-/// Runs `body` on a new detached thread; false, without running it, when
-/// the system refuses the thread.
+/// Runs `body` on a new detached thread with a 2 MiB stack; false, without
+/// running it, when the system refuses the thread.
 func detachThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     let argument = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)
     defer { pthread_attr_destroy(&attributes) }
     pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    // The stack Rust gives its own threads, whatever the system's default
+    // (musl's is 128 KiB, little for a TLS handshake and a header provider).
+    pthread_attr_setstacksize(&attributes, 2 << 20)
     #if canImport(Darwin)
     var thread: pthread_t?
     #else
