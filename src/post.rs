@@ -258,10 +258,12 @@ fn answer(
         .into_reader()
         .take(POST_BODY_LIMIT as u64)
         .read_to_end(&mut body);
+    if shared.is_closed() {
+        // Close shut the connection down during the read: an error, or, for
+        // a body that runs to the connection's end, a clean end that cut it.
+        return Err(Error::Closed);
+    }
     if let Err(error) = read {
-        if shared.is_closed() {
-            return Err(Error::Closed);
-        }
         let passed = deadline.is_some_and(|deadline| Instant::now() >= deadline)
             || is_global_timeout(&error);
         let cause: crate::error::Cause = if passed {

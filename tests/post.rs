@@ -181,6 +181,30 @@ fn close_during_a_request_in_flight_returns_at_once() {
     assert!(took < AT_ONCE, "the post returned {took:?} after close");
 }
 
+/// A response body with neither a length nor chunks runs to the
+/// connection's end, and close's shutdown of the connection ended it
+/// cleanly: the post returned the part read so far as the whole answer
+/// (200, with an empty or partial body) instead of `Error::Closed`.
+#[test]
+fn close_during_a_body_that_runs_to_the_connections_end_is_closed_not_a_shorter_answer() {
+    let server = Server::start(|mut conn: Conn| {
+        let _ = conn.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart");
+        conn.client_closed_within(PATIENCE); // the rest never comes
+    });
+    let stream = Arc::new(poster(&server.url("/p")).connect().unwrap());
+    let posting = {
+        let stream = Arc::clone(&stream);
+        spawn(move || stream.post("{}"))
+    };
+    server.request();
+    // Room for the client to read the head and start on the body: nothing
+    // signals it (closing earlier ends the post with Error::Closed too).
+    std::thread::sleep(Duration::from_millis(100));
+    stream.close();
+    let outcome = posting.join("the post reading its body");
+    assert!(matches!(outcome, Err(Error::Closed)), "{outcome:?}");
+}
+
 #[test]
 fn the_timeout_bounds_every_attempt_and_wait() {
     let server = Server::start(|mut conn: Conn| {

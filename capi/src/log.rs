@@ -43,6 +43,10 @@ pub type sselink_log_callback = Option<
 struct Sink {
     callback: unsafe extern "C" fn(*mut c_void, u32, sselink_str, sselink_str),
     userdata: *mut c_void,
+    /// The level set with `callback`: a record above it is not passed on,
+    /// though it passed the global filter (which changes after the sink
+    /// does, and which a record may have passed before either changed).
+    max_level: log::LevelFilter,
     /// How many calls of `callback` are in progress, on any thread.
     running: Mutex<usize>,
     /// Signalled when a call ends, for `sselink_log_set_callback` waiting
@@ -118,6 +122,9 @@ impl log::Log for CallbackLogger {
             let Some(sink) = current.as_ref().map(Arc::clone) else {
                 return;
             };
+            if record.level() > sink.max_level {
+                return;
+            }
             *sink.running.lock().unwrap_or_else(PoisonError::into_inner) += 1;
             sink
         };
@@ -187,6 +194,7 @@ pub unsafe extern "C" fn sselink_log_set_callback(
             Arc::new(Sink {
                 callback,
                 userdata,
+                max_level: level,
                 running: Mutex::new(0),
                 call_ended: Condvar::new(),
             })

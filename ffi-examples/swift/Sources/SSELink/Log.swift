@@ -43,10 +43,13 @@ public enum SSELog {
 
     private static let current = Locked(Setting())
 
-    /// The C callback: hands each record to the handler of the moment.
+    /// The C callback: hands each record to the handler of the moment, if
+    /// its level is within the one set with that handler. The library's
+    /// filter alone is not enough: it changes after the handler does, and a
+    /// record that passed the old filter may arrive later still.
     private static let trampoline: sselink_log_callback = { _, level, target, message in
-        guard let handler = SSELog.current.withLock({ $0.handler }),
-            let level = Level(rawValue: level)
+        guard let (handler, maxLevel) = SSELog.current.withLock({ s in s.handler.map { ($0, s.maxLevel) } }),
+            level <= maxLevel, let level = Level(rawValue: level)
         else { return }
         handler(Record(level: level, target: string(target), message: string(message)))
     }

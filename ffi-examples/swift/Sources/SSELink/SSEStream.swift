@@ -1,5 +1,4 @@
 import CSSELink
-import Dispatch
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -162,8 +161,9 @@ public final class SSEStream: Sendable {
     /// `.incompleteBody` (the response was cut off: the server got the post
     /// and may have acted on it; `status` is the response's).
     ///
-    /// The request runs on a Dispatch worker thread, never on the calling
-    /// task's. A task cancelled before the call sends nothing and throws
+    /// The request runs on a thread of its own, never on the calling task's
+    /// nor on one of Dispatch's pool (`.resource` when the system refuses
+    /// that thread). A task cancelled before the call sends nothing and throws
     /// `CancellationError`; cancelled during it, the call returns at once
     /// with `CancellationError` while the request finishes in the
     /// background, so the server may still receive it.
@@ -406,6 +406,12 @@ final class StreamCore: @unchecked Sendable {
             }
             var fd: Int32 = -1
             let result = sselink_stream_fd(handle, &fd)
+            if result == .SSELINK_RESULT_RESOURCE {
+                // The system refused a socket pair for the readiness
+                // descriptor: look again in a while, as `next()` does.
+                usleep(UInt32(wait < 0 ? 10 : min(wait, 10)) * 1000)
+                continue
+            }
             guard result == .SSELINK_RESULT_OK else { throw SSEError(result) }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, wait)  // EINTR or readable: take again
@@ -506,11 +512,16 @@ final class StreamCore: @unchecked Sendable {
                     continuation.resume(throwing: CancellationError())
                     return
                 }
-                // The C call blocks for the whole post: a Dispatch worker
-                // thread takes it, and `self` keeps the handle valid.
-                DispatchQueue.global().async {
+                // The C call blocks for the whole post: a thread of its own
+                // takes it, never one of Dispatch's pool, which on Linux also
+                // runs the process's tasks (posts waiting for a slow server
+                // would starve them). `self` keeps the handle valid.
+                let started = detachThread {
                     let result = Result { () throws(SSEError) in try self.postNow(body, timeoutMS) }
                     take()?.resume(with: result.mapError { $0 as any Error })
+                }
+                if !started {
+                    take()?.resume(throwing: SSEError(.SSELINK_RESULT_RESOURCE, message: "the system refused a thread for the post"))
                 }
             }
         } onCancel: {
@@ -571,4 +582,49 @@ func string(_ view: sselink_str) -> String {
     return pointer.withMemoryRebound(to: UInt8.self, capacity: view.len) {
         String(decoding: UnsafeBufferPointer(start: $0, count: view.len), as: UTF8.self)
     }
+}
+
+/// What a thread of `detachThread` runs; retained once for the thread.
+private final class ThreadBody {
+    let body: @Sendable () -> Void
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        self.body = body
+    }
+}
+
+#if canImport(Darwin)
+private func threadEntry(_ argument: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+    Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
+    return nil
+}
+#else
+private func threadEntry(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    guard let argument else { return nil }
+    Unmanaged<ThreadBody>.fromOpaque(argument).takeRetainedValue().body()
+    return nil
+}
+#endif
+
+/// Runs `body` on a new detached thread with a 2 MiB stack; false, without
+/// running it, when the system refuses the thread.
+func detachThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    let argument = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    // The stack Rust gives its own threads, whatever the system's default
+    // (musl's is 128 KiB, little for a TLS handshake and a header provider).
+    pthread_attr_setstacksize(&attributes, 2 << 20)
+    #if canImport(Darwin)
+    var thread: pthread_t?
+    #else
+    var thread = pthread_t()
+    #endif
+    guard pthread_create(&thread, &attributes, threadEntry, argument) == 0 else {
+        Unmanaged<ThreadBody>.fromOpaque(argument).release()
+        return false
+    }
+    return true
 }

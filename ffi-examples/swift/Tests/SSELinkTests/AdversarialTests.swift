@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CSSELink
 
 @testable import SSELink
 
@@ -20,6 +21,9 @@ func hex(_ bytes: [UInt8]) -> String {
 func openDescriptors() -> Int {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
 }
+
+/// What the C log callback of `aCCallbackNeverReceivesARecordAboveItsLevel` counted.
+let cLogRecords = Locked((all: 0, above: 0))
 
 /// Misuse and hostile input: each test here reproduced a defect, or checks
 /// a promise under misuse (several threads, re-entrant callbacks, extreme
@@ -134,6 +138,124 @@ extension SSELinkTests {
             let empty = #expect(throws: SSEError.self) { try SSEStream(url: "http://") }
             #expect(empty?.kind == .invalidConfiguration)
             #expect(empty?.description.contains("empty host") == true, "\(String(describing: empty))")
+        }
+
+        /// A post blocked a Dispatch worker thread of the global pool for as
+        /// long as it ran, and on Linux that pool also runs Swift's tasks and
+        /// the readiness handlers: posts waiting for a slow server starved
+        /// the whole process. With 16 posts waiting, an unrelated stream's
+        /// first event took 7.7 s instead of milliseconds (Dispatch adds a
+        /// thread about every half second). Each post has a thread of its own
+        /// now. A thread outside the pool bounds the wait: it closes the
+        /// posting stream, which ends the posts and the starvation.
+        @Test func waitingPostsDoNotStarveTheProcess() async throws {
+            var configuration = SSEStream.Configuration()
+            configuration.postURL = try url("/silent")
+            configuration.postTimeout = patience * 4
+            let posting = try SSEStream(url: url("/silent"), configuration: configuration)
+            let posts = (0..<64).map { _ in Task { try await posting.post("{}") } }
+            let delivered = DispatchSemaphore(value: 0)
+            let starved = Locked(false)
+            Thread.detachNewThread {
+                if delivered.wait(timeout: .now() + .seconds(10)) == .timedOut {
+                    starved.withLock { $0 = true }
+                    posting.close()
+                }
+            }
+            let other = try SSEStream(url: url("/events?n=1"), configuration: once())
+            let first = try await event(of: other, "an event while 64 posts wait")
+            delivered.signal()
+            #expect(first.data == "event 0")
+            #expect(!starved.withLock { $0 }, "no event in 10 s while 64 posts waited")
+            posting.close()
+            for post in posts {
+                _ = try await within("a post interrupted by close") { await post.result }
+            }
+        }
+
+        /// `close()` during a post whose response body runs to the
+        /// connection's end (no length, no chunks: the test server's
+        /// /silent) returned a 200 with the part read so far, 6 of 6 times,
+        /// instead of `.streamClosed`: close's shutdown of the connection
+        /// ended the body cleanly. Fixed in the library's post (src/post.rs).
+        @Test func closeDuringAPostsBodyThrowsStreamClosed() async throws {
+            var configuration = SSEStream.Configuration()
+            configuration.postURL = try url("/silent")
+            configuration.postTimeout = patience * 4
+            for _ in 0..<3 {
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+                let post = Task { try await stream.post("{}") }
+                // Room for the response head to arrive: nothing signals it
+                // (a close before it gives .streamClosed too).
+                try await Task.sleep(for: .milliseconds(300))
+                stream.close()
+                let result = try await within("the post") { await post.result }
+                let error = #expect(throws: SSEError.self) { try result.get() }
+                #expect(error?.kind == .streamClosed, "\(String(describing: error))")
+            }
+        }
+
+        /// A handler set with a lower `maxLevel` received the records of the
+        /// level it replaced: the trampoline handed every record to the
+        /// handler of the moment, while the library's level filter changes
+        /// only after the new handler is in place (and a record that passed
+        /// the old filter may reach the logger later still). 145 of 200
+        /// records an `.error` handler received were `.debug`. The
+        /// trampoline filters by the level set with the handler now.
+        @Test func aHandlerNeverReceivesARecordAboveItsLevel() async throws {
+            let above = Collected<String>()
+            let records = Counter()
+            defer { SSELog.removeHandler() }
+            var configuration = fastReconnect()
+            configuration.reconnectDelay = .milliseconds(1)
+            configuration.maxReconnectDelay = .milliseconds(2)
+            // Streams that reconnect all the time log debug records all the time.
+            let streams = try (0..<4).map { _ in try SSEStream(url: url("/events?n=1"), configuration: configuration) }
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: .seconds(3))
+            while records.value < 200 && clock.now < end {
+                try SSELog.setHandler(maxLevel: .trace) { _ in _ = records.increment() }
+                try SSELog.setHandler(maxLevel: .error) { record in
+                    _ = records.increment()
+                    if record.level > .error { above.append("\(record.level): \(record.message)") }
+                }
+            }
+            SSELog.removeHandler()
+            for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
+            #expect(records.value > 0, "the streams logged")
+            #expect(above.all.isEmpty, "\(above.all.count) records above .error: \(above.all.prefix(3))")
+        }
+
+        /// The same in the C library: `sselink_log_set_callback` put the new
+        /// callback in place before it lowered the level filter, and a
+        /// record that passed the old filter reached the logger whenever it
+        /// did, so a callback set for errors only received debug records.
+        /// The library's logger checks each record against the level set
+        /// with the callback it calls now. The C callback here registers its
+        /// level as its userdata.
+        @Test func aCCallbackNeverReceivesARecordAboveItsLevel() async throws {
+            let callback: sselink_log_callback = { userdata, level, _, _ in
+                let maxLevel = UInt32(UInt(bitPattern: userdata))
+                cLogRecords.withLock { $0.all += 1; if level > maxLevel { $0.above += 1 } }
+            }
+            cLogRecords.withLock { $0 = (0, 0) }
+            defer { _ = sselink_log_set_callback(nil, nil, 0) }
+            var configuration = fastReconnect()
+            configuration.reconnectDelay = .milliseconds(1)
+            configuration.maxReconnectDelay = .milliseconds(2)
+            let streams = try (0..<4).map { _ in try SSEStream(url: url("/events?n=1"), configuration: configuration) }
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: .seconds(10))
+            while cLogRecords.withLock({ $0.all }) < 200 && clock.now < end {
+                for level: UInt32 in [5, 1] {
+                    #expect(sselink_log_set_callback(callback, UnsafeMutableRawPointer(bitPattern: UInt(level)), level) == .SSELINK_RESULT_OK)
+                }
+            }
+            _ = sselink_log_set_callback(nil, nil, 0)
+            for stream in streams { #expect(stream.close(waitingUpTo: patience)) }
+            let (all, above) = cLogRecords.withLock { $0 }
+            #expect(all > 0, "the streams logged")
+            #expect(above == 0, "\(above) of \(all) records above the callback's level")
         }
 
         // What held: misuse and hostile input that broke nothing.
@@ -322,6 +444,34 @@ extension SSELinkTests {
                 _ = await waiter2.value
             }
             try await eventually("descriptors back to \(before): \(openDescriptors())") { openDescriptors() <= before }
+        }
+
+        /// Each post has a thread of its own: posts answered, cancelled,
+        /// and interrupted by close leave no thread and no descriptor.
+        @Test func postsLeaveNoThreadOrDescriptor() async throws {
+            try await eventually("earlier tests' reader threads to exit") { threads(named: "sselink-reader") == 0 }
+            // Dispatch makes its timer descriptor on the first sleep.
+            try await Task.sleep(for: .milliseconds(1))
+            let descriptors = openDescriptors()
+            let threadCount = threads()
+            for round in 0..<10 {
+                var configuration = SSEStream.Configuration()
+                configuration.postURL = try url(round % 2 == 0 ? "/statuses?key=leak\(round)&s=200" : "/silent")
+                configuration.postTimeout = patience * 4
+                let stream = try SSEStream(url: url("/silent"), configuration: configuration)
+                let posts = (0..<5).map { _ in Task { try await stream.post("{}") } }
+                if round % 3 == 0 { posts[0].cancel() }
+                // Some posts in flight when the others are cancelled and closed.
+                try await Task.sleep(for: .milliseconds(50))
+                if round % 2 == 1 {
+                    posts[1].cancel()
+                    stream.close()
+                }
+                for post in posts { _ = try await within("a post") { await post.result } }
+                #expect(stream.close(waitingUpTo: patience))
+            }
+            try await eventually("threads back to \(threadCount): \(threadNames().sorted())") { threads() <= threadCount }
+            try await eventually("descriptors back to \(descriptors): \(openDescriptors())") { openDescriptors() <= descriptors }
         }
 
         @Test func blockingAndAsyncConsumersShareItemsExactlyOnce() async throws {

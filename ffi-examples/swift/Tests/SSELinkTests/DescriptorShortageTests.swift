@@ -43,4 +43,38 @@ extension SSELinkTests.Adversarial {
         #expect(refused.withLock { $0 } >= 1, "the waiter never tried to watch the descriptor")
         #expect(waits <= 100, "\(waits) waits in half a second")
     }
+
+    /// `next(timeout:)` threw `.resource` at once when the system refused
+    /// the socket pair of the stream's readiness descriptor, though its
+    /// documentation names only `.timedOut`, and `next()` waits through the
+    /// shortage: a blocking consumer stopped on a passing shortage. It looks
+    /// again every 10 ms now, until its timeout.
+    @Test func aBlockingWaitWithoutADescriptorWaitsForItsTimeout() async throws {
+        let stream = try SSEStream(url: url("/silent"))
+        // Nothing has asked for the readiness descriptor yet: the library
+        // makes it on the first wait, which the lowered limit refuses.
+        let lowest = dup(0)
+        close(lowest)
+        var saved = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+        var lowered = saved
+        lowered.rlim_cur = rlim_t(lowest)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &lowered)
+        var items: [String] = []
+        var failure: SSEError?
+        do {
+            while true {
+                guard let item = try stream.next(timeout: .milliseconds(300)) else { break }
+                items.append("\(item)")
+            }
+        } catch {
+            failure = error
+        }
+        let spare = dup(0)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+        #expect(spare == -1, "the limit left no descriptor to spare")
+        if spare >= 0 { close(spare) }
+        #expect(failure?.kind == .timedOut, "\(String(describing: failure)) after \(items)")
+        stream.close()
+    }
 }
