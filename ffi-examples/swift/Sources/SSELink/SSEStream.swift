@@ -340,6 +340,17 @@ final class StreamCore: @unchecked Sendable {
         return taken
     }
 
+    /// Tests set it to stand for a system that refuses the socket pair of the
+    /// readiness descriptor: running the whole process out of descriptors
+    /// also makes Dispatch itself trap now and then.
+    let refusesReadinessDescriptor = Locked(false)
+
+    /// The stream's readiness descriptor, made by the library on first use.
+    private func readinessDescriptor(_ fd: inout Int32) -> sselink_result {
+        if refusesReadinessDescriptor.withLock({ $0 }) { return .SSELINK_RESULT_RESOURCE }
+        return sselink_stream_fd(handle, &fd)
+    }
+
     /// Makes the readiness now, its read source's descriptor duplicated by
     /// `duplicate` (for tests: one that fails stands for a process with no
     /// descriptor to spare). No effect once the readiness exists.
@@ -354,7 +365,7 @@ final class StreamCore: @unchecked Sendable {
         try readiness.withLock { (readiness: inout Readiness?) throws(SSEError) -> Readiness in
             if let readiness { return readiness }
             var fd: Int32 = -1
-            let result = sselink_stream_fd(handle, &fd)
+            let result = readinessDescriptor(&fd)
             guard result == .SSELINK_RESULT_OK else { throw SSEError(result) }
             let made =
                 if let duplicate {
@@ -405,7 +416,7 @@ final class StreamCore: @unchecked Sendable {
                 wait = Int32(clamping: (try? milliseconds(left, "timeout")) ?? 0)
             }
             var fd: Int32 = -1
-            let result = sselink_stream_fd(handle, &fd)
+            let result = readinessDescriptor(&fd)
             if result == .SSELINK_RESULT_RESOURCE {
                 // The system refused a socket pair for the readiness
                 // descriptor: look again in a while, as `next()` does.
