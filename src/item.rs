@@ -94,3 +94,32 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    // The close reason's text is what a C caller reads in a CLOSED item's
+    // message (capi/src/item.rs): each reason says its own words, and an
+    // error says the error's. Kills the mutant of
+    // `<impl fmt::Display for CloseReason>::fmt` that writes nothing.
+    #[test]
+    fn close_reasons_display_their_own_text() {
+        assert_eq!(CloseReason::Caller.to_string(), "closed by the caller");
+        assert_eq!(
+            CloseReason::NoContent.to_string(),
+            "the server answered 204 No Content: it asks the client to stop"
+        );
+        assert_eq!(
+            CloseReason::Ended.to_string(),
+            "the server ended the stream (reconnecting is off)"
+        );
+        let error = Error::IdleTimeout(Duration::from_secs(45));
+        assert_eq!(
+            CloseReason::Error(error.clone()).to_string(),
+            error.to_string()
+        );
+        assert!(!error.to_string().is_empty());
+    }
+}

@@ -350,6 +350,100 @@ mod tests {
         assert!(other.source().is_some(), "the original is kept");
     }
 
+    // Each failure the handshake can meet reads as its own sentence. Kills
+    // the mutants that delete the arms of explain for NoCertificatesPresented,
+    // the client-certificate alerts, the handshake alerts and
+    // PeerIncompatible, and the arm of certificate for EndEntityUsedAsCa.
+    #[test]
+    fn each_handshake_failure_has_its_own_explanation() {
+        let none = explained(rustls::Error::NoCertificatesPresented);
+        assert!(none.contains("presented no certificate"), "{none}");
+        for alert in [
+            AlertDescription::BadCertificate,
+            AlertDescription::UnknownCA,
+            AlertDescription::AccessDenied,
+        ] {
+            let refused = explained(rustls::Error::AlertReceived(alert));
+            assert!(
+                refused.contains("refused the client certificate")
+                    && refused.contains(&format!("{alert:?}")),
+                "{refused}"
+            );
+        }
+        for alert in [
+            AlertDescription::HandshakeFailure,
+            AlertDescription::ProtocolVersion,
+        ] {
+            let ended = explained(rustls::Error::AlertReceived(alert));
+            assert!(
+                ended.contains("ended the handshake") && ended.contains(&format!("{alert:?}")),
+                "{ended}"
+            );
+        }
+        let incompatible = explained(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::NoCipherSuitesInCommon,
+        ));
+        assert!(
+            incompatible.contains("speaks TLS 1.2 and 1.3")
+                && incompatible.contains("NoCipherSuitesInCommon"),
+            "{incompatible}"
+        );
+        let chain = certificate_error(CertificateError::Other(OtherError(Arc::new(
+            webpki::Error::EndEntityUsedAsCa,
+        ))));
+        assert!(
+            chain.contains("where an issuing authority should be"),
+            "{chain}"
+        );
+    }
+
+    // A rustls error ureq reports as its own variant is found and
+    // explained. Kills the mutant that deletes the
+    // `Some(ureq::Error::Rustls(found))` arm of rustls_in.
+    #[test]
+    fn a_rustls_error_in_ureqs_own_variant_is_explained() {
+        let failure = TlsFailure::new(ureq::Error::Rustls(rustls::Error::NoCertificatesPresented));
+        assert!(
+            failure.to_string().contains("presented no certificate"),
+            "{failure}"
+        );
+        assert!(failure.is_lasting());
+    }
+
+    // A refused certificate or a refusing alert lasts until someone changes
+    // something; a fault on the server's side does not. Kills the mutants
+    // that make TlsFailure::is_lasting and is_lasting always true, and the
+    // one that deletes the AlertReceived arm of is_lasting.
+    #[test]
+    fn only_failures_that_need_a_change_are_lasting() {
+        let lasting = |error: rustls::Error| {
+            let io = io::Error::new(io::ErrorKind::InvalidData, error);
+            TlsFailure::new(ureq::Error::Io(io)).is_lasting()
+        };
+        assert!(lasting(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer
+        )));
+        assert!(lasting(rustls::Error::AlertReceived(
+            AlertDescription::UnknownCA
+        )));
+        assert!(lasting(rustls::Error::AlertReceived(
+            AlertDescription::HandshakeFailure
+        )));
+        assert!(!lasting(rustls::Error::AlertReceived(
+            AlertDescription::InternalError
+        )));
+    }
+
+    // Kills the mutants that delete the first two arms of days.
+    #[test]
+    fn durations_read_in_hours_under_two_days() {
+        assert_eq!(days(0), "an hour or less");
+        assert_eq!(days(3599 + 3600), "an hour or less");
+        assert_eq!(days(2 * 3600), "2 hours");
+        assert_eq!(days(47 * 3600 + 3599), "47 hours");
+        assert_eq!(days(48 * 3600), "2 days");
+    }
+
     #[test]
     fn names_are_shown_plain() {
         assert_eq!(plain_name(r#"DnsName("a.example")"#), "a.example");

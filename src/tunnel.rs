@@ -174,6 +174,14 @@ mod tests {
             assert_eq!(failure.permanent, permanent, "{status}");
             assert!(failure.message.contains(&status.to_string()));
         }
+        // A 407 says what the proxy wants. Kills the mutant that deletes
+        // the 407 arm of connect_refused.
+        let credentials = connect_refused("proxy server responded 407/407");
+        assert!(
+            credentials.message.contains("it wants credentials"),
+            "{}",
+            credentials.message
+        );
         let odd = connect_refused("proxy server did not respond");
         assert!(!odd.permanent && odd.message.contains("did not respond"));
     }
@@ -190,6 +198,13 @@ mod tests {
             "password authentication failed",
         );
         assert!(failure(denied).is_some_and(|f| f.permanent));
+        // Refusals ureq words as plain errors are permanent by their text.
+        // Kills the mutant that makes the second `||` of the permanence an
+        // `&&` (text alone would no longer count).
+        for refusal in ["no acceptable auth methods", "not allowed by ruleset"] {
+            let refused = io::Error::other(format!("socks5: {refusal}"));
+            assert!(failure(refused).is_some_and(|f| f.permanent), "{refusal}");
+        }
         let garbage = io::Error::new(io::ErrorKind::InvalidData, "invalid response version");
         assert!(failure(garbage).is_some_and(|f| !f.permanent));
         let tls = io::Error::new(

@@ -17,7 +17,15 @@ fn a_stream_to_a_name_that_does_not_resolve_fails_with_the_dns_kind() {
     ] {
         let stream = Stream::builder(url).reconnect(false).connect().unwrap();
         match close_error(&stream) {
-            Error::Dns(cause) => assert!(cause.to_string().contains("nothing.invalid"), "{cause}"),
+            Error::Dns(cause) => {
+                assert!(cause.to_string().contains("nothing.invalid"), "{cause}");
+                // The lookup's own failure is the cause's source, for a
+                // caller that walks the chain. Kills the mutant of
+                // `<impl std::error::Error for NameNotResolved>::source`
+                // that returns None.
+                let lookup = std::error::Error::source(&*cause).expect("no source");
+                assert!(lookup.to_string().contains("never resolve"), "{lookup}");
+            }
             other => panic!("{url}: expected a DNS failure, got {other:?}"),
         }
     }

@@ -8,6 +8,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -330,5 +331,47 @@ fn long_heads_work_over_tls_for_the_stream_and_posts() {
     assert_eq!(
         response.body,
         format!("data: {}\n\n", 16 << 10).into_bytes()
+    );
+}
+
+#[test]
+fn a_post_head_of_exactly_max_request_head_is_sent() {
+    // The size a post's head would have is found from the error of one too
+    // long (it names the size); then a head of exactly MAX_REQUEST_HEAD
+    // bytes is sent, and one byte more is refused. The post URL's long
+    // query keeps the stream's own head (to a port that refuses) shorter.
+    // Kills the mutant that makes attempt_once's `size > MAX_REQUEST_HEAD`
+    // a `>=`.
+    let server = answering_200();
+    let len = Arc::new(AtomicUsize::new(MAX_REQUEST_HEAD - 1000));
+    let provider = {
+        let len = Arc::clone(&len);
+        move || vec![("X-Big".to_string(), value(len.load(Ordering::SeqCst), 'b'))]
+    };
+    let post_url = server.url(&format!("/posts?pad={}", value(2000, 'p')));
+    let stream = poster(&post_url)
+        .header_provider(provider)
+        .connect()
+        .unwrap();
+    let too_long = match stream.post("{}") {
+        Err(error @ Error::HeaderProvider(_)) => error.to_string(),
+        other => panic!("expected the provider's error, got {other:?}"),
+    };
+    let size: usize = too_long
+        .split("a request head of ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no size in: {too_long}"));
+    let rest_of_head = size - len.load(Ordering::SeqCst);
+    len.store(MAX_REQUEST_HEAD - rest_of_head, Ordering::SeqCst);
+    match stream.post("{}") {
+        Ok(response) => assert_eq!(response.status, 200),
+        Err(error) => panic!("a head of exactly MAX_REQUEST_HEAD was refused: {error}"),
+    }
+    len.fetch_add(1, Ordering::SeqCst);
+    assert!(
+        matches!(stream.post("{}"), Err(Error::HeaderProvider(_))),
+        "a head one byte over MAX_REQUEST_HEAD was sent"
     );
 }

@@ -410,3 +410,47 @@ fn a_content_type_from_the_caller_replaces_the_json_one() {
         assert_eq!(request.header("content-type"), Some(want));
     }
 }
+
+#[test]
+fn a_posts_backoff_stops_growing_at_its_own_maximum_not_the_streams() {
+    // Ten retried statuses, then the answer. The post's delays double from
+    // 10 ms up to its own maximum (40 ms, raised to the 1 s every backoff
+    // may grow to): 4.27 s in all. With the stream's 30 s maximum instead
+    // they would double on to 5.12 s, past the 7 s deadline. Kills the
+    // mutant that deletes the `max_delay` field of the post's
+    // ReconnectPolicy.
+    static STATUSES: [u16; 11] = [503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 200];
+    let server = answering(&STATUSES);
+    let stream = poster(&server.url("/p"))
+        .post_attempts(11)
+        .connect()
+        .unwrap();
+    match stream.post_within("{}", Duration::from_secs(7)) {
+        Ok(response) => assert_eq!((response.status, response.attempts), (200, 11)),
+        Err(error) => panic!("the post's own maximum delay was not kept: {error:?}"),
+    }
+}
+
+#[test]
+fn close_during_the_last_attempt_is_closed_not_attempts_exhausted() {
+    // With one attempt allowed, the close's own error is the answer: the
+    // failed request it causes is no attempt that ran out. Kills the mutant
+    // that makes attempt_once's `shared.is_closed()` guard false.
+    let server = Server::start(|mut conn: Conn| {
+        conn.client_closed_within(PATIENCE); // never answers
+    });
+    let stream = Arc::new(
+        poster(&server.url("/p"))
+            .post_attempts(1)
+            .connect()
+            .unwrap(),
+    );
+    let posting = {
+        let stream = Arc::clone(&stream);
+        spawn(move || stream.post("{}"))
+    };
+    server.request();
+    stream.close();
+    let outcome = posting.join("the post in flight");
+    assert!(matches!(outcome, Err(Error::Closed)), "{outcome:?}");
+}

@@ -55,6 +55,13 @@ fn readable_while_items_wait_and_when_the_stream_finishes() {
         std::os::fd::AsRawFd::as_raw_fd(readiness),
         std::os::fd::AsRawFd::as_raw_fd(same)
     );
+    // The raw descriptor (what the C interface hands out) is the one this
+    // test waits on through AsFd. Kills the mutant of
+    // `<impl AsRawFd for Readiness>::as_raw_fd` that returns 0.
+    assert_eq!(
+        std::os::fd::AsRawFd::as_raw_fd(readiness),
+        std::os::fd::AsRawFd::as_raw_fd(&readiness.as_fd())
+    );
     let fd = UnixStream::from(readiness.as_fd().try_clone_to_owned().unwrap());
 
     // Wait, then drain until empty, until the first event has come.

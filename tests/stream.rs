@@ -1363,3 +1363,59 @@ fn events_iterator_yields_events_then_the_terminal_error() {
         .collect();
     assert_eq!(got, [Ok("a".into()), Ok("b".into()), Err(Some(404))]);
 }
+
+#[test]
+fn a_stream_debugs_as_its_state() {
+    // Kills the mutant of `<impl fmt::Debug for Stream>::fmt` that writes
+    // nothing.
+    let stream = Stream::builder("http://127.0.0.1:9/")
+        .reconnect_delay(Duration::from_secs(30), Duration::from_secs(30))
+        .connect()
+        .unwrap();
+    let shown = format!("{stream:?}");
+    assert!(
+        shown.starts_with("Stream {") && shown.contains("state: "),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_reader_thread_gets_the_configured_stack() {
+    // A thread's stack is mapped when the thread is made, before connect
+    // returns: with 1 GiB asked for, this process's virtual size grows by
+    // about that much (the default stack is 2 MiB). Kills the mutant that
+    // makes Stream::start's `reader_stack_size > 0` a `<` (the size never
+    // applied).
+    let before = support::process::status_bytes("VmSize");
+    let stream = Stream::builder("http://127.0.0.1:9/")
+        .reconnect_delay(Duration::from_secs(30), Duration::from_secs(30))
+        .reader_stack_size(1 << 30)
+        .connect()
+        .unwrap();
+    let grown = support::process::status_bytes("VmSize").saturating_sub(before);
+    drop(stream);
+    assert!(
+        grown >= 900 << 20,
+        "the virtual size grew by {} MiB, not by the 1 GiB stack",
+        grown >> 20
+    );
+}
+
+#[test]
+fn dropping_a_stream_closes_its_connection_at_once() {
+    // Dropping is closing: the reader leaves its read of the connection at
+    // once, not when the server next writes. Kills the mutant of
+    // `<impl Drop for Stream>::drop` that does nothing.
+    let (closed_tx, closed) = crossbeam_channel::bounded(1);
+    let server = Server::start(move |mut conn: Conn| {
+        let _ = conn.sse_head().and_then(|()| conn.write("data: one\n\n"));
+        let _ = closed_tx.send(conn.client_closed_within(Duration::from_secs(2)));
+    });
+    let stream = quick(&server.url("/")).connect().unwrap();
+    assert_eq!(next_event(&stream).data(), "one");
+    drop(stream);
+    let closed = closed
+        .recv_timeout(PATIENCE)
+        .expect("the server never answered");
+    assert!(closed, "the connection was still open 2 s after the drop");
+}

@@ -58,6 +58,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=print_sta
     "$build/stress_asan" "$url" 1000
 run_valgrind "$build/stress_valgrind.log" "$build/stress" "$url" 200 3000
 
+# The examples have no watchdog of their own: each run gets 60 s, then fails
+# with its name instead of hanging the script.
+bounded() {
+    local status=0
+    timeout 60 "$@" || status=$?
+    [ "$status" -ne 124 ] || echo "FAILED: $* did not finish within 60 s" >&2
+    return "$status"
+}
+
 echo "-- examples through pkg-config, from an install made by capi/install.sh"
 prefix="$root/target/prefix"
 bash capi/install.sh --prefix "$prefix" > "$build/install.log"
@@ -71,11 +80,11 @@ done
 if ldd "$build/tail_static" | grep -q libsselink; then
     echo "FAILED: the static build links libsselink.so" >&2; exit 1
 fi
-lines=$(LD_LIBRARY_PATH="$prefix/lib" "$build/tail_shared" "$url/events?n=5" 3 | wc -l)
+lines=$(LD_LIBRARY_PATH="$prefix/lib" bounded "$build/tail_shared" "$url/events?n=5" 3 | wc -l)
 [ "$lines" -eq 3 ] || { echo "FAILED: tail (shared) printed $lines lines, not 3" >&2; exit 1; }
-out=$("$build/tail_static" "$url/events?n=2" 2 2>/dev/null)
+out=$(bounded "$build/tail_static" "$url/events?n=2" 2 2>/dev/null)
 [ "$out" = "$(printf 'message\t0\tevent 0\nmessage\t1\tevent 1')" ] || { echo "FAILED: tail (static) printed: $out" >&2; exit 1; }
-multi=$("$build/multi_static" "$url/ticker?n=5" "$url/events?n=3" "$url/ticker?n=4" | sort)
+multi=$(bounded "$build/multi_static" "$url/ticker?n=5" "$url/events?n=3" "$url/ticker?n=4" | sort)
 count=$(echo "$multi" | wc -l)
 [ "$count" -eq 12 ] || { echo "FAILED: multi printed $count events, not 12: $multi" >&2; exit 1; }
 echo "$multi" | grep -q '^\[1\] event 2$' || { echo "FAILED: multi missed an event" >&2; exit 1; }

@@ -3,16 +3,21 @@
  * poll, restart, post, close (from any thread, also while another polls),
  * and free (only once no thread uses the stream). Run plain, under
  * AddressSanitizer with UndefinedBehaviorSanitizer, and under valgrind by
- * run-tests.sh. Checks: no crash, no leak (the sanitizers), no deadlock
- * (the run ends), no close stuck (each sselink_stream_close call returns
- * within a second; the slowest is printed). The bound is loose on purpose:
+ * run-tests.sh. Checks: no crash, no leak (the sanitizers), every connect
+ * succeeds, no deadlock (the streams are made within the time limit, every
+ * worker thread ends, and every reader thread within 5 s of its close; else
+ * the run fails with a message instead of hanging, watchdog.h), no close
+ * stuck (each sselink_stream_close call returns within a second; the
+ * slowest is printed). The close bound is loose on purpose:
  * 8 threads on a shared 2-core machine are descheduled for tens of
  * milliseconds at times. That close interrupts a read, a backoff and a post
  * in flight at once is tested one by one in tests/stream.rs and
  * tests/post.rs.
- * Usage: stress http://127.0.0.1:PORT [STREAMS] [CLOSE_BOUND_MS]
- * (the bound defaults to 1,000 ms; valgrind, some 30 times slower, gets more). */
+ * Usage: stress http://127.0.0.1:PORT [STREAMS] [CLOSE_BOUND_MS] [TIME_LIMIT_S]
+ * (the close bound defaults to 1,000 ms, valgrind, some 30 times slower, gets
+ * more; the time limit for making the streams defaults to 120 s). */
 #include "sselink.h"
+#include "watchdog.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,9 +37,11 @@ static struct slot slots[SLOTS];
 static const char *base_url;
 static atomic_int made;
 static int target = 1000;
-static atomic_int slow_closes, polls, posts, restarts, closes;
+static atomic_int slow_closes, polls, posts, restarts, closes, failed_connects, out_of_time;
 static atomic_long worst_close_ns;
 static long close_bound_ns = 1000000000L;
+static long time_limit_s = 120;
+static long deadline_ns; /* the workers stop making streams at it */
 
 static long now_ns(void) {
     struct timespec t;
@@ -65,6 +72,10 @@ static sselink_stream *connect_one(unsigned *seed) {
 static void *worker(void *arg) {
     unsigned seed = (unsigned)(size_t)arg * 7919u + 1;
     while (atomic_load(&made) < target) {
+        if (now_ns() > deadline_ns) {
+            atomic_store(&out_of_time, 1);
+            break;
+        }
         struct slot *slot = &slots[rand_r(&seed) % SLOTS];
         int op = rand_r(&seed) % 10;
         if (op == 0) { /* make or free, under the write lock */
@@ -73,6 +84,8 @@ static void *worker(void *arg) {
                 slot->stream = connect_one(&seed);
                 if (slot->stream) {
                     atomic_fetch_add(&made, 1);
+                } else {
+                    atomic_fetch_add(&failed_connects, 1);
                 }
             } else {
                 sselink_stream_free(slot->stream);
@@ -123,7 +136,7 @@ static void *worker(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s http://127.0.0.1:PORT [STREAMS]\n", argv[0]);
+        fprintf(stderr, "usage: %s http://127.0.0.1:PORT [STREAMS] [CLOSE_BOUND_MS] [TIME_LIMIT_S]\n", argv[0]);
         return 2;
     }
     base_url = argv[1];
@@ -133,28 +146,55 @@ int main(int argc, char **argv) {
     if (argc > 3) {
         close_bound_ns = atol(argv[3]) * 1000000L;
     }
+    if (argc > 4) {
+        time_limit_s = atol(argv[4]);
+    }
+    /* Past the time limit the workers stop; a worker stuck in a call gets 30 s
+     * more, each reader 5 s after its close (close_and_wait below). The alarm
+     * bounds what is left: a free, a stuck lock. */
+    watchdog_start("stress", (unsigned)time_limit_s + 30 + SLOTS * 5 + 60);
+    deadline_ns = now_ns() + time_limit_s * 1000000000L;
     for (int i = 0; i < SLOTS; i++) {
         pthread_rwlock_init(&slots[i].lock, NULL);
     }
-    pthread_t threads[THREADS];
+    static struct bounded_thread threads[THREADS];
     for (size_t i = 0; i < THREADS; i++) {
-        pthread_create(&threads[i], NULL, worker, (void *)i);
+        if (bounded_start(&threads[i], worker, (void *)i) != 0) {
+            printf("FAIL - stress: could not start worker thread %zu\n", i);
+            return 1;
+        }
     }
     for (size_t i = 0; i < THREADS; i++) {
-        pthread_join(threads[i], NULL);
+        long left_ms = (deadline_ns - now_ns()) / 1000000L + 30000;
+        bounded_join(&threads[i], left_ms > 0 ? left_ms : 0, "a worker thread (stuck in an sselink call)");
     }
+    int stuck_readers = 0;
     for (int i = 0; i < SLOTS; i++) {
         if (slots[i].stream) {
-            sselink_stream_close_and_wait(slots[i].stream, 5000);
+            stuck_readers += sselink_stream_close_and_wait(slots[i].stream, 5000) != SSELINK_RESULT_OK;
             sselink_stream_free(slots[i].stream);
         }
         pthread_rwlock_destroy(&slots[i].lock);
     }
-    int slow = atomic_load(&slow_closes);
+    watchdog_finish();
+    int slow = atomic_load(&slow_closes), failed = atomic_load(&failed_connects), late = atomic_load(&out_of_time);
     printf("stress: %d streams by %d threads; %d polls, %d restarts, %d posts, %d closes; "
            "slowest close %.3f ms\n",
            atomic_load(&made), THREADS, atomic_load(&polls), atomic_load(&restarts), atomic_load(&posts),
            atomic_load(&closes), atomic_load(&worst_close_ns) / 1e6);
-    printf("%s - stress\n%d passed, %d failed\n", slow ? "FAIL" : "ok", slow ? 0 : 1, slow ? 1 : 0);
-    return slow ? 1 : 0;
+    if (slow) {
+        printf("  %d closes took more than %ld ms\n", slow, close_bound_ns / 1000000L);
+    }
+    if (failed) {
+        printf("  %d connects failed\n", failed);
+    }
+    if (late) {
+        printf("  %d of %d streams made within the time limit of %ld s\n", atomic_load(&made), target, time_limit_s);
+    }
+    if (stuck_readers) {
+        printf("  %d reader threads had not ended 5 s after their close\n", stuck_readers);
+    }
+    int failure = slow || failed || late || stuck_readers;
+    printf("%s - stress\n%d passed, %d failed\n", failure ? "FAIL" : "ok", failure ? 0 : 1, failure ? 1 : 0);
+    return failure ? 1 : 0;
 }

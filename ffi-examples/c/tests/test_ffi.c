@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "sselink.h"
 #include "check.h"
+#include "watchdog.h"
 
 #include <math.h>
 #include <poll.h>
@@ -71,6 +72,13 @@ static const char *error_text(const sselink_config *config, char *buffer, size_t
     return buffer;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static int str_is(sselink_str s, const char *text) {
     return s.len == strlen(text) && memcmp(s.ptr, text, s.len) == 0 && s.ptr[s.len] == '\0';
 }
@@ -111,6 +119,7 @@ struct poller {
     sselink_result last;
 };
 
+/* Polls without a timeout until the poll fails: only a close ends it. */
 static void *poll_until_done(void *arg) {
     struct poller *p = arg;
     sselink_item event;
@@ -127,15 +136,15 @@ static int test_close_from_another_thread(void) {
     for (int i = 0; i < iterations; i++) {
         struct poller p = {.stream = open_stream("/silent", NULL), .polling = 0, .last = SSELINK_RESULT_OK};
         CHECK(p.stream != NULL);
-        pthread_t thread;
-        CHECK(pthread_create(&thread, NULL, poll_until_done, &p) == 0);
+        struct bounded_thread thread;
+        CHECK(bounded_start(&thread, poll_until_done, &p) == 0);
         /* Let the poller start; on odd rounds close at once, on even ones after
          * it reached poll, so both orders are exercised. */
         while (i % 2 == 0 && !atomic_load(&p.polling)) {
             sched_yield();
         }
         sselink_stream_close(p.stream);
-        CHECK(pthread_join(thread, NULL) == 0);
+        bounded_join(&thread, 5000, "a poll(-1) that sselink_stream_close must end");
         CHECK(p.last == SSELINK_RESULT_CLOSED);
         sselink_stream_free(p.stream);
     }
@@ -421,11 +430,15 @@ static int test_config_error_is_a_copy_across_threads(void) {
     sselink_config *config = NULL;
     CHECK(sselink_config_new("http://127.0.0.1/", 17, &config) == SSELINK_RESULT_OK);
     atomic_store(&messages_done, 0);
-    pthread_t setter;
-    CHECK(pthread_create(&setter, NULL, fail_setters, config) == 0);
+    struct bounded_thread setter;
+    CHECK(bounded_start(&setter, fail_setters, config) == 0);
     char buffer[1024];
     int reads = 0;
+    long long start = now_ms();
     while (!atomic_load(&messages_done)) {
+        if (now_ms() - start > 30000) {
+            hung("2000 failing setters on another thread", 30000);
+        }
         size_t len = 0;
         sselink_result result = sselink_config_error(config, buffer, sizeof buffer, &len);
         CHECK(result == SSELINK_RESULT_OK);
@@ -433,7 +446,7 @@ static int test_config_error_is_a_copy_across_threads(void) {
         CHECK(len == 0 || strstr(buffer, "capacity") != NULL || strstr(buffer, "header name") != NULL);
         reads++;
     }
-    pthread_join(setter, NULL);
+    bounded_join(&setter, 5000, "the thread of failing setters");
     sselink_config_free(config);
     printf("  (%d reads)\n", reads);
     return 0;
@@ -937,13 +950,6 @@ static int test_log_callback_never_sees_credentials(void) {
     return 0;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Waits up to `ms` on `cond` for `*flag` to become nonzero; `mutex` held. */
 static int wait_flag(pthread_mutex_t *mutex, pthread_cond_t *cond, const int *flag, int ms) {
     struct timespec until;
@@ -1161,9 +1167,6 @@ static int test_close_and_wait_in_the_provider_returns_at_once(void) {
 
 /* A provider's release may call the configuration's setters: it runs after
  * sselink let go of the configuration's lock. */
-static pthread_mutex_t replace_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t replace_cond = PTHREAD_COND_INITIALIZER;
-static int replaced;
 static atomic_int release_calls;
 static _Atomic sselink_result release_result;
 
@@ -1183,10 +1186,6 @@ static void count_release(void *userdata) {
 
 static void *replace_provider(void *config) {
     sselink_config_header_provider(config, no_headers, NULL, NULL);
-    pthread_mutex_lock(&replace_mutex);
-    replaced = 1;
-    pthread_cond_broadcast(&replace_cond);
-    pthread_mutex_unlock(&replace_mutex);
     return NULL;
 }
 
@@ -1196,13 +1195,10 @@ static int test_release_may_call_setters(void) {
     atomic_store(&release_calls, 0);
     atomic_store(&release_result, SSELINK_RESULT_PANIC);
     CHECK(sselink_config_header_provider(config, no_headers, config, release_calls_a_setter) == SSELINK_RESULT_OK);
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, replace_provider, config) == 0);
-    pthread_mutex_lock(&replace_mutex);
-    int done = wait_flag(&replace_mutex, &replace_cond, &replaced, 5000);
-    pthread_mutex_unlock(&replace_mutex);
-    CHECK(done); /* else the replacing thread hangs in release */
-    pthread_join(thread, NULL);
+    struct bounded_thread thread;
+    CHECK(bounded_start(&thread, replace_provider, config) == 0);
+    /* Else the replacing thread hangs in release. */
+    bounded_join(&thread, 5000, "replacing a provider whose release calls a setter");
     CHECK(atomic_load(&release_calls) == 1);
     CHECK(atomic_load(&release_result) == SSELINK_RESULT_OK);
     sselink_config_free(config);
@@ -1324,8 +1320,8 @@ static int test_set_callback_waits_for_calls_in_progress(void) {
     int entered = wait_flag(&gate_mutex, &gate_cond, &gate_entered, 10000);
     pthread_mutex_unlock(&gate_mutex);
     CHECK(entered);
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, turn_logging_off, NULL) == 0);
+    struct bounded_thread thread;
+    CHECK(bounded_start(&thread, turn_logging_off, NULL) == 0);
     while (!atomic_load(&gate_calling)) {
         sched_yield();
     }
@@ -1336,7 +1332,7 @@ static int test_set_callback_waits_for_calls_in_progress(void) {
     gate_released = 1;
     pthread_cond_broadcast(&gate_cond);
     pthread_mutex_unlock(&gate_mutex);
-    CHECK(pthread_join(thread, NULL) == 0);
+    bounded_join(&thread, 10000, "sselink_log_set_callback(NULL) once the callback in progress returned");
     CHECK(sselink_stream_close_and_wait(stream, 5000) == SSELINK_RESULT_OK);
     sselink_stream_free(stream);
     pthread_mutex_lock(&gate_mutex);
@@ -1454,9 +1450,13 @@ int main(int argc, char **argv) {
         {"URL errors say why", test_url_errors_say_why},
         {"the cause behind giving up", test_the_cause_behind_giving_up},
     };
+    /* Every wait is bounded: a test that hangs fails after two minutes (the
+     * slowest, under valgrind, takes about 3 s). */
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        watchdog_start(tests[i].name, 120);
         int failure = tests[i].run();
+        watchdog_finish();
         printf("%s - %s\n", failure ? "FAIL" : "ok", tests[i].name);
         fflush(stdout);
         if (failure) {
