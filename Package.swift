@@ -40,6 +40,13 @@ let package = Package(
             dependencies: ["SSELink"],
             path: "ffi-examples/swift/Sources/HubObserver"
         ),
+        // The benchmark's Swift client (benches/peers/run.py builds and runs
+        // it); not a product.
+        .executableTarget(
+            name: "SSELinkBenchClient",
+            dependencies: ["SSELink"],
+            path: "benches/peers/swift"
+        ),
         .testTarget(
             name: "SSELinkTests",
             dependencies: ["SSELink", "CSSELink", "HubObserver"],

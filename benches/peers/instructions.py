@@ -5,7 +5,7 @@ own process, so only the client's instructions are counted.
 
     python3 benches/peers/instructions.py          the full run; prints a Markdown table
     python3 benches/peers/instructions.py CLIENT.. the full run of those clients only
-    python3 benches/peers/instructions.py --smoke  sselink through Rust, C and Go at a few
+    python3 benches/peers/instructions.py --smoke  sselink through Rust, C, Go and Swift at a few
                                                    thousand events; checks, prints
 
 `run.py --smoke` runs the smoke run too (the test command's step).
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (run.py's builds, load server and clients)
 
 SMOKE = "--smoke" in sys.argv
-SSELINK = ["sselink", "sselink-c", "sselink-go"]
+SSELINK = run.OURS
 CLIENTS = SSELINK + run.PEERS
 SMOKE_CLIENTS = SSELINK
 # Event data size: (small, large) event counts.
@@ -89,7 +89,7 @@ def span(figures, scale=1, digits=0):
 
 
 def smoke(server):
-    """The test command's check: sselink through Rust, C and Go, few events."""
+    """The test command's check: sselink through Rust, C, Go and Swift, few events."""
     started = time.time()
     print("instructions per event (cachegrind, smoke)", flush=True)
     measure(server, SMOKE_CLIENTS, SMOKE_COUNTS, rounds=1, timeout=SMOKE_TIMEOUT)

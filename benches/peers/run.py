@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The end-to-end benchmark: sselink (Rust, C, Go) and its peers against one
+"""The end-to-end benchmark: sselink (Rust, C, Go, Swift) and its peers against one
 loopback load server, in one run on one machine.
 
     python3 benches/peers/run.py           the full run; writes benches/RESULTS.md
@@ -10,7 +10,10 @@ loopback load server, in one run on one machine.
 Instructions per event, under valgrind: instructions.py, beside this file.
 
 Builds what it runs: the load server and the Rust clients (this folder's
-crate), the C library and the C client, and the Go client (benches/peers/go).
+crate), the C library and the C client, the Go client (benches/peers/go) and
+the Swift client (benches/peers/swift, a target of the root Package.swift).
+Where no Swift toolchain exists the Swift client is left out, with one loud
+line (as the Swift tests are).
 Each client runs as its own process and prints one JSON object; the load
 server runs in another process, so a client's CPU time is its own.
 """
@@ -18,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,8 +38,14 @@ PREFIX = ROOT / "target" / "prefix"
 RUST = ["sselink", "eventsource-client", "reqwest-eventsource"]
 GO = ["sselink-go", "go-sse", "r3labs-sse"]
 SSELINK = {"sselink": "Rust iterator", "sselink-64k": "Rust, 64 KiB reader stack",
-           "sselink-c": "C ABI", "sselink-go": "Go package"}
+           "sselink-c": "C ABI", "sselink-go": "Go package", "sselink-swift": "Swift async sequence"}
 PEERS = ["eventsource-client", "reqwest-eventsource", "go-sse", "r3labs-sse"]
+SWIFT = shutil.which("swift") or next(
+    (p for p in ["/opt/swift/usr/bin/swift"] if os.access(p, os.X_OK)), None)
+SWIFT_BUILD = ROOT / "target" / "swift" / "bench"
+# sselink's clients in every table (the Swift one where a toolchain exists);
+# the close table has no C or Swift client.
+OURS = ["sselink", "sselink-c", "sselink-go"] + (["sselink-swift"] if SWIFT else [])
 
 SIZES = {64: 2_000_000, 1024: 500_000, 65536: 20_000}
 SMOKE_SIZES = {64: 20_000, 1024: 5_000, 65536: 100}
@@ -64,6 +74,15 @@ def build():
     env = dict(os.environ, PKG_CONFIG_PATH=str(PREFIX / "lib" / "pkgconfig"))
     sh("go", "build", "-tags", "sselink_static", "-o", str(BUILD / "go-client"), ".",
        cwd=HERE / "go", env=env)
+    # The Swift client links the shared library of that install, found
+    # through pkg-config; the rpath lets it run without LD_LIBRARY_PATH.
+    if not SWIFT:
+        print("!!!!! SWIFT NOT MEASURED: no Swift toolchain (swift) on this machine; "
+              "the sselink-swift client is left out !!!!!", file=sys.stderr, flush=True)
+        return
+    sh(SWIFT, "build", "-c", "release", "--product", "SSELinkBenchClient",
+       "--scratch-path", str(SWIFT_BUILD), "-Xswiftc", "-warnings-as-errors",
+       "-Xlinker", "-rpath", "-Xlinker", str(PREFIX / "lib"), env=env)
 
 
 def command(client, mode, url, n):
@@ -71,6 +90,8 @@ def command(client, mode, url, n):
         return [str(BUILD / "c-client"), mode, url, str(n)]
     if client in GO:
         return [str(BUILD / "go-client"), client, mode, url, str(n)]
+    if client == "sselink-swift":
+        return [str(SWIFT_BUILD / "release" / "SSELinkBenchClient"), mode, url, str(n)]
     return [str(BIN / "client"), client, mode, url, str(n)]
 
 
@@ -123,7 +144,7 @@ def throughput(server):
     round after round, so that a slow spell of this shared machine falls on
     all of them rather than on one client's runs."""
     sizes = SMOKE_SIZES if SMOKE else SIZES
-    clients = ["raw", "sselink", "sselink-c", "sselink-go"] + PEERS
+    clients = ["raw"] + OURS + PEERS
     table = {}
     for size, n in sizes.items():
         url = f"{server.base}/flood?size={size}&count={n}"
@@ -150,7 +171,7 @@ def latency(server):
     for rate in RATES:
         n = max(1, int(rate * LATENCY_SECS))
         url = f"{server.base}/paced?rate={rate}&count={n}"
-        for client in ["sselink", "sselink-c", "sselink-go"] + PEERS:
+        for client in OURS + PEERS:
             r = run(client, "latency", url, n)
             table[(rate, client)] = r
             print(f"  paced {rate:>6}/s {client:<20} p50 {r['p50_us']:.1f} p99 {r['p99_us']:.1f} "
@@ -161,7 +182,7 @@ def latency(server):
 def idle(server):
     table = {}
     for n in IDLE:
-        for client in ["sselink", "sselink-64k", "sselink-c", "sselink-go"] + PEERS:
+        for client in ["sselink", "sselink-64k"] + OURS[1:] + PEERS:
             server.settle()
             try:
                 r = run(client, "idle", f"{server.base}/idle", n)
@@ -209,7 +230,8 @@ def machine():
     version = lambda *cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
     return (f"{os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 30} GiB, "
             f"{platform.system()} {platform.release()}; {version('rustc', '--version')}; "
-            f"{version('go', 'version')}; {version('gcc', '--version')}")
+            f"{version('go', 'version')}; {version('gcc', '--version')}"
+            + (f"; {version(SWIFT, '--version')}" if SWIFT else ""))
 
 
 def report(flood, lat, idl, cls, secs):
@@ -234,21 +256,21 @@ def report(flood, lat, idl, cls, secs):
     for size in (SMOKE_SIZES if SMOKE else SIZES):
         peer = best_peer(lambda c: flood[(size, c)]["events_s"])
         top = flood[(size, peer)]["events_s"]
-        for client in ["raw", "sselink", "sselink-c", "sselink-go"] + PEERS:
+        for client in ["raw"] + OURS + PEERS:
             f = flood[(size, client)]
             low, high = f["spread"]
             lines.append(f"| {size} B | {name(client)} | {f['events_s']:,.0f} | {low:,.0f} to {high:,.0f} | "
                          f"{f['mb_s']:,.0f} | {f['events_s'] / top:.2f}x |")
     lines += ["", "## CPU seconds per million events (64 B)", "",
               "| client | CPU s / M events |", "|---|---:|"]
-    for client in ["sselink", "sselink-c", "sselink-go"] + PEERS:
+    for client in OURS + PEERS:
         lines.append(f"| {name(client)} | {flood[(64, client)]['cpu_per_m']:.3f} |")
     lines += ["", "## Latency, from the server's write to the client's loop", "",
               "Each event carries its send time from CLOCK_MONOTONIC; the client subtracts it from",
               f"its own reading on arrival. {LATENCY_SECS} s at each rate.", "",
               "| rate | client | p50 µs | p99 µs | max µs |", "|---:|---|---:|---:|---:|"]
     for rate in RATES:
-        for client in ["sselink", "sselink-c", "sselink-go"] + PEERS:
+        for client in OURS + PEERS:
             r = lat[(rate, client)]
             lines.append(f"| {rate:,}/s | {name(client)} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | "
                          f"{r['max_us']:.1f} |")
@@ -257,7 +279,7 @@ def report(flood, lat, idl, cls, secs):
               "event (VmRSS and Threads from /proc/self/status, before and after).", "",
               "| streams | client | KiB per stream | threads per stream |", "|---:|---|---:|---:|"]
     for n in IDLE:
-        for client in ["sselink", "sselink-64k", "sselink-c", "sselink-go"] + PEERS:
+        for client in ["sselink", "sselink-64k"] + OURS[1:] + PEERS:
             r = idl[(n, client)]
             if "error" in r:
                 lines.append(f"| {n:,} | {name(client)} | failed: {r['error']} | |")
