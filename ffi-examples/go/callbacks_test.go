@@ -280,3 +280,61 @@ func TestACloseOnTheReaderThreadDuringAnotherCloseWaitsForNeither(t *testing.T) 
 		t.Fatalf("Close took %v: the provider's Close and the program's waited for each other", d)
 	}
 }
+
+// A logger gets no record above the level it was set with, also while
+// SetLogger switches between loggers of different levels and records flow:
+// the record in flight during a switch is filtered by the level of the
+// logger it reaches.
+func TestALoggerGetsNoRecordAboveItsLevelDuringSwitches(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An empty stream that ends at once: the streams reconnect over and
+		// over, logging at debug, and queue nothing (a full queue would stop
+		// their readers, and so their records).
+		sse(w)("")
+	}))
+	t.Cleanup(server.Close)
+	var debugSeen, aboveWarn atomic.Int32
+	var worst atomic.Uint32
+	got := make(chan struct{}, 1)
+	verbose := func(level sselink.Level, _, _ string) {
+		if level == sselink.LevelDebug {
+			debugSeen.Add(1)
+		}
+		select {
+		case got <- struct{}{}:
+		default:
+		}
+	}
+	quiet := func(level sselink.Level, _, _ string) {
+		if level > sselink.LevelWarn {
+			aboveWarn.Add(1)
+			worst.Store(uint32(level))
+		}
+	}
+	defer sselink.SetLogger(nil, sselink.LevelOff)
+	for range 4 {
+		connect(t, server.URL, quick()...)
+	}
+	// Each round installs the debug logger, waits for a record (a stream's
+	// burst of records has begun), and switches to the warn logger while
+	// the rest of the burst is in flight. 50 rounds, each bounded.
+	for round := 0; round < 50 && aboveWarn.Load() == 0; round++ {
+		if err := sselink.SetLogger(verbose, sselink.LevelDebug); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: no record reached the debug logger in 10 s", round)
+		}
+		if err := sselink.SetLogger(quiet, sselink.LevelWarn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := aboveWarn.Load(); n != 0 {
+		t.Fatalf("the logger set for LevelWarn got %d records above it (level %d)", n, worst.Load())
+	}
+	if debugSeen.Load() == 0 {
+		t.Fatal("no debug record reached the debug logger")
+	}
+}

@@ -26,7 +26,15 @@ const (
 	LevelTrace Level = 5
 )
 
-var logFunc atomic.Pointer[func(Level, string, string)]
+// logger is the function SetLogger installed, with its level. A record is
+// checked against the level of the logger it reaches: during a switch the
+// library may still pass on a record allowed by the level it replaces.
+type logger struct {
+	log func(Level, string, string)
+	max Level
+}
+
+var current atomic.Pointer[logger]
 
 // SetLogger sends the library's log records up to max to log, through the
 // library's redacting filter: no record carries a header value of a
@@ -40,17 +48,17 @@ var logFunc atomic.Pointer[func(Level, string, string)]
 // the process already has another Rust logger.
 func SetLogger(log func(level Level, target, message string), max Level) error {
 	if log == nil {
-		logFunc.Store(nil)
+		current.Store(nil)
 		return codeError(C.sselink_log_set_callback(nil, nil, 0), "")
 	}
-	logFunc.Store(&log)
+	current.Store(&logger{log: log, max: max})
 	return codeError(C.sselink_log_set_callback(C.sselink_log_callback(C.sselink_go_log), nil, C.uint32_t(max)), "")
 }
 
 //export sselink_go_log
 func sselink_go_log(_ unsafe.Pointer, level C.uint32_t, target, message C.sselink_str) {
 	defer func() { _ = recover() }() // a panicking logger loses its record, not the process
-	if log := logFunc.Load(); log != nil {
-		(*log)(Level(level), goString(target), goString(message))
+	if l := current.Load(); l != nil && Level(level) <= l.max {
+		l.log(Level(level), goString(target), goString(message))
 	}
 }
